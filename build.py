@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The project's one entry point: ``python3 build.py {setup,test,demo,bench}``.
+
+Every command first makes sure ``.venv`` holds exactly the pinned ``requirements.txt`` (it is re-created when that
+file changes), then runs its job with the virtual environment's Python. Standard library only, so it runs on a fresh
+machine with nothing but Python 3.11.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+PYTHON = VENV / "bin" / "python"
+DEMO_OUT = ROOT / "demo_out"
+
+
+def run(*cmd: object) -> None:
+    """Run a command from the repository root, echoing it; stop the build when it fails."""
+    args = [str(c) for c in cmd]
+    print("$ " + " ".join(args), flush=True)
+    code = subprocess.call(args, cwd=ROOT)
+    if code != 0:
+        sys.exit(code)
+
+
+def requirements_digest() -> str:
+    """Identify the environment: the pinned requirements and the interpreter that built it."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create or re-create ``.venv`` unless it already matches requirements.txt."""
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"error: Python 3.11 is required (bpy 5.0.1 supports only 3.11); this is {sys.version.split()[0]}")
+    digest = requirements_digest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == digest:
+        return
+    if VENV.exists():
+        print("requirements.txt changed: re-creating .venv", flush=True)
+        shutil.rmtree(VENV)
+    print("creating .venv with the pinned requirements (first run downloads about 500 MB)", flush=True)
+    venv.EnvBuilder(with_pip=True).create(VENV)
+    run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS)
+    STAMP.write_text(digest)
+
+
+def cmd_setup(_: argparse.Namespace) -> None:
+    """Only prepare the environment."""
+
+
+def cmd_test(args: argparse.Namespace) -> None:
+    """Static type check of the bpy-facing code, then the whole pytest suite."""
+    run(PYTHON, "-m", "mypy")
+    run(PYTHON, "-m", "pytest", *args.pytest_args)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """The main job, through the same CLI a user types: make an MLIC, fit, evaluate, export, relight."""
+    started = time.monotonic()
+    out = Path(args.out)
+    mlic, models = out / "mlic", out / "models"
+    cli = (PYTHON, "-m", "core")
+    run(*cli, "sphere", "-o", mlic, "--size", args.size, "--force")
+    run(*cli, "info", mlic / "train")
+    for method in ("ptm", "lptm", "hsh2", "hsh3"):
+        run(*cli, "fit", mlic, "-m", method, "-o", models / method, "--force")
+        run(*cli, "eval", models / method, "--test", mlic, "--json-out", models / f"{method}.eval.json")
+    run(*cli, "export", models / "ptm", "-o", out / "model_rgb.ptm", "--force")
+    run(*cli, "export", models / "lptm", "-o", out / "model_lrgb.ptm", "--force")
+    run(*cli, "export", models / "hsh3", "-o", out / "model_hsh3.rti", "--force")
+    run(*cli, "relight", models / "hsh3", "--lp", mlic / "test" / "dirs.lp", "-o", out / "relit_hsh3", "--force")
+    print(f"\ndemo finished in {time.monotonic() - started:.0f} s; outputs in {out}")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    """Run the benchmarks and rewrite their sections of BENCHMARKS.md."""
+    run(PYTHON, "-m", "tests.benchmarks", *args.names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="create .venv with the pinned requirements").set_defaults(func=cmd_setup)
+    test = sub.add_parser("test", help="type-check the bpy-facing code and run the tests")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    test.set_defaults(func=cmd_test)
+    demo = sub.add_parser("demo", help="run the main job end to end")
+    demo.add_argument("--out", default=str(DEMO_OUT), help="output folder (default: demo_out/)")
+    demo.add_argument("--size", type=int, default=192, help="image size in pixels")
+    demo.set_defaults(func=cmd_demo)
+    bench = sub.add_parser("bench", help="run benchmarks and update BENCHMARKS.md")
+    bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    bench.set_defaults(func=cmd_bench)
+    args = parser.parse_args()
+    ensure_venv()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

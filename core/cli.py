@@ -1,0 +1,194 @@
+"""``python -m core``: inspect MLICs, fit and export classic RTI models, relight, evaluate on held-out lights.
+
+Bad input prints one ``error: ...`` line and exits with status 2; outputs appear whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import analytic, classic, evaluate, images, lp, metrics, models, splits
+from . import lights as light_utils
+from . import mlic as mlic_io
+from .atomic import output_dir, output_file
+from .errors import RTIError
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    data = mlic_io.load(args.mlic, quiet=args.quiet)
+    el = light_utils.elevation(data.lights)
+    octants = len(set((light_utils.azimuth(data.lights) // 45).astype(int).tolist()))
+    summary = {
+        "lp": str(data.source),
+        "count": data.count,
+        "width": data.width,
+        "height": data.height,
+        "bit_depth": data.bit_depth,
+        "mask_pixels": None if data.mask is None else int(data.mask.sum()),
+        "elevation_min": round(float(el.min()), 2),
+        "elevation_max": round(float(el.max()), 2),
+        "elevation_mean": round(float(el.mean()), 2),
+        "azimuth_octants": octants,
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return
+    mask = "none" if data.mask is None else f"{summary['mask_pixels']} of {data.width * data.height} pixels inside"
+    print(f"MLIC       {data.source}")
+    print(f"images     {data.count} x {data.width}x{data.height} (WxH), {data.bit_depth}-bit RGB")
+    print(f"mask       {mask}")
+    print(f"elevation  {el.min():.1f} to {el.max():.1f} degrees (mean {el.mean():.1f})")
+    print(f"azimuth    lights in {octants} of 8 octants")
+
+
+def cmd_split(args: argparse.Namespace) -> None:
+    train, test = splits.leave_k_out(mlic_io.load(args.mlic, quiet=args.quiet), args.every, args.offset)
+    splits.write_split(train, test, args.out, force=args.force)
+    print(f"wrote {args.out}/train ({train.count} lights) and {args.out}/test ({test.count} lights)")
+
+
+def cmd_fit(args: argparse.Namespace) -> None:
+    data = splits.load_part(args.mlic, "train", quiet=args.quiet)
+    model = classic.fit(data, args.method, quiet=args.quiet)
+    models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality)
+    print(f"fitted {args.method} on {data.count} lights of {data.source}; wrote {args.out}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    models.save(models.load(args.model), args.out, force=args.force, fmt=args.format, quality=args.quality)
+    print(f"wrote {args.out}")
+
+
+def cmd_relight(args: argparse.Namespace) -> None:
+    model = models.load(args.model)
+    out = Path(args.out)
+    if args.lp:
+        names, dirs = lp.read_lp(args.lp)
+        names = [str(Path(n).with_suffix(".png")) for n in names]
+    else:
+        dirs = np.array([_light_argument(v) for v in args.light])
+        names = [f"light_{i:03d}.png" for i in range(len(dirs))]
+    if out.suffix.lower() == ".png":
+        if len(dirs) != 1:
+            raise RTIError(f"{out}: a single .png output needs exactly one light; give a folder for {len(dirs)}")
+        with output_file(out, force=args.force) as tmp:
+            images.write_image(tmp, metrics.to_uint8(model.relight(dirs[0])))
+        print(f"wrote {out}")
+        return
+    with output_dir(out, force=args.force) as tmp:
+        for name, light in zip(tqdm(names, desc="relighting", unit="img", disable=args.quiet or None), dirs):
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            images.write_image(tmp / name, metrics.to_uint8(model.relight(light)))
+        lp.write_lp(tmp / mlic_io.LP_NAME, names, dirs)
+    print(f"wrote {len(names)} images and {mlic_io.LP_NAME} to {out}")
+
+
+def _light_argument(values: Sequence[float]) -> np.ndarray:
+    """A --light X Y Z argument as a unit direction."""
+    direction = np.array(lp.check_direction([float(v) for v in values], "--light"))
+    return direction / np.linalg.norm(direction)
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    model = models.load(args.model)
+    test = splits.load_part(args.test, "test", quiet=args.quiet)
+    mask = images.read_mask(args.mask) if args.mask else None
+    result = evaluate.evaluate(model, test, mask, quiet=args.quiet)
+    report = {"model": str(args.model), "test": str(test.source), **result.to_json()}
+    if args.json_out:
+        with output_file(args.json_out, force=True) as tmp:
+            tmp.write_text(json.dumps(report, indent=1))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(evaluate.table(result))
+
+
+def cmd_analytic(args: argparse.Namespace) -> None:
+    if args.size < 8:
+        raise RTIError(f"--size must be at least 8 pixels, got {args.size}")
+    train, test = analytic.scene(args.size, args.seed)
+    splits.write_split(train, test, args.out, force=args.force)
+    print(f"wrote {args.out}/train ({train.count} lights) and {args.out}/test ({test.count} lights)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    writes = argparse.ArgumentParser(add_help=False)
+    writes.add_argument("--force", action="store_true", help="replace an existing output")
+    planes = argparse.ArgumentParser(add_help=False)
+    planes.add_argument("--format", choices=("jpg", "png"), default="jpg", help="plane images of web folders")
+    planes.add_argument("--quality", type=int, default=95, help="JPEG quality of the planes (default 95)")
+
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("info", parents=[common], help="describe an MLIC")
+    p.add_argument("mlic", help="MLIC folder or its .lp file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("split", parents=[common, writes], help="hold out every k-th light: OUT/train, OUT/test")
+    p.add_argument("mlic", help="MLIC folder or its .lp file")
+    p.add_argument("--every", type=int, default=8, help="hold out one light in this many (default 8)")
+    p.add_argument("--offset", type=int, default=0, help="index of the first held-out light (default 0)")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_split)
+
+    p = sub.add_parser("fit", parents=[common, writes, planes], help="fit a PTM or HSH model")
+    p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (its train part is used)")
+    p.add_argument("-m", "--method", choices=classic.METHODS, required=True)
+    p.add_argument("-o", "--out", required=True, help="model folder (web format), or a .ptm / .rti file")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("export", parents=[common, writes, planes], help="convert a model to another format")
+    p.add_argument("model", help="model folder, .ptm or .rti file")
+    p.add_argument("-o", "--out", required=True, help="model folder (web format), or a .ptm / .rti file")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("relight", parents=[common, writes], help="render PNG images under new lights")
+    p.add_argument("model", help="model folder, .ptm or .rti file")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--light", nargs=3, type=float, action="append", metavar=("X", "Y", "Z"),
+                       help="a light direction (repeatable)")
+    which.add_argument("--lp", help="an .lp file of light directions (its names are used for the images)")
+    p.add_argument("-o", "--out", required=True, help="output folder (images + dirs.lp), or one .png file")
+    p.set_defaults(func=cmd_relight)
+
+    p = sub.add_parser("eval", parents=[common], help="PSNR/SSIM on held-out lights")
+    p.add_argument("model", help="model folder, .ptm or .rti file")
+    p.add_argument("--test", required=True, help="test MLIC, or a split folder (its test part is used)")
+    p.add_argument("--mask", help="mask PNG (non-zero = inside) for masked scores")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--json-out", help="also write the JSON report to this file")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("analytic", parents=[common, writes], help="write an analytic test MLIC (no Blender)")
+    p.add_argument("-o", "--out", required=True, help="output split folder (train/ and test/)")
+    p.add_argument("--size", type=int, default=192, help="image size in pixels (default 192)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_analytic)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    try:
+        args.func(args)
+    except RTIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 0

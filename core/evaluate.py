@@ -1,0 +1,86 @@
+"""Relight a model at held-out lights and score it against the photos: per light and averaged."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from . import lights as light_utils
+from . import metrics
+from .errors import RTIError
+from .mlic import MLIC
+from .models import Relightable
+
+
+@dataclass
+class LightScore:
+    """Scores of one test image; the masked ones only when a mask was given."""
+
+    name: str
+    light: list[float]
+    elevation: float
+    psnr: float
+    ssim: float
+    psnr_masked: float | None = None
+    ssim_masked: float | None = None
+
+
+@dataclass
+class Evaluation:
+    """Mean PSNR (dB) and SSIM over the test lights, and each light's scores."""
+
+    psnr: float
+    ssim: float
+    psnr_masked: float | None
+    ssim_masked: float | None
+    per_light: list[LightScore] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, quiet: bool = True) -> Evaluation:
+    """Scores of ``model`` on every image of ``test`` (8-bit), masked too when ``mask`` or ``test.mask`` exists."""
+    if (model.height, model.width) != (test.height, test.width):
+        raise RTIError(
+            f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
+        )
+    mask = test.mask if mask is None else mask
+    if mask is not None and mask.shape != (test.height, test.width):
+        raise RTIError(f"mask is {mask.shape[1]}x{mask.shape[0]}, the test images are {test.width}x{test.height}")
+    elevations = light_utils.elevation(test.lights)
+    scores = []
+    for i in tqdm(range(test.count), desc="evaluating", unit="light", disable=quiet or None, leave=False):
+        truth = metrics.to_uint8(test.images[i])
+        guess = metrics.to_uint8(model.relight(test.lights[i]))
+        score = LightScore(
+            test.names[i], [round(float(v), 6) for v in test.lights[i]], round(float(elevations[i]), 3),
+            metrics.psnr(truth, guess), metrics.ssim(truth, guess),
+        )
+        if mask is not None:
+            score.psnr_masked = metrics.psnr(truth, guess, mask)
+            score.ssim_masked = metrics.ssim(truth, guess, mask)
+        scores.append(score)
+    return Evaluation(
+        float(np.mean([s.psnr for s in scores])),
+        float(np.mean([s.ssim for s in scores])),
+        None if mask is None else float(np.mean([s.psnr_masked for s in scores])),
+        None if mask is None else float(np.mean([s.ssim_masked for s in scores])),
+        scores,
+    )
+
+
+def table(evaluation: Evaluation) -> str:
+    """A plain-text table: one row per test light, then the means."""
+    masked = evaluation.psnr_masked is not None
+    head = f"{'image':<24} {'elev':>6} {'PSNR':>7} {'SSIM':>7}" + (f" {'PSNR(m)':>8} {'SSIM(m)':>8}" if masked else "")
+    rows = [head, "-" * len(head)]
+    for s in evaluation.per_light:
+        row = f"{s.name:<24} {s.elevation:6.1f} {s.psnr:7.2f} {s.ssim:7.4f}"
+        rows.append(row + (f" {s.psnr_masked:8.2f} {s.ssim_masked:8.4f}" if masked else ""))
+    rows.append("-" * len(head))
+    mean = f"{'mean':<24} {'':>6} {evaluation.psnr:7.2f} {evaluation.ssim:7.4f}"
+    rows.append(mean + (f" {evaluation.psnr_masked:8.2f} {evaluation.ssim_masked:8.4f}" if masked else ""))
+    return "\n".join(rows)

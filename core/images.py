@@ -1,0 +1,87 @@
+"""Reading and writing images in their stored bit depth (8 or 16 bits per channel), RGB channel order.
+
+OpenCV is the reader because it keeps 16-bit PNG and TIFF (Pillow silently drops 16-bit RGB to 8 bits) and is fast.
+Policy for unusual channel layouts (documented in the README): grayscale images are accepted and replicated to RGB;
+an alpha channel is dropped when it is fully opaque and refused otherwise (transparency belongs in ``mask.png``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import RTIError
+
+READABLE = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """An RGB image (H, W, 3) as uint8 or uint16, exactly as stored."""
+    raw = _decode(Path(path))
+    if raw.ndim == 2:
+        raw = raw[:, :, None]
+    channels = raw.shape[2]
+    if channels == 1:
+        return np.repeat(raw, 3, axis=2)
+    if channels == 4:
+        alpha = raw[:, :, 3]
+        if alpha.min() < np.iinfo(raw.dtype).max:
+            raise RTIError(f"{path}: image has a transparent alpha channel; remove it and give a mask.png instead")
+        raw = raw[:, :, :3]
+    elif channels != 3:
+        raise RTIError(f"{path}: image has {channels} channels; expected RGB, grayscale or opaque RGBA")
+    return np.ascontiguousarray(raw[:, :, ::-1])
+
+
+def read_mask(path: Path | str) -> np.ndarray:
+    """A boolean mask (H, W): pixels whose first channel is non-zero are inside."""
+    raw = _decode(Path(path))
+    return (raw if raw.ndim == 2 else raw[:, :, 0]) > 0
+
+
+def _decode(path: Path) -> np.ndarray:
+    """Decode any supported file as stored (no colour conversion, no EXIF rotation)."""
+    if path.suffix.lower() not in READABLE:
+        raise RTIError(f"{path}: unsupported image type {path.suffix!r} (use JPEG, PNG or TIFF)")
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except FileNotFoundError:
+        raise RTIError(f"{path}: image file not found") from None
+    except OSError as exc:
+        raise RTIError(f"{path}: cannot read image ({exc.strerror})") from None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise RTIError(f"{path}: not a readable image (empty or corrupt file)")
+    if image.dtype not in DTYPES:
+        raise RTIError(f"{path}: {image.dtype} pixels are not supported (use 8- or 16-bit images)")
+    return image
+
+
+def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
+    """Write an RGB (H, W, 3) or single-channel (H, W) uint8/uint16 image; the suffix picks the format.
+
+    JPEG is written without chroma subsampling, so three independent planes packed as RGB survive.
+    """
+    path = Path(path)
+    if image.dtype not in DTYPES:
+        raise ValueError(f"write_image: expected uint8 or uint16 pixels, got {image.dtype}")
+    suffix = path.suffix.lower()
+    params: list[int] = []
+    if suffix in (".jpg", ".jpeg"):
+        if image.dtype != np.uint8:
+            raise RTIError(f"{path}: JPEG holds only 8-bit images")
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+    elif suffix not in (".png", ".tif", ".tiff"):
+        raise RTIError(f"{path}: unsupported image type {path.suffix!r} (use .png, .jpg or .tif)")
+    bgr = image[:, :, ::-1] if image.ndim == 3 else image
+    ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(bgr), params)
+    if not ok:
+        raise RTIError(f"{path}: could not encode image")
+    try:
+        encoded.tofile(path)
+    except OSError as exc:
+        raise RTIError(f"{path}: cannot write image ({exc.strerror})") from None

@@ -1,0 +1,145 @@
+"""The multi-light image collection (MLIC): N photos of one surface from a fixed camera, one light each.
+
+Images stay in their stored dtype (uint8 or uint16) for the whole stack; code that needs floats converts one tile at a
+time. An MLIC on disk is a folder with one ``.lp`` file, the images it names and optionally ``mask.png``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import images, lp
+from .atomic import output_dir
+from .errors import RTIError
+
+MASK_NAME = "mask.png"
+LP_NAME = "dirs.lp"
+
+
+@dataclass
+class MLIC:
+    """Images (N, H, W, 3) uint8/uint16, unit light directions (N, 3), image names, optional mask (H, W) bool."""
+
+    images: np.ndarray
+    lights: np.ndarray
+    names: list[str]
+    mask: np.ndarray | None = None
+    source: Path | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.images)
+        if self.images.ndim != 4 or self.images.shape[3] != 3 or self.images.dtype not in images.DTYPES:
+            raise ValueError(f"MLIC images must be (N, H, W, 3) uint8/uint16, got {self.images.shape} {self.images.dtype}")
+        if self.lights.shape != (n, 3) or len(self.names) != n:
+            raise ValueError(f"MLIC has {n} images but {len(self.lights)} lights and {len(self.names)} names")
+        if self.mask is not None and self.mask.shape != self.images.shape[1:3]:
+            raise ValueError(f"MLIC mask is {self.mask.shape}, images are {self.images.shape[1:3]}")
+
+    @property
+    def count(self) -> int:
+        return len(self.images)
+
+    @property
+    def height(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def width(self) -> int:
+        return int(self.images.shape[2])
+
+    @property
+    def bit_depth(self) -> int:
+        return 8 * self.images.dtype.itemsize
+
+    @property
+    def max_value(self) -> int:
+        """The stored value of full white (255 or 65535)."""
+        return int(np.iinfo(self.images.dtype).max)
+
+    def subset(self, indices: np.ndarray | list[int]) -> MLIC:
+        """The MLIC restricted to some lights (a copy of their images)."""
+        idx = np.asarray(indices)
+        return MLIC(self.images[idx], self.lights[idx], [self.names[i] for i in idx], self.mask, self.source)
+
+
+def find_lp(path: Path) -> Path:
+    """The .lp file of an MLIC given as the file itself or as its folder (which must hold exactly one)."""
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise RTIError(f"{path}: no such file or folder")
+    found = sorted(path.glob("*.lp"))
+    if not found:
+        raise RTIError(f"{path}: no .lp light file in this folder")
+    if len(found) > 1:
+        raise RTIError(f"{path}: several .lp files ({', '.join(p.name for p in found)}); give the one to use")
+    return found[0]
+
+
+def load(path: Path | str, quiet: bool = True) -> MLIC:
+    """Read an MLIC from its folder or its .lp file, checking that every image agrees in size and depth."""
+    lp_path = find_lp(Path(path))
+    names, lights = lp.read_lp(lp_path)
+    folder = lp_path.parent
+    stack: np.ndarray | None = None
+    for i, name in enumerate(tqdm(names, desc="reading images", unit="img", disable=quiet or None, leave=False)):
+        file = folder / name
+        image = images.read_image(file)
+        if stack is None:
+            stack = np.empty((len(names), *image.shape), dtype=image.dtype)
+        elif image.shape != stack.shape[1:]:
+            h, w = stack.shape[1:3]
+            raise RTIError(f"{file}: image is {image.shape[1]}x{image.shape[0]}, the first image is {w}x{h}")
+        elif image.dtype != stack.dtype:
+            raise RTIError(
+                f"{file}: image has {8 * image.dtype.itemsize}-bit channels, the first image "
+                f"{8 * stack.dtype.itemsize}-bit"
+            )
+        stack[i] = image
+    assert stack is not None
+    mask = None
+    if (folder / MASK_NAME).exists():
+        mask = images.read_mask(folder / MASK_NAME)
+        if mask.shape != stack.shape[1:3]:
+            raise RTIError(
+                f"{folder / MASK_NAME}: mask is {mask.shape[1]}x{mask.shape[0]}, "
+                f"images are {stack.shape[2]}x{stack.shape[1]}"
+            )
+    return MLIC(stack, lights, names, mask, lp_path)
+
+
+def save(mlic: MLIC, folder: Path | str, ext: str | None = None, quality: int = 95, force: bool = False) -> Path:
+    """Write images, ``dirs.lp`` and ``mask.png`` into ``folder`` (atomically); returns the .lp path.
+
+    ``ext`` (".png", ".jpg", ".tif") overrides the names' own suffixes; 16-bit stacks need PNG or TIFF.
+    """
+    folder = Path(folder)
+    names = [str(Path(n).with_suffix(ext)) if ext else n for n in mlic.names]
+    with output_dir(folder, force=force) as tmp:
+        for name, image in zip(names, mlic.images, strict=True):
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            images.write_image(tmp / name, image, quality=quality)
+        if mlic.mask is not None:
+            images.write_image(tmp / MASK_NAME, mlic.mask.astype(np.uint8) * 255)
+        lp.write_lp(tmp / LP_NAME, names, mlic.lights)
+    return folder / LP_NAME
+
+
+def copy(mlic: MLIC, folder: Path | str, force: bool = False) -> Path:
+    """Copy the MLIC's image files byte for byte from where it was read (no re-encoding), with a new ``dirs.lp``."""
+    if mlic.source is None:
+        raise ValueError("copy: the MLIC was not read from files; use save()")
+    origin = mlic.source.parent
+    with output_dir(folder, force=force) as tmp:
+        for name in mlic.names:
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin / name, tmp / name)
+        if mlic.mask is not None:
+            images.write_image(tmp / MASK_NAME, mlic.mask.astype(np.uint8) * 255)
+        lp.write_lp(tmp / LP_NAME, mlic.names, mlic.lights)
+    return Path(folder) / LP_NAME

@@ -1,0 +1,130 @@
+"""relight/OpenLIME web folders for PTM and HSH: ``info.json`` plus 8-bit coefficient planes.
+
+Conventions (those of OpenLIME's RTI shader, which displays relight's output):
+- ``plane_J.jpg`` (0-based) packs three coefficient planes in R, G, B; ``materials[0]`` holds one ``scale`` and one
+  ``bias`` per coefficient plane and a texel t = byte/255 means (t − bias)·scale.
+- ``colorspace: "rgb"``: plane J holds basis term J for R, G and B.
+- ``colorspace: "lrgb"`` (LRGB-PTM): plane 0 is the RGB chroma; planes 1-2 hold the six luminance terms.
+- PTM terms are ordered (1, x, y, x², xy, y²) here, unlike the .ptm file; HSH terms in their usual order, with the
+  viewer's θ clamp of 0.15 rad unless the folder records its own (``hsh_min_elevation``, written by us).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import hsh, images
+from .atomic import output_dir
+from .classic import ClassicRTI
+from .errors import RTIError
+
+WEB_PTM_ORDER = [5, 3, 4, 0, 2, 1]
+"""Our PTM coefficient index (u², v², uv, u, v, 1) for each web term (1, x, y, x², xy, y²)."""
+
+
+def _planes(model: ClassicRTI) -> np.ndarray:
+    """The model's coefficient planes (P, H, W) in web order."""
+    order = WEB_PTM_ORDER if model.method in ("ptm", "lptm") else list(range(model.coeffs.shape[0]))
+    terms = model.coeffs[order]
+    if model.chroma is not None:
+        return np.concatenate([model.chroma.transpose(2, 0, 1), terms[..., 0]])
+    return terms.transpose(0, 3, 1, 2).reshape(-1, model.height, model.width)
+
+
+def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int = 95, force: bool = False) -> None:
+    """Write a model as a relight/OpenLIME folder; ``fmt`` is "jpg" (compact) or "png" (lossless planes)."""
+    if model.method not in ("ptm", "lptm", "hsh2", "hsh3"):
+        raise RTIError(f"{model.method} cannot be written as an OpenLIME folder (ptm, lptm, hsh2 and hsh3 can)")
+    if fmt not in ("jpg", "png"):
+        raise RTIError(f"plane format must be jpg or png, got {fmt!r}")
+    planes = _planes(model)
+    lo = planes.min(axis=(1, 2)).astype(np.float64)
+    hi = planes.max(axis=(1, 2)).astype(np.float64)
+    scale = np.maximum(hi - lo, 1e-12)
+    bias = -lo / scale
+    info = {
+        "width": model.width,
+        "height": model.height,
+        "format": fmt,
+        "type": "ptm" if model.method in ("ptm", "lptm") else "hsh",
+        "colorspace": "lrgb" if model.method == "lptm" else "rgb",
+        "nplanes": len(planes),
+        "quality": quality,
+        "materials": [{"scale": scale.tolist(), "bias": bias.tolist()}],
+    }
+    if model.lights is not None:
+        info["lights"] = np.round(model.lights, 6).ravel().tolist()
+    if model.method.startswith("hsh"):
+        info["hsh_min_elevation"] = model.hsh_min_elevation
+    with output_dir(folder, force=force) as tmp:
+        for j in range(len(planes) // 3):
+            rgb = (planes[3 * j : 3 * j + 3] - lo[3 * j : 3 * j + 3, None, None]) / scale[3 * j : 3 * j + 3, None, None]
+            texels = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+            images.write_image(tmp / f"plane_{j}.{fmt}", texels, quality=quality)
+        (tmp / "info.json").write_text(json.dumps(info, indent=1))
+
+
+def read(folder: Path | str) -> ClassicRTI:
+    """Read a relight/OpenLIME ptm or hsh folder (ours or relight's)."""
+    folder = Path(folder)
+    info = read_info(folder)
+    kind, colorspace = info.get("type"), info.get("colorspace")
+    try:
+        nplanes = int(info["nplanes"])
+        width, height = int(info["width"]), int(info["height"])
+        material = info["materials"][0]
+        scale = np.asarray(material["scale"], dtype=np.float64)
+        bias = np.asarray(material["bias"], dtype=np.float64)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RTIError(f"{folder / 'info.json'}: missing or malformed key {exc}") from None
+    method = _method(kind, colorspace, nplanes, folder)
+    if len(scale) != nplanes or len(bias) != nplanes:
+        raise RTIError(f"{folder / 'info.json'}: needs {nplanes} scales and biases, has {len(scale)} and {len(bias)}")
+    planes = np.empty((nplanes, height, width), dtype=np.float32)
+    for j in range(nplanes // 3):
+        file = folder / f"plane_{j}.{info.get('format', 'jpg')}"
+        texels = images.read_image(file)
+        if texels.shape[:2] != (height, width) or texels.dtype != np.uint8:
+            raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
+        t = texels.transpose(2, 0, 1).astype(np.float64) / 255.0
+        planes[3 * j : 3 * j + 3] = (t - bias[3 * j : 3 * j + 3, None, None]) * scale[3 * j : 3 * j + 3, None, None]
+    lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
+    min_elevation = float(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION))
+    if method == "lptm":
+        terms = np.empty((6, height, width, 1), dtype=np.float32)
+        terms[WEB_PTM_ORDER, ..., 0] = planes[3:]
+        return ClassicRTI(method, terms, planes[:3].transpose(1, 2, 0).copy(), lights)
+    coeffs = planes.reshape(nplanes // 3, 3, height, width).transpose(0, 2, 3, 1)
+    if method == "ptm":
+        coeffs = coeffs[np.argsort(WEB_PTM_ORDER)]
+    return ClassicRTI(method, np.ascontiguousarray(coeffs), None, lights, min_elevation)
+
+
+def read_info(folder: Path) -> dict:
+    """The parsed ``info.json`` of a web folder."""
+    path = folder / "info.json"
+    try:
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RTIError(f"{folder}: no info.json (not a relight/OpenLIME folder)") from None
+    except (OSError, ValueError) as exc:
+        raise RTIError(f"{path}: unreadable JSON ({exc})") from None
+    if not isinstance(info, dict):
+        raise RTIError(f"{path}: expected a JSON object")
+    return info
+
+
+def _method(kind: object, colorspace: object, nplanes: int, folder: Path) -> str:
+    """Our method name for a (type, colorspace, nplanes) triple, or a clear refusal."""
+    table = {("ptm", "rgb", 18): "ptm", ("ptm", "lrgb", 9): "lptm", ("hsh", "rgb", 12): "hsh2",
+             ("hsh", "rgb", 27): "hsh3"}
+    method = table.get((str(kind), str(colorspace), nplanes))
+    if method is None:
+        raise RTIError(
+            f"{folder / 'info.json'}: type {kind!r} with colorspace {colorspace!r} and {nplanes} planes is not "
+            "supported (ptm rgb/18, ptm lrgb/9, hsh rgb/12 or 27)"
+        )
+    return method
