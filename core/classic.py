@@ -64,6 +64,15 @@ class ClassicRTI:
         """Basis functions (N, K) at unit light directions (N, 3)."""
         return method_basis(self.method, lights, self.hsh_min_elevation)
 
+    def chroma_in_unit_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """LRGB as (luminance coefficients × peak, chroma / peak): the same colours with chroma in [0, 1].
+
+        File formats store chroma as plain 8-bit colour, so they need this form.
+        """
+        assert self.chroma is not None, "only lptm models have chroma"
+        peak = np.maximum(self.chroma.max(axis=2), 1e-12)
+        return self.coeffs * peak[None, :, :, None], self.chroma / peak[..., None]
+
     def relight(self, light: np.ndarray) -> np.ndarray:
         """The float RGB image (H, W, 3) under one unit light direction; not clipped."""
         weights = self.basis(np.asarray(light, dtype=np.float64).reshape(1, 3))[0].astype(np.float32)

@@ -61,7 +61,7 @@ def _decode(path: Path) -> np.ndarray:
 
 
 def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
-    """Write an RGB (H, W, 3) or single-channel (H, W) uint8/uint16 image; the suffix picks the format.
+    """Write an RGB(A) (H, W, 3|4) or single-channel (H, W) uint8/uint16 image; the suffix picks the format.
 
     JPEG is written without chroma subsampling, so three independent planes packed as RGB survive.
     """
@@ -77,7 +77,7 @@ def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
                   cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
     elif suffix not in (".png", ".tif", ".tiff"):
         raise RTIError(f"{path}: unsupported image type {path.suffix!r} (use .png, .jpg or .tif)")
-    bgr = image[:, :, ::-1] if image.ndim == 3 else image
+    bgr = image[:, :, [2, 1, 0, 3][: image.shape[2]]] if image.ndim == 3 else image
     ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(bgr), params)
     if not ok:
         raise RTIError(f"{path}: could not encode image")

@@ -24,12 +24,11 @@ def write(model: ClassicRTI, path: Path | str, force: bool = False) -> None:
     """Write an RGB-PTM or LRGB-PTM model as a .ptm file."""
     if model.method not in FORMATS:
         raise RTIError(f"a .ptm file holds ptm or lptm models, not {model.method}")
-    coeffs = model.coeffs.transpose(3, 1, 2, 0)[:, ::-1]  # (C, H, W, 6), bottom row first
-    rgb = b""
+    coeffs, rgb = model.coeffs, b""
     if model.chroma is not None:
-        peak = np.maximum(model.chroma.max(axis=2), 1e-12)
-        coeffs = coeffs * peak[::-1][None, :, :, None]
-        rgb = np.clip(np.rint(model.chroma / peak[..., None] * 255), 0, 255).astype(np.uint8)[::-1].tobytes()
+        coeffs, chroma = model.chroma_in_unit_range()
+        rgb = np.clip(np.rint(chroma * 255), 0, 255).astype(np.uint8)[::-1].tobytes()
+    coeffs = coeffs.transpose(3, 1, 2, 0)[:, ::-1]  # (C, H, W, 6), bottom row first
     lo = np.minimum(coeffs.min(axis=(0, 1, 2)), 0.0).astype(np.float64)  # the integer bias needs 0 in range
     hi = np.maximum(coeffs.max(axis=(0, 1, 2)), 0.0).astype(np.float64)
     scale = np.maximum(hi - lo, 1e-12) / 254.0

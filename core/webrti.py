@@ -4,7 +4,10 @@ Conventions (those of OpenLIME's RTI shader, which displays relight's output):
 - ``plane_J.jpg`` (0-based) packs three coefficient planes in R, G, B; ``materials[0]`` holds one ``scale`` and one
   ``bias`` per coefficient plane and a texel t = byte/255 means (t − bias)·scale.
 - ``colorspace: "rgb"``: plane J holds basis term J for R, G and B.
-- ``colorspace: "lrgb"`` (LRGB-PTM): plane 0 is the RGB chroma; planes 1-2 hold the six luminance terms.
+- ``colorspace: "lrgb"`` (LRGB-PTM): planes 1-2 hold the six luminance terms and plane 0 the RGB chroma, which
+  relight's renderer reads as plain colour (texel/255) while OpenLIME applies its scale and bias: we read it as
+  relight does (that matches relight's own RGB-PTM of the same capture) and write it with scale 1 and bias 0, where
+  both agree.
 - PTM terms are ordered (1, x, y, x², xy, y²) here, unlike the .ptm file; HSH terms in their usual order, with the
   viewer's θ clamp of 0.15 rad unless the folder records its own (``hsh_min_elevation``, written by us).
 """
@@ -28,10 +31,10 @@ WEB_PTM_ORDER = [5, 3, 4, 0, 2, 1]
 def _planes(model: ClassicRTI) -> np.ndarray:
     """The model's coefficient planes (P, H, W) in web order."""
     order = WEB_PTM_ORDER if model.method in ("ptm", "lptm") else list(range(model.coeffs.shape[0]))
-    terms = model.coeffs[order]
     if model.chroma is not None:
-        return np.concatenate([model.chroma.transpose(2, 0, 1), terms[..., 0]])
-    return terms.transpose(0, 3, 1, 2).reshape(-1, model.height, model.width)
+        luminance, chroma = model.chroma_in_unit_range()
+        return np.concatenate([chroma.transpose(2, 0, 1), luminance[order][..., 0]])
+    return model.coeffs[order].transpose(0, 3, 1, 2).reshape(-1, model.height, model.width)
 
 
 def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int = 95, force: bool = False) -> None:
@@ -43,6 +46,8 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
     planes = _planes(model)
     lo = planes.min(axis=(1, 2)).astype(np.float64)
     hi = planes.max(axis=(1, 2)).astype(np.float64)
+    if model.method == "lptm":
+        lo[:3], hi[:3] = 0.0, 1.0
     scale = np.maximum(hi - lo, 1e-12)
     bias = -lo / scale
     info = {
@@ -83,21 +88,21 @@ def read(folder: Path | str) -> ClassicRTI:
     method = _method(kind, colorspace, nplanes, folder)
     if len(scale) != nplanes or len(bias) != nplanes:
         raise RTIError(f"{folder / 'info.json'}: needs {nplanes} scales and biases, has {len(scale)} and {len(bias)}")
-    planes = np.empty((nplanes, height, width), dtype=np.float32)
+    texels = np.empty((nplanes, height, width), dtype=np.float32)
     for j in range(nplanes // 3):
         file = folder / f"plane_{j}.{info.get('format', 'jpg')}"
-        texels = images.read_image(file)
-        if texels.shape[:2] != (height, width) or texels.dtype != np.uint8:
+        plane = images.read_image(file)
+        if plane.shape[:2] != (height, width) or plane.dtype != np.uint8:
             raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
-        t = texels.transpose(2, 0, 1).astype(np.float64) / 255.0
-        planes[3 * j : 3 * j + 3] = (t - bias[3 * j : 3 * j + 3, None, None]) * scale[3 * j : 3 * j + 3, None, None]
+        texels[3 * j : 3 * j + 3] = plane.transpose(2, 0, 1) / np.float32(255.0)
+    planes = (texels - bias[:, None, None]) * scale[:, None, None]
     lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
     min_elevation = float(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION))
     if method == "lptm":
         terms = np.empty((6, height, width, 1), dtype=np.float32)
         terms[WEB_PTM_ORDER, ..., 0] = planes[3:]
-        return ClassicRTI(method, terms, planes[:3].transpose(1, 2, 0).copy(), lights)
-    coeffs = planes.reshape(nplanes // 3, 3, height, width).transpose(0, 2, 3, 1)
+        return ClassicRTI(method, terms, texels[:3].transpose(1, 2, 0).copy(), lights)
+    coeffs = planes.astype(np.float32).reshape(nplanes // 3, 3, height, width).transpose(0, 2, 3, 1)
     if method == "ptm":
         coeffs = coeffs[np.argsort(WEB_PTM_ORDER)]
     return ClassicRTI(method, np.ascontiguousarray(coeffs), None, lights, min_elevation)
