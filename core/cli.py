@@ -113,8 +113,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_analytic(args: argparse.Namespace) -> None:
-    if args.size < 8:
-        raise RTIError(f"--size must be at least 8 pixels, got {args.size}")
+    if args.size < 16:
+        raise RTIError(f"--size must be at least 16 pixels, got {args.size}")
     train, test = analytic.scene(args.size, args.seed)
     splits.write_split(train, test, args.out, force=args.force)
     print(f"wrote {args.out}/train ({train.count} lights) and {args.out}/test ({test.count} lights)")

@@ -47,11 +47,14 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
         raise RTIError(
             f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
         )
+    if min(test.height, test.width) <= 2 * metrics.SSIM_BORDER:
+        raise RTIError(f"test images must be at least {2 * metrics.SSIM_BORDER + 1} pixels wide and high for SSIM")
     mask = test.mask if mask is None else mask
     if mask is not None and mask.shape != (test.height, test.width):
         raise RTIError(f"mask is {mask.shape[1]}x{mask.shape[0]}, the test images are {test.width}x{test.height}")
     elevations = light_utils.elevation(test.lights)
     scores = []
+    masked: list[tuple[float, float]] = []
     for i in tqdm(range(test.count), desc="evaluating", unit="light", disable=quiet or None, leave=False):
         truth = metrics.to_uint8(test.images[i])
         guess = metrics.to_uint8(model.relight(test.lights[i]))
@@ -60,14 +63,14 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
             metrics.psnr(truth, guess), metrics.ssim(truth, guess),
         )
         if mask is not None:
-            score.psnr_masked = metrics.psnr(truth, guess, mask)
-            score.ssim_masked = metrics.ssim(truth, guess, mask)
+            score.psnr_masked, score.ssim_masked = metrics.psnr(truth, guess, mask), metrics.ssim(truth, guess, mask)
+            masked.append((score.psnr_masked, score.ssim_masked))
         scores.append(score)
     return Evaluation(
         float(np.mean([s.psnr for s in scores])),
         float(np.mean([s.ssim for s in scores])),
-        None if mask is None else float(np.mean([s.psnr_masked for s in scores])),
-        None if mask is None else float(np.mean([s.ssim_masked for s in scores])),
+        float(np.mean([m[0] for m in masked])) if masked else None,
+        float(np.mean([m[1] for m in masked])) if masked else None,
         scores,
     )
 

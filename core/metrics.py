@@ -12,6 +12,9 @@ from skimage.metrics import structural_similarity
 PSNR_CAP = 100.0
 """PSNR reported for identical images (instead of infinity, so results stay valid JSON)."""
 
+SSIM_BORDER = 5
+"""Half the 11×11 Gaussian window (σ = 1.5, truncated at 3.5σ)."""
+
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """8-bit version of an image: floats are read as [0, 1] and clipped; 16-bit values are rescaled."""
@@ -32,10 +35,16 @@ def psnr(reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None
 
 
 def ssim(reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Mean SSIM between two 8-bit RGB images (H, W, 3), averaged over the pixels where ``mask`` is true."""
+    """Mean SSIM between two 8-bit RGB images (H, W, 3), averaged over the pixels where ``mask`` is true.
+
+    As in the standard definition, the 5-pixel border where the 11×11 window does not fit is left out.
+    """
     _, ssim_map = structural_similarity(
         reference, test, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
         data_range=255, channel_axis=2, full=True,
     )
-    per_pixel = ssim_map.mean(axis=2)
-    return float(per_pixel[mask].mean() if mask is not None else per_pixel.mean())
+    region = np.zeros(ssim_map.shape[:2], dtype=bool)
+    region[SSIM_BORDER:-SSIM_BORDER, SSIM_BORDER:-SSIM_BORDER] = True
+    if mask is not None:
+        region &= mask
+    return float(ssim_map.mean(axis=2)[region].mean())
