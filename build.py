@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     out = Path(args.out)
     mlic, models = out / "mlic", out / "models"
     cli = (PYTHON, "-m", "core")
-    run(*cli, "sphere", "-o", mlic, "--size", args.size, "--force")
+    run(*cli, "analytic", "-o", mlic, "--size", args.size, "--force")
     run(*cli, "info", mlic / "train")
     for method in ("ptm", "lptm", "hsh2", "hsh3"):
         run(*cli, "fit", mlic, "-m", method, "-o", models / method, "--force")
@@ -82,6 +83,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run(*cli, "export", models / "lptm", "-o", out / "model_lrgb.ptm", "--force")
     run(*cli, "export", models / "hsh3", "-o", out / "model_hsh3.rti", "--force")
     run(*cli, "relight", models / "hsh3", "--lp", mlic / "test" / "dirs.lp", "-o", out / "relit_hsh3", "--force")
+    print(f"\n{'model':<8} {'test PSNR (dB)':>15} {'test SSIM':>10}")
+    for method in ("ptm", "lptm", "hsh2", "hsh3"):
+        report = json.loads((models / f"{method}.eval.json").read_text())
+        print(f"{method:<8} {report['psnr']:>15.2f} {report['ssim']:>10.4f}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; outputs in {out}")
 
 

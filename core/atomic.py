@@ -20,13 +20,13 @@ os.umask(_UMASK)
 
 
 def check_target(path: Path, force: bool) -> None:
-    """Refuse to replace an existing non-empty output unless ``force`` is set."""
-    if path.is_dir() and not any(path.iterdir()):
-        return
-    if path.exists() and not force:
+    """Refuse to replace an existing non-empty output unless ``force`` is set; create missing parent folders."""
+    if path.exists() and not (path.is_dir() and not any(path.iterdir())) and not force:
         raise RTIError(f"{path}: already exists (use --force to replace it)")
-    if not path.parent.exists():
-        raise RTIError(f"{path.parent}: output folder's parent does not exist")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RTIError(f"{path.parent}: cannot create output folder ({exc.strerror})") from None
 
 
 @contextmanager

@@ -76,6 +76,11 @@ def test_eval_table_and_masked_scores(scene, tmp_path, capsys):
     assert report["psnr_masked"] is not None and report["per_light"][0]["ssim_masked"] is not None
 
 
+def test_missing_parent_folders_of_an_output_are_created(scene, tmp_path):
+    assert main(["fit", str(scene), "-m", "hsh2", "-o", str(tmp_path / "a/b/model"), "-q"]) == 0
+    assert (tmp_path / "a/b/model/info.json").exists()
+
+
 def test_split_every_8(scene, tmp_path, capsys):
     assert main(["split", str(scene / "train"), "--every", "8", "-o", str(tmp_path / "s"), "-q"]) == 0
     assert mlic.load(tmp_path / "s/test").count == 7 and mlic.load(tmp_path / "s/train").count == 42
