@@ -7,16 +7,13 @@ failure (bad input, a crash, Ctrl-C) never leaves a half-written folder or file,
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import RTIError
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 def check_target(path: Path, force: bool) -> None:
@@ -34,11 +31,11 @@ def output_dir(path: Path | str, force: bool = False) -> Iterator[Path]:
     """Yield an empty temporary folder that replaces ``path`` when the block succeeds."""
     path = Path(path)
     check_target(path, force)
+    tmp = _sibling(path)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        tmp.mkdir()
     except OSError as exc:
         raise RTIError(f"{path}: cannot write here ({exc.strerror})") from None
-    tmp.chmod(0o777 & ~_UMASK)
     try:
         yield tmp
         _replace(tmp, path)
@@ -51,18 +48,21 @@ def output_file(path: Path | str, force: bool = False) -> Iterator[Path]:
     """Yield a temporary file path (with the same suffix) that replaces ``path`` when the block succeeds."""
     path = Path(path)
     check_target(path, force)
+    tmp = _sibling(path)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+        tmp.open("xb").close()
     except OSError as exc:
         raise RTIError(f"{path}: cannot write here ({exc.strerror})") from None
-    os.close(fd)
-    tmp = Path(name)
-    tmp.chmod(0o666 & ~_UMASK)
     try:
         yield tmp
         _replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _sibling(path: Path) -> Path:
+    """A hidden, unused name beside ``path`` that keeps its suffix (writers pick the format by suffix)."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
 
 
 def _replace(tmp: Path, path: Path) -> None:
