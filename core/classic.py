@@ -30,6 +30,11 @@ def method_terms(method: str) -> int:
     raise RTIError(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
 
 
+def coefficients_per_pixel(method: str) -> int:
+    """Stored numbers per pixel: terms × 3 channels, or 6 luminance terms + 3 chroma for lptm."""
+    return method_terms(method) + 3 if method == "lptm" else 3 * method_terms(method)
+
+
 @dataclass
 class ClassicRTI:
     """A fitted PTM or HSH model.

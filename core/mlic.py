@@ -7,6 +7,7 @@ time. An MLIC on disk is a folder with one ``.lp`` file, the images it names and
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,16 +119,8 @@ def save(mlic: MLIC, folder: Path | str, ext: str | None = None, quality: int = 
 
     ``ext`` (".png", ".jpg", ".tif") overrides the names' own suffixes; 16-bit stacks need PNG or TIFF.
     """
-    folder = Path(folder)
     names = [str(Path(n).with_suffix(ext)) if ext else n for n in mlic.names]
-    with output_dir(folder, force=force) as tmp:
-        for name, image in zip(names, mlic.images, strict=True):
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            images.write_image(tmp / name, image, quality=quality)
-        if mlic.mask is not None:
-            images.write_image(tmp / MASK_NAME, mlic.mask.astype(np.uint8) * 255)
-        lp.write_lp(tmp / LP_NAME, names, mlic.lights)
-    return folder / LP_NAME
+    return _write(mlic, folder, names, lambda i, dest: images.write_image(dest, mlic.images[i], quality=quality), force)
 
 
 def copy(mlic: MLIC, folder: Path | str, force: bool = False) -> Path:
@@ -135,11 +128,17 @@ def copy(mlic: MLIC, folder: Path | str, force: bool = False) -> Path:
     if mlic.source is None:
         raise ValueError("copy: the MLIC was not read from files; use save()")
     origin = mlic.source.parent
+    return _write(mlic, folder, mlic.names, lambda i, dest: shutil.copyfile(origin / mlic.names[i], dest), force)
+
+
+def _write(mlic: MLIC, folder: Path | str, names: list[str], put_image: Callable[[int, Path], object],
+           force: bool) -> Path:
+    """Create ``folder`` atomically with image i put at ``names[i]`` by ``put_image``, then the mask and ``dirs.lp``."""
     with output_dir(folder, force=force) as tmp:
-        for name in mlic.names:
+        for i, name in enumerate(names):
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(origin / name, tmp / name)
+            put_image(i, tmp / name)
         if mlic.mask is not None:
             images.write_image(tmp / MASK_NAME, mlic.mask.astype(np.uint8) * 255)
-        lp.write_lp(tmp / LP_NAME, mlic.names, mlic.lights)
+        lp.write_lp(tmp / LP_NAME, names, mlic.lights)
     return Path(folder) / LP_NAME

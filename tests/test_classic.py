@@ -120,6 +120,10 @@ def test_lambertian_sphere_reaches_the_psnr_the_basis_allows(method, expected_db
     assert ours == pytest.approx(expected_db, abs=0.5)
 
 
+def test_coefficients_per_pixel():
+    assert [classic.coefficients_per_pixel(m) for m in classic.METHODS] == [18, 9, 12, 27]
+
+
 def test_fit_needs_enough_lights():
     with pytest.raises(RTIError, match="hsh3 needs at least 9 lights"):
         classic.fit(mlic_from_float(np.zeros((5, 4, 4, 3)), lights.fibonacci(5)), "hsh3")

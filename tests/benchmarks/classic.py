@@ -40,8 +40,7 @@ def classic_fit() -> None:
         basis = classic.method_basis(method, dirs)
         flat = data.images.reshape(49, -1)
         baseline = best_time(lambda: np.linalg.lstsq(basis, flat / 255.0, rcond=None), repeats=1)
-        per_pixel = classic.method_terms(method) * (1 if method == "lptm" else 3) + (3 if method == "lptm" else 0)
-        rows.append([method, per_pixel, f"{ours:.2f}", f"{baseline:.2f}", f"{baseline / ours:.1f}x"])
+        rows.append([method, classic.coefficients_per_pixel(method), f"{ours:.2f}", f"{baseline:.2f}", f"{baseline / ours:.1f}x"])
     body = (
         "Fit of every pixel of a 1000×1000 × 49-light 8-bit stack (random values; the time does not depend on them). "
         "Baseline: `np.linalg.lstsq` on the whole stack as float64, the straightforward implementation. "
@@ -99,8 +98,7 @@ def icon_classic() -> None:
             result = subprocess.run([*cli, "eval", str(model), "--test", str(split), "--json", "-q"], cwd=ROOT,
                                     check=True, capture_output=True, text=True)
             report = json.loads(result.stdout)
-            per_pixel = {"ptm": 18, "lptm": 9, "hsh2": 12, "hsh3": 27}[method]
-            rows.append([method, per_pixel, f"{report['psnr']:.2f}", f"{report['ssim']:.4f}", f"{seconds:.1f}"])
+            rows.append([method, classic.coefficients_per_pixel(method), f"{report['psnr']:.2f}", f"{report['ssim']:.4f}", f"{seconds:.1f}"])
             if method == "hsh3":
                 hsh3_table = subprocess.run([*cli, "eval", str(model), "--test", str(split), "-q"], cwd=ROOT,
                                             check=True, capture_output=True, text=True).stdout
