@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import analytic, classic, evaluate, images, lp, metrics, models, splits
+from . import analytic, classic, evaluate, images, lp, metrics, models, neuralweb, splits
 from . import lights as light_utils
 from . import mlic as mlic_io
-from .atomic import output_dir, output_file
+from .atomic import check_target, output_dir, output_file
 from .errors import RTIError
+from .neural import NeuralRTI
+from .progress import Progress
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -103,13 +105,69 @@ def cmd_eval(args: argparse.Namespace) -> None:
     mask = images.read_mask(args.mask) if args.mask else None
     result = evaluate.evaluate(model, test, mask, quiet=args.quiet)
     report = {"model": str(args.model), "test": str(test.source), **result.to_json()}
+    if isinstance(model, NeuralRTI):
+        # the 8-bit planes are what viewers show; the lossless codes show what quantisation costs
+        planes = evaluate.evaluate(models.load(args.model, codes="planes"), test, mask, quiet=args.quiet)
+        report = {"model": str(args.model), "test": str(test.source), "codes": "8-bit planes",
+                  **planes.to_json(), "lossless": {k: v for k, v in result.to_json().items() if k != "per_light"}}
+        result = planes
     if args.json_out:
         with output_file(args.json_out, force=True) as tmp:
             tmp.write_text(json.dumps(report, indent=1))
     if args.json:
         print(json.dumps(report))
+        return
+    print(evaluate.table(result))
+    if "lossless" in report:
+        lossless = report["lossless"]
+        print(f"codes: 8-bit planes above; lossless (float) codes: PSNR {lossless['psnr']:.2f} dB, "
+              f"SSIM {lossless['ssim']:.4f}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from . import train  # torch loads only for the commands that train
+
+    if args.direct and not args.student_only:
+        raise RTIError("--direct goes with --student-only (a student trained without a teacher)")
+    if args.student_only and not args.direct:
+        raise RTIError("--student-only needs --direct: there is no teacher to distil from")
+    out = Path(args.out)
+    checkpoint = out.with_name(out.name + ".checkpoint.pt")
+    check_target(out, args.force)
+    config = train.TrainConfig(
+        mode="teacher" if args.teacher_only else "direct" if args.student_only else "distill",
+        teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
+        batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr, alpha=args.alpha,
+        temperature=args.temperature, seed=args.seed, device=args.device, time_budget=args.time_budget,
+        checkpoint_every=args.checkpoint_every,
+    )
+    data = splits.load_part(args.mlic, "train", quiet=args.quiet)
+    mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
+    try:
+        trained = train.train(data, config, Progress(mode), checkpoint, resume=args.resume)
+    except KeyboardInterrupt:
+        if checkpoint.is_file():
+            print(f"interrupted; continue from {checkpoint} with --resume", file=sys.stderr)
+        raise
+    with output_dir(out, force=args.force) as tmp:
+        for role, model in trained.items():
+            neuralweb.write(model, tmp / role, quality=args.quality)
+        summary = {"mlic": str(data.source), "config": config.result_keys(),
+                   "models": {role: model.training for role, model in trained.items()}}
+        (tmp / "train.json").write_text(json.dumps(summary, indent=1))
+    checkpoint.unlink(missing_ok=True)
+    for role, model in trained.items():
+        t = model.training
+        line = (f"{role}: {t['decoder_parameters']} decoder parameters, {t['steps']} steps in {t['seconds']:.1f} s "
+                f"on {t['device']} ({t['stopped']}), validation {t['val_psnr']:.2f} dB")
+        if mode == "jsonl":
+            print(json.dumps({"phase": role, "event": "done", **t}), flush=True)
+        else:
+            print(line)
+    if mode == "jsonl":
+        print(json.dumps({"phase": "all", "event": "done", "out": str(out)}), flush=True)
     else:
-        print(evaluate.table(result))
+        print(f"wrote {', '.join(f'{out}/{role}' for role in trained)}")
 
 
 def cmd_analytic(args: argparse.Namespace) -> None:
@@ -127,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     writes.add_argument("--force", action="store_true", help="replace an existing output")
     planes = argparse.ArgumentParser(add_help=False)
     planes.add_argument("--format", choices=("jpg", "png"), default="jpg", help="plane images of web folders")
-    planes.add_argument("--quality", type=int, default=95, help="JPEG quality of the planes (default 95)")
+    planes.add_argument("--quality", type=int, help="JPEG quality of the planes (default 95; neural codes 100)")
 
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +229,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--json-out", help="also write the JSON report to this file")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", parents=[common, writes], help="train neural models: DisK teacher + student")
+    p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (its train part is used)")
+    p.add_argument("-o", "--out", required=True, help="output folder: OUT/teacher, OUT/student, OUT/train.json")
+    only = p.add_mutually_exclusive_group()
+    only.add_argument("--teacher-only", action="store_true", help="train the teacher alone")
+    only.add_argument("--student-only", action="store_true", help="train the student alone (with --direct)")
+    p.add_argument("--direct", action="store_true", help="train the student on the photos only, no teacher")
+    p.add_argument("--teacher", choices=("disk", "neuralrti"), default="disk",
+                   help="teacher network: DisK's (4 encoder layers, default) or the original NeuralRTI (3)")
+    p.add_argument("--student-width", type=int, default=20, help="student decoder width (default 20: 723 params)")
+    p.add_argument("--recipe", choices=("fast", "reference"), default="fast",
+                   help="fast (default) or the released reference recipe (batch 64, epochs, patience 5)")
+    p.add_argument("--steps", type=int, default=10_000, help="fast recipe: optimiser steps per network")
+    p.add_argument("--batch", type=int, default=0, help="pixels (fast) or samples (reference) per step")
+    p.add_argument("--lights-per-step", type=int, default=0, help="fast recipe: lights decoded per pixel")
+    p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate (default 0.01)")
+    p.add_argument("--alpha", type=float, default=0.6, help="weight of the ground truth in distillation")
+    p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--seed", type=int, default=0, help="makes CPU runs reproducible (default 0)")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop then, keeping the best model")
+    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+                   help="write OUT.checkpoint.pt this often (default 60)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
+    p.add_argument("--progress", choices=("bar", "jsonl", "none"),
+                   help="a bar (default on a terminal) or JSON lines on stdout for programs")
+    p.add_argument("--quality", type=int, default=neuralweb.QUALITY, help="JPEG quality of the code planes")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("analytic", parents=[common, writes], help="write an analytic test MLIC (no Blender)")
     p.add_argument("-o", "--out", required=True, help="output split folder (train/ and test/)")

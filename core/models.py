@@ -7,9 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
-from . import ptmfile, rtifile, webrti
+from . import neuralweb, ptmfile, rtifile, webrti
 from .classic import ClassicRTI
 from .errors import RTIError
+from .neural import NeuralRTI
 
 
 class Relightable(Protocol):
@@ -24,12 +25,18 @@ class Relightable(Protocol):
     def relight(self, light: np.ndarray) -> np.ndarray: ...
 
 
-def load(path: Path | str) -> ClassicRTI:
-    """Load a model: a relight/OpenLIME folder (or its info.json), a .ptm or an .rti file."""
+def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
+    """Load a model: a relight/OpenLIME folder (or its info.json), a .ptm or an .rti file.
+
+    For neural folders ``codes`` picks the lossless codes ("lossless") or the 8-bit planes ("planes").
+    """
     path = Path(path)
     if path.name == "info.json":
         path = path.parent
     if path.is_dir():
+        info = webrti.read_info(path)
+        if info.get("type") == "neural":
+            return neuralweb.read(path, info, codes)
         return webrti.read(path)
     if not path.exists():
         raise RTIError(f"{path}: no such model file or folder")
@@ -41,13 +48,23 @@ def load(path: Path | str) -> ClassicRTI:
     raise RTIError(f"{path}: not a model (expected a folder with info.json, a .ptm or an .rti file)")
 
 
-def save(model: ClassicRTI, path: Path | str, force: bool = False, fmt: str = "jpg", quality: int = 95) -> None:
-    """Save a model; the path picks the format: ``*.ptm``, ``*.rti``, otherwise a web folder."""
+def save(model: ClassicRTI | NeuralRTI, path: Path | str, force: bool = False, fmt: str = "jpg",
+         quality: int | None = None) -> None:
+    """Save a model; the path picks the format: ``*.ptm``, ``*.rti``, otherwise a web folder.
+
+    JPEG quality defaults to 95 for PTM/HSH planes and 100 for neural codes, which JPEG damages more.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".ptm":
+    if isinstance(model, NeuralRTI):
+        if suffix in (".ptm", ".rti"):
+            raise RTIError(f"{path}: a neural model can only be written as a model folder, not {suffix}")
+        if fmt != "jpg":
+            raise RTIError("neural folders have JPEG planes (OpenLIME reads only plane_N.jpg); codes.npy is lossless")
+        neuralweb.write(model, path, quality=quality or neuralweb.QUALITY, force=force)
+    elif suffix == ".ptm":
         ptmfile.write(model, path, force=force)
     elif suffix == ".rti":
         rtifile.write(model, path, force=force)
     else:
-        webrti.write(model, path, fmt=fmt, quality=quality, force=force)
+        webrti.write(model, path, fmt=fmt, quality=quality or 95, force=force)

@@ -1,0 +1,87 @@
+"""A trained neural RTI model for relighting: per-pixel 9-value codes and a small decoder, in plain numpy.
+
+This is what the exports hold and what relighting, evaluation and the Blender add-on use; no PyTorch needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .nn import CODE_SIZE
+
+Layer = tuple[np.ndarray, np.ndarray]
+"""One dense layer: weights (out, in) and biases (out,)."""
+
+CHUNK_PIXELS = 1 << 16
+"""Pixels decoded at once, which bounds the memory of a relight to a few megabytes."""
+
+
+def elu(x: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def decode(codes: np.ndarray, layers: list[Layer], light: np.ndarray) -> np.ndarray:
+    """RGB (P, 3) of codes (P, 9) under one light (its lx, ly are used): two ELU layers and a linear one."""
+    (w1, b1), (w2, b2), (w3, b3) = layers
+    x = np.empty((len(codes), CODE_SIZE + 2), dtype=np.float32)
+    x[:, :CODE_SIZE] = codes
+    x[:, CODE_SIZE:] = np.asarray(light, dtype=np.float32)[:2]
+    h = elu(x @ w1.T + b1)
+    h = elu(h @ w2.T + b2)
+    return h @ w3.T + b3
+
+
+def quantize_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """8-bit texels (H, W, 9) and the per-channel min and max (9,) that map them back: t/255·(max − min) + min."""
+    lo = codes.min(axis=(0, 1)).astype(np.float64)
+    hi = codes.max(axis=(0, 1)).astype(np.float64)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    texels = np.clip(np.rint((codes - lo) / span * 255.0), 0, 255).astype(np.uint8)
+    return texels, lo, hi
+
+
+def dequantize_codes(texels: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Float codes (H, W, 9) from 8-bit texels, as OpenLIME computes them."""
+    return (texels / np.float32(255.0) * (hi - lo).astype(np.float32) + lo.astype(np.float32)).astype(np.float32)
+
+
+@dataclass
+class NeuralRTI:
+    """Codes (H, W, 9) float32, the decoder's three layers, the training lights and a description of the training."""
+
+    codes: np.ndarray
+    layers: list[Layer]
+    lights: np.ndarray | None = None
+    training: dict = field(default_factory=dict)
+    method: str = "neural"
+
+    @property
+    def height(self) -> int:
+        return self.codes.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.codes.shape[1]
+
+    @property
+    def hidden(self) -> int:
+        """Width of the decoder's hidden layers."""
+        return self.layers[0][0].shape[0]
+
+    @property
+    def parameters(self) -> int:
+        return sum(w.size + b.size for w, b in self.layers)
+
+    def relight(self, light: np.ndarray) -> np.ndarray:
+        """RGB float image (H, W, 3) under ``light``, unclipped."""
+        flat = self.codes.reshape(-1, CODE_SIZE)
+        out = np.empty((len(flat), 3), dtype=np.float32)
+        for start in range(0, len(flat), CHUNK_PIXELS):
+            out[start : start + CHUNK_PIXELS] = decode(flat[start : start + CHUNK_PIXELS], self.layers, light)
+        return out.reshape(self.height, self.width, 3)
+
+    def with_8bit_codes(self) -> NeuralRTI:
+        """The same model with its codes rounded to 8 bits per channel (what the PNG planes hold)."""
+        return replace(self, codes=dequantize_codes(*quantize_codes(self.codes)))

@@ -1,0 +1,134 @@
+"""Neural model folders: OpenLIME's ``type: "neural"`` contract, plus a lossless copy of the codes.
+
+A folder holds ``info.json``, ``plane_1.jpg`` … ``plane_3.jpg`` (the 9 code channels min/max-quantised to 8 bits,
+three per image) and ``codes.npy`` (the float32 codes, for exact relighting and for the Blender importer). The
+decoder's weights are written as OpenLIME reads them (row-major (out, in), every row and the hidden width
+zero-padded to a multiple of 4, ``samples`` = the hidden width); JSON keeps float32 weights exactly.
+Folders from other exporters are read too: unpadded weights, ``plane_0..2`` names, ``colorspace: "bgr"``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import images
+from .atomic import output_dir
+from .errors import RTIError
+from .neural import Layer, NeuralRTI, dequantize_codes, quantize_codes
+from .nn import CODE_SIZE
+
+LOSSLESS_CODES = "codes.npy"
+QUALITY = 100
+"""JPEG quality of the code planes: at 95 a teacher lost 3 dB on held-out lights, at 100 0.7 dB (BENCHMARKS.md)."""
+INPUTS = CODE_SIZE + 2
+"""Decoder inputs: the code and (lx, ly); OpenLIME pads them to 12 with a zero."""
+
+
+def pad4(n: int) -> int:
+    return -(-n // 4) * 4
+
+
+def _padded(matrix: np.ndarray, rows: int, cols: int) -> list[float]:
+    out = np.zeros((rows, cols), dtype=np.float32)
+    out[: matrix.shape[0], : matrix.shape[1]] = matrix
+    return out.ravel().tolist()
+
+
+def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: bool = False) -> None:
+    """Write ``model`` as an OpenLIME neural folder with its lossless codes."""
+    texels, lo, hi = quantize_codes(model.codes)
+    n = pad4(model.hidden)
+    (w1, b1), (w2, b2), (w3, b3) = model.layers
+    info = {
+        "type": "neural",
+        "format": "jpg",
+        "quality": quality,
+        "width": model.width,
+        "height": model.height,
+        "planes": CODE_SIZE,
+        "samples": model.hidden,
+        "colorspace": "rgb",
+        "min": lo.tolist(),
+        "max": hi.tolist(),
+        "weights": [_padded(w1, n, INPUTS + 1), _padded(w2, n, n), _padded(w3, 3, n)],
+        "biases": [_padded(b1[None], 1, n), _padded(b2[None], 1, n), b3.astype(np.float32).tolist()],
+        "lossless_codes": LOSSLESS_CODES,
+        "training": model.training,
+    }
+    if model.lights is not None:
+        info["lights"] = np.round(model.lights, 6).ravel().tolist()
+    with output_dir(folder, force=force) as tmp:
+        for k in range(3):
+            images.write_image(tmp / f"plane_{k + 1}.jpg", texels[..., 3 * k : 3 * k + 3], quality=quality)
+        np.save(tmp / LOSSLESS_CODES, model.codes.astype(np.float32))
+        (tmp / "info.json").write_text(json.dumps(info))
+
+
+def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
+    """Read a neural folder whose parsed ``info.json`` is ``info``.
+
+    ``codes`` is "lossless" (``codes.npy`` when the folder has it, else the planes) or "planes" (the 8-bit planes,
+    exactly what OpenLIME displays).
+    """
+    folder = Path(folder)
+    try:
+        width, height = int(info["width"]), int(info["height"])
+        lo = np.asarray(info["min"], dtype=np.float64)
+        hi = np.asarray(info["max"], dtype=np.float64)
+        weights = [np.asarray(w, dtype=np.float32) for w in info["weights"]]
+        biases = [np.asarray(b, dtype=np.float32) for b in info["biases"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RTIError(f"{folder / 'info.json'}: missing or malformed key {exc}") from None
+    if len(lo) != CODE_SIZE or len(hi) != CODE_SIZE or len(weights) != 3 or len(biases) != 3:
+        raise RTIError(f"{folder / 'info.json'}: expected 9 min/max values and 3 weight and bias arrays")
+    bgr = info.get("colorspace", "rgb") == "bgr"
+    layers = _layers(weights, biases, info.get("samples"), folder)
+    if bgr:
+        (w3, b3) = layers[2]
+        layers[2] = (w3[::-1].copy(), b3[::-1].copy())
+    lossless = folder / LOSSLESS_CODES
+    if codes == "lossless" and lossless.is_file():
+        values = np.load(lossless)
+        if values.shape != (height, width, CODE_SIZE):
+            raise RTIError(f"{lossless}: expected codes of shape {(height, width, CODE_SIZE)}, got {values.shape}")
+        values = values.astype(np.float32)
+    else:
+        values = dequantize_codes(_read_planes(folder, width, height, bgr), lo, hi)
+    lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
+    return NeuralRTI(values, layers, lights, dict(info.get("training", {})))
+
+
+def _layers(weights: list[np.ndarray], biases: list[np.ndarray], samples: object, folder: Path) -> list[Layer]:
+    """The three (W, b) layers, unpadded to the hidden width, from padded (OpenLIME) or plain arrays."""
+    first = len(weights[0])
+    if first % (INPUTS + 1) == 0 and (n := first // (INPUTS + 1)) % 4 == 0 and len(weights[1]) == n * n:
+        cols = INPUTS + 1
+    elif first % INPUTS == 0 and len(weights[1]) == (n := first // INPUTS) ** 2:
+        cols = INPUTS
+    else:
+        raise RTIError(f"{folder / 'info.json'}: decoder weights of {first} values fit no hidden width")
+    if len(weights[2]) != 3 * n or len(biases[0]) < n or len(biases[1]) < n or len(biases[2]) != 3:
+        raise RTIError(f"{folder / 'info.json'}: decoder layer sizes disagree (hidden width {n})")
+    hidden = n
+    if isinstance(samples, int) and 0 < samples <= n and pad4(samples) == n:
+        hidden = samples
+    w1 = weights[0].reshape(n, cols)[:hidden, :INPUTS]
+    w2 = weights[1].reshape(n, n)[:hidden, :hidden]
+    w3 = weights[2].reshape(3, n)[:, :hidden]
+    return [(w1.copy(), biases[0][:hidden].copy()), (w2.copy(), biases[1][:hidden].copy()), (w3.copy(), biases[2])]
+
+
+def _read_planes(folder: Path, width: int, height: int, bgr: bool) -> np.ndarray:
+    """The 8-bit code texels (H, W, 9) from plane_1..3.jpg (OpenLIME's names) or plane_0..2.jpg (older exporters)."""
+    first = 1 if (folder / "plane_1.jpg").is_file() and not (folder / "plane_0.jpg").is_file() else 0
+    texels = np.empty((height, width, CODE_SIZE), dtype=np.uint8)
+    for k in range(3):
+        file = folder / f"plane_{first + k}.jpg"
+        plane = images.read_image(file)
+        if plane.shape[:2] != (height, width) or plane.dtype != np.uint8:
+            raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
+        texels[..., 3 * k : 3 * k + 3] = plane[..., ::-1] if bgr else plane
+    return texels

@@ -1,0 +1,468 @@
+"""Train neural RTI models: the DisK teacher and its distilled student, or one network alone.
+
+Read top to bottom: the configuration; the MLIC on the device; the two ways of drawing batches; the loop shared by
+every network (learning rate, validation, early stopping, time budget, checkpoints, divergence); ``train``, which
+runs the phases and returns plain-numpy models.
+
+- The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
+  encoder pass serves many targets; Adam with a warm-up and cosine learning rate over a fixed number of steps;
+  validation on held-out pixels; the best validated weights are kept.
+- The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
+  one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
+  up to 100 epochs, early stopping on the validation loss with patience 5.
+
+The stack stays in its stored dtype (8 or 16 bits) on the device; batches are converted to float as they are drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import distill
+from .errors import RTIError
+from .mlic import MLIC
+from .neural import NeuralRTI
+from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
+from .progress import Progress
+
+MODES = ("distill", "teacher", "direct")
+RECIPES = ("fast", "reference")
+TICK = 25
+"""Steps between loss checks, progress lines, time-budget and checkpoint checks."""
+TEACHER_SHARE = 0.6
+"""Share of a time budget given to the teacher when a student follows (student steps are cheaper)."""
+
+
+@dataclass
+class TrainConfig:
+    """What to train and how; zero for ``batch`` or ``lights_per_step`` means the recipe's default for the device."""
+
+    mode: str = "distill"
+    teacher: str = "disk"
+    student_width: int = 20
+    recipe: str = "fast"
+    steps: int = 10_000
+    batch: int = 0
+    lights_per_step: int = 0
+    lr: float = 1e-2
+    eval_every: int = 500
+    patience: int = 8
+    epochs: int = 100
+    alpha: float = 0.6
+    temperature: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    time_budget: float | None = None
+    checkpoint_every: float = 60.0
+
+    def check(self) -> None:
+        """Refuse settings that cannot train, with the reason."""
+        if self.mode not in MODES or self.recipe not in RECIPES or self.teacher not in ("disk", "neuralrti"):
+            raise RTIError(f"unknown mode {self.mode!r}, recipe {self.recipe!r} or teacher {self.teacher!r}")
+        if self.student_width < 1 or self.steps < 1 or self.batch < 0 or self.lights_per_step < 0:
+            raise RTIError("student width and steps must be positive, batch and lights per step not negative")
+        if not (self.lr > 0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
+            raise RTIError("need lr > 0, 0 <= alpha <= 1 and temperature > 0")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise RTIError(f"--time-budget must be positive, got {self.time_budget}")
+
+    def result_keys(self) -> dict:
+        """The settings that decide the result (a checkpoint resumes only under the same ones)."""
+        keys = asdict(self)
+        for volatile in ("device", "time_budget", "checkpoint_every"):
+            keys.pop(volatile)
+        return keys
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RTIError("--device cuda: PyTorch sees no CUDA GPU here (use --device cpu or auto)")
+    if name not in ("cpu", "cuda"):
+        raise RTIError(f"--device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]:
+    """(batch, lights per step): the fast recipe's defaults were tuned per device, the reference's are fixed."""
+    if config.recipe == "reference":
+        return config.batch or 64, 1
+    default_batch, default_lights = (1024, 32) if device.type == "cuda" else (128, 16)
+    return config.batch or default_batch, config.lights_per_step or default_lights
+
+
+class Data:
+    """The training images as a (N, P, 3) tensor in their stored dtype, the lights' (lx, ly) and the pixel pool."""
+
+    def __init__(self, mlic: MLIC, device: torch.device):
+        self.device = device
+        self.count, self.height, self.width = mlic.count, mlic.height, mlic.width
+        self.pixels = mlic.height * mlic.width
+        flat = mlic.images.reshape(mlic.count, self.pixels, 3)
+        self.wide = flat.dtype == np.uint16
+        # torch indexes int16 everywhere but uint16 only in recent versions: keep the bits, unwrap after the gather
+        self.stack = torch.from_numpy(flat.view(np.int16) if self.wide else flat).to(device)
+        self.scale = 1.0 / mlic.max_value
+        self.light_xy = torch.as_tensor(mlic.lights[:, :2], dtype=torch.float32, device=device)
+        inside = np.flatnonzero(mlic.mask.ravel()) if mlic.mask is not None else np.arange(self.pixels)
+        if len(inside) == 0:
+            raise RTIError("the mask has no pixels inside: nothing to train on")
+        self.inside = torch.as_tensor(inside, device=device)
+
+    def observations(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Float values in [0, 1] of the given pixels under every light: (B, N, 3)."""
+        values = self.stack[:, pixels].permute(1, 0, 2)
+        if self.wide:
+            values = values.to(torch.int32) & 0xFFFF
+        return values.float() * self.scale
+
+    def batch(self, pixels: torch.Tensor, light_index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Encoder inputs (B, 3N), targets (B, L, 3) and decoder lights: all pixels share ``light_index`` (L,), or
+        each pixel has its own lights (B, L)."""
+        obs = self.observations(pixels)
+        rows = torch.arange(len(pixels), device=self.device)[:, None]
+        return obs.reshape(len(pixels), -1), obs[rows, light_index], self.light_xy[light_index]
+
+
+class PixelBatches:
+    """Fast recipe: ``batch`` random pixels of the pool, each decoded under one shared random subset of lights."""
+
+    def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, seed: int):
+        self.pool, self.lights, self.batch, self.per_step = pool, lights, batch, min(per_step, lights)
+        self.generator = torch.Generator(device=pool.device).manual_seed(seed)
+        self.steps_per_epoch = max(1, len(pool) // batch)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        pick = torch.randint(len(self.pool), (self.batch,), generator=self.generator, device=self.pool.device)
+        light_index = torch.randperm(self.lights, generator=self.generator, device=self.pool.device)
+        return self.pool[pick], light_index[: self.per_step]
+
+    def state(self) -> dict:
+        return {"rng": self.generator.get_state()}
+
+    def restore(self, state: dict) -> None:
+        self.generator.set_state(state["rng"])
+
+
+class SampleBatches:
+    """Reference recipe: epochs over shuffled (pixel, light) samples, ``batch`` samples a step."""
+
+    def __init__(self, samples: torch.Tensor, lights: int, batch: int, seed: int):
+        self.samples, self.lights, self.batch = samples, lights, batch
+        self.generator = torch.Generator(device=samples.device).manual_seed(seed)
+        self.steps_per_epoch = -(-len(samples) // batch)
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        self.epoch_rng = self.generator.get_state()
+        self.order = torch.randperm(len(self.samples), generator=self.generator, device=self.samples.device)
+        self.position = 0
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.position >= len(self.order):
+            self._new_epoch()
+        ids = self.samples[self.order[self.position : self.position + self.batch]]
+        self.position += self.batch
+        return ids // self.lights, (ids % self.lights)[:, None]
+
+    def state(self) -> dict:
+        return {"rng": self.epoch_rng, "position": self.position}
+
+    def restore(self, state: dict) -> None:
+        self.generator.set_state(state["rng"])
+        self._new_epoch()
+        self.position = state["position"]
+
+
+@dataclass
+class Validation:
+    """Held-out pixels under all lights (fast) or held-out samples (reference); ``mse`` scores a network on them."""
+
+    pixels: torch.Tensor
+    light_index: torch.Tensor
+
+    @torch.no_grad()
+    def mse(self, net: Autoencoder, data: Data, chunk: int = 4096) -> float:
+        shared = self.light_index.dim() == 1
+        total, count = 0.0, 0
+        for start in range(0, len(self.pixels), chunk):
+            lights = self.light_index if shared else self.light_index[start : start + chunk]
+            x, target, light = data.batch(self.pixels[start : start + chunk], lights)
+            total += float(((net(x, light) - target) ** 2).sum())
+            count += target.numel()
+        return total / count
+
+
+def split(data: Data, config: TrainConfig) -> tuple[PixelBatches | SampleBatches, Validation]:
+    """Draw the held-out part (seeded, the same on every device) and the batches of the rest."""
+    generator = torch.Generator().manual_seed(config.seed)
+    batch, per_step = batch_defaults(config, data.device)
+    inside = data.inside.cpu()
+    if config.recipe == "fast":
+        order = inside[torch.randperm(len(inside), generator=generator)]
+        held = min(max(len(order) // 20, 64), 8192, len(order) // 2)
+        val = Validation(order[:held].to(data.device), torch.arange(data.count, device=data.device))
+        pool = order[held:].to(data.device)
+        return PixelBatches(pool, data.count, batch, per_step, config.seed + 1), val
+    samples = (inside[:, None] * data.count + torch.arange(data.count)).ravel()
+    samples = samples[torch.randperm(len(samples), generator=generator)]
+    held = max(len(samples) // 10, 1)
+    val_ids = samples[:held].to(data.device)
+    val = Validation(val_ids // data.count, (val_ids % data.count)[:, None])
+    return SampleBatches(samples[held:].to(data.device), data.count, batch, config.seed + 1), val
+
+
+@dataclass
+class PhaseState:
+    """Where one network's training stands; a checkpoint saves it mid-phase."""
+
+    step: int = 0
+    elapsed: float = 0.0
+    best_mse: float = math.inf
+    best_step: int = 0
+    best: dict | None = None
+    bad_evals: int = 0
+    stopped: str = ""
+    history: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+SaveFn = Callable[[Autoencoder, torch.optim.Optimizer, "PixelBatches | SampleBatches", PhaseState], None]
+
+
+def learning_rate(config: TrainConfig, progress: float, step: int) -> float:
+    """Fast: linear warm-up over 2% of the steps, then cosine to zero; reference: constant."""
+    if config.recipe == "reference":
+        return config.lr
+    warmup = max(1, config.steps // 50)
+    return config.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss_fn: LossFn,
+              budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> PhaseState:
+    """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights."""
+    batches, val = split(data, config)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, amsgrad=config.recipe == "reference")
+    state = PhaseState()
+    if resume is not None:
+        net.load_state_dict(resume["net"])
+        optimizer.load_state_dict(resume["optimizer"])
+        batches.restore(resume["batches"])
+        state = PhaseState(**resume["state"])
+    if config.recipe == "fast":
+        total, eval_every, patience = config.steps, config.eval_every, config.patience
+    else:
+        total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
+    progress.start(name, total, state.step)
+    clock = time.monotonic() - state.elapsed
+    running, counted = torch.zeros((), device=data.device), 0
+
+    def validate() -> float:
+        mse = val.mse(net.eval(), data)
+        net.train()
+        state.history.append((state.step, round(state.elapsed, 2), mse))
+        if mse < state.best_mse:
+            state.best_mse, state.best_step, state.bad_evals = mse, state.step, 0
+            state.best = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            state.bad_evals += 1
+        return mse
+
+    while not state.stopped:
+        fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, fraction, state.step)
+        pixels, light_index = batches.next()
+        x, target, light = data.batch(pixels, light_index)
+        loss = loss_fn(net(x, light), target, pixels, light)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        running += loss.detach()
+        counted += 1
+        state.step += 1
+        if state.step % TICK and state.step < total:
+            continue
+        mean_loss = float(running) / counted
+        running.zero_()
+        counted = 0
+        if not math.isfinite(mean_loss):
+            raise RTIError(f"{name}: the loss became {mean_loss} at step {state.step}; nothing was saved "
+                           f"(try a lower --lr than {config.lr})")
+        state.elapsed = time.monotonic() - clock
+        val_psnr = None
+        if state.step % eval_every == 0 or state.step >= total:
+            val_psnr = -10.0 * math.log10(max(validate(), 1e-12))
+            if state.bad_evals >= patience:
+                state.stopped = "early stopping"
+        if state.step >= total:
+            state.stopped = state.stopped or "steps done"
+        if budget is not None and state.elapsed >= budget and not state.stopped:
+            if val_psnr is None:
+                validate()
+            state.stopped = "time budget"
+        eta = state.elapsed / max(fraction, 1e-9) - state.elapsed if fraction > 0 else 0.0
+        progress.update(name, state.step, total, mean_loss, state.elapsed, max(eta, 0.0), val_psnr)
+        save(net, optimizer, batches, state)
+    progress.close()
+    if state.best is not None:
+        net.load_state_dict(state.best)
+    return state
+
+
+@torch.no_grad()
+def encode(net: Autoencoder, data: Data, chunk: int = 16384) -> torch.Tensor:
+    """Codes (P, 9) of every pixel."""
+    net.eval()
+    codes = torch.empty((data.pixels, 9), device=data.device)
+    for start in range(0, data.pixels, chunk):
+        pixels = torch.arange(start, min(start + chunk, data.pixels), device=data.device)
+        codes[start : start + chunk] = net.encoder(data.observations(pixels).reshape(len(pixels), -1))
+    return codes
+
+
+def to_model(net: Autoencoder, codes: torch.Tensor, data: Data, lights: np.ndarray, training: dict) -> NeuralRTI:
+    """The numpy model of a trained network: its codes as an image and its decoder's layers."""
+    dec = net.decoder
+    layers = [(layer.weight.detach().cpu().numpy().copy(), layer.bias.detach().cpu().numpy().copy())
+              for layer in (dec.input, dec.hidden, dec.output)]
+    return NeuralRTI(codes.cpu().numpy().reshape(data.height, data.width, 9), layers, lights.copy(), training)
+
+
+class Checkpoint:
+    """A resumable snapshot of the run, written atomically every ``every`` seconds."""
+
+    def __init__(self, path: Path | None, every: float):
+        self.path, self.every = path, every
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        return self.path is not None and time.monotonic() - self.last >= self.every
+
+    def write(self, payload: dict) -> None:
+        assert self.path is not None
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        torch.save(payload, tmp)
+        os.replace(tmp, self.path)
+        self.last = time.monotonic()
+
+    def read(self, config: TrainConfig, mlic: MLIC) -> dict:
+        if self.path is None or not self.path.is_file():
+            raise RTIError(f"--resume: no checkpoint at {self.path}")
+        try:
+            payload = torch.load(self.path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # a truncated or foreign file: any unpickling error
+            raise RTIError(f"{self.path}: unreadable checkpoint ({exc})") from None
+        if payload.get("config") != config.result_keys() or payload.get("shape") != _shape(mlic):
+            raise RTIError(f"{self.path}: made with other options or another MLIC; rerun with the same ones "
+                           "or without --resume")
+        return payload
+
+
+def _shape(mlic: MLIC) -> list[int]:
+    return [mlic.count, mlic.height, mlic.width]
+
+
+def architecture(config: TrainConfig, role: str) -> Architecture:
+    if role == "student":
+        return student(config.student_width)
+    return TEACHER if config.teacher == "disk" else NEURALRTI
+
+
+def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, checkpoint: Path | None = None,
+          resume: bool = False) -> dict[str, NeuralRTI]:
+    """Train what ``config.mode`` asks for; returns {"teacher": ..., "student": ...} (the ones trained)."""
+    config.check()
+    progress = progress or Progress("none")
+    device = pick_device(config.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+    saver = Checkpoint(checkpoint, config.checkpoint_every)
+    saved = saver.read(config, mlic) if resume else {"done": {}}
+    data = Data(mlic, device)
+    roles = {"distill": ["teacher", "student"], "teacher": ["teacher"], "direct": ["student"]}[config.mode]
+    models: dict[str, NeuralRTI] = {}
+    teacher: distill.Teacher | None = None
+    spent = 0.0
+    for index, role in enumerate(roles):
+        torch.manual_seed(config.seed * 1000 + index)
+        net = Autoencoder(data.count, architecture(config, role)).to(device)
+        distilled = role == "student" and teacher is not None
+        done = saved["done"].get(role)
+        if done is not None:
+            net.load_state_dict(done["net"])
+            summary = done["summary"]
+        else:
+            budget = None
+            if config.time_budget is not None:
+                left = max(config.time_budget - spent, 1e-3)
+                budget = left * TEACHER_SHARE if index + 1 < len(roles) else left
+            current = saved.get("current")
+            state = run_phase(role, net, data, config, _loss_fn(config, teacher), budget, progress,
+                              _saver(saver, config, mlic, saved, role), current if current and
+                              current["role"] == role else None)
+            summary = _summary(config, role, net, state, device, distilled)
+            saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
+            saved.pop("current", None)
+        spent += summary["seconds"]
+        codes = encode(net, data)
+        models[role] = to_model(net, codes, data, mlic.lights, summary)
+        if role == "teacher":
+            teacher = distill.Teacher(net, codes)
+    return models
+
+
+def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:
+    if teacher is None:
+        return lambda pred, target, pixels, light: nn.functional.mse_loss(pred, target)
+    return lambda pred, target, pixels, light: distill.loss(
+        pred, target, teacher.predict(pixels, light), config.alpha, config.temperature)
+
+
+def _saver(saver: Checkpoint, config: TrainConfig, mlic: MLIC, saved: dict, role: str) -> SaveFn:
+    def save(net: Autoencoder, optimizer: torch.optim.Optimizer, batches: PixelBatches | SampleBatches,
+             state: PhaseState) -> None:
+        if not saver.due():
+            return
+        saver.write({
+            "config": config.result_keys(),
+            "shape": _shape(mlic),
+            "done": saved["done"],
+            "current": {"role": role, "net": net.state_dict(), "optimizer": optimizer.state_dict(),
+                        "batches": batches.state(), "state": asdict(state)},
+        })
+    return save
+
+
+def _summary(config: TrainConfig, role: str, net: Autoencoder, state: PhaseState, device: torch.device,
+             distilled: bool) -> dict:
+    """What the exported model folder records about its training."""
+    width = net.architecture.decoder
+    summary = {
+        "role": role,
+        "trained": "distilled" if distilled else ("direct" if role == "student" else "autoencoder"),
+        "architecture": net.architecture.to_json(),
+        "decoder_parameters": decoder_parameters(width),
+        "recipe": config.recipe,
+        "steps": state.step,
+        "best_step": state.best_step,
+        "stopped": state.stopped,
+        "seconds": round(state.elapsed, 2),
+        "val_psnr": round(-10.0 * math.log10(max(state.best_mse, 1e-12)), 3),
+        "device": device.type,
+        "seed": config.seed,
+        "torch": torch.__version__,
+    }
+    if distilled:
+        summary.update(alpha=config.alpha, temperature=config.temperature)
+    return summary

@@ -1,0 +1,144 @@
+"""Neural models without training: decoder maths, the OpenLIME folder contract, reading other exporters' folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core import images, models, neuralweb
+from core.errors import RTIError
+from core.neural import NeuralRTI, decode
+from core.nn import Decoder, decoder_parameters
+
+
+def random_model(width: int, size: tuple[int, int] = (20, 24), seed: int = 0) -> NeuralRTI:
+    """A model with smooth random codes and random decoder weights of the given hidden width."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    codes = np.stack([np.sin(3 * x * (k + 1) + k) * (k + 1) * 0.3 + y * k for k in range(9)], axis=-1)
+    layers = [
+        (rng.normal(0, 0.5, (width, 11)).astype(np.float32), rng.normal(0, 0.1, width).astype(np.float32)),
+        (rng.normal(0, 0.3, (width, width)).astype(np.float32), rng.normal(0, 0.1, width).astype(np.float32)),
+        (rng.normal(0, 0.2, (3, width)).astype(np.float32), np.full(3, 0.5, dtype=np.float32)),
+    ]
+    return NeuralRTI(codes.astype(np.float32), layers, np.array([[0.0, 0.0, 1.0]]), {"role": "test"})
+
+
+def openlime_shader(folder: Path, light: np.ndarray) -> np.ndarray:
+    """OpenLIME 1.2.6's neural layer, written from FORMATS.md alone: planes, min/max, padded row-major weights."""
+    info = json.loads((folder / "info.json").read_text())
+    n = -(-info["samples"] // 4) * 4
+    texels = np.concatenate(
+        [images.read_image(folder / f"plane_{k}.jpg").astype(np.float64) / 255.0 for k in (1, 2, 3)], axis=-1
+    )
+    lo, hi = np.array(info["min"]), np.array(info["max"])
+    code = texels * (hi - lo) + lo
+    x = np.concatenate([code, np.broadcast_to([light[0], light[1], 0.0], code.shape[:2] + (3,))], axis=-1)
+    w1 = np.array(info["weights"][0]).reshape(n, 12)
+    w2 = np.array(info["weights"][1]).reshape(n, n)
+    w3 = np.array(info["weights"][2]).reshape(3, n)
+    b1, b2, b3 = (np.array(b) for b in info["biases"])
+
+    def elu(v: np.ndarray) -> np.ndarray:
+        return np.where(v > 0, v, np.exp(np.minimum(v, 0)) - 1)
+
+    h1 = elu(np.einsum("oi,hwi->hwo", w1, x) + b1)
+    h2 = elu(np.einsum("oi,hwi->hwo", w2, h1) + b2)
+    return np.einsum("oi,hwi->hwo", w3, h2) + b3
+
+
+def test_decoder_parameter_counts() -> None:
+    assert decoder_parameters(20) == 723
+    assert decoder_parameters(10) == 263
+    assert decoder_parameters(50) == 3303
+    assert sum(p.numel() for p in Decoder(20).parameters()) == 723
+
+
+def test_numpy_decoder_matches_torch_decoder() -> None:
+    torch.manual_seed(0)
+    net = Decoder(13)
+    codes = torch.randn(50, 9)
+    light = torch.tensor([[0.3, -0.4], [0.0, 0.0]])
+    expected = net(codes, light).detach().numpy()
+    layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in (net.input, net.hidden, net.output)]
+    for i in range(2):
+        got = decode(codes.numpy(), layers, np.array([*light[i].tolist(), 0.8]))
+        np.testing.assert_allclose(got, expected[:, i], atol=1e-5)
+
+
+@pytest.mark.parametrize("width", [10, 20, 50])
+def test_openlime_shader_decodes_our_folder(tmp_path: Path, width: int) -> None:
+    model = random_model(width)
+    folder = tmp_path / "neural"
+    neuralweb.write(model, folder, quality=95)
+    info = json.loads((folder / "info.json").read_text())
+    assert info["samples"] == width and info["planes"] == 9 and info["colorspace"] == "rgb"
+    n = -(-width // 4) * 4
+    assert [len(w) for w in info["weights"]] == [n * 12, n * n, 3 * n]
+    assert [len(b) for b in info["biases"]] == [n, n, 3]
+    for light in (np.array([0.0, 0.0, 1.0]), np.array([0.5, -0.3, 0.81])):
+        shader = openlime_shader(folder, light)
+        planes = models.load(folder, codes="planes").relight(light)
+        np.testing.assert_allclose(shader, planes, atol=1e-4)
+        exact = model.relight(light)
+        # 8-bit JPEG codes against the float codes: within a few 8-bit levels per pixel, ~1 level on average
+        error = np.abs(np.clip(shader, 0, 1) - np.clip(exact, 0, 1)) * 255
+        assert error.mean() < 1.5, error.mean()
+
+
+def test_lossless_round_trip_is_exact(tmp_path: Path) -> None:
+    model = random_model(20)
+    neuralweb.write(model, tmp_path / "m")
+    back = models.load(tmp_path / "m")
+    assert isinstance(back, NeuralRTI)
+    np.testing.assert_array_equal(back.codes, model.codes)
+    for (w, b), (w0, b0) in zip(back.layers, model.layers):
+        np.testing.assert_array_equal(w, w0)
+        np.testing.assert_array_equal(b, b0)
+    assert back.training == {"role": "test"} and back.hidden == 20 and back.parameters == 723
+    light = np.array([0.2, 0.1, 0.97])
+    np.testing.assert_array_equal(back.relight(light), model.relight(light))
+
+
+def test_other_exporters_folders(tmp_path: Path) -> None:
+    """Unpadded weights, plane_0..2 names and a "bgr" colorspace decode to the same image as our own folder."""
+    model = random_model(6)
+    ours = tmp_path / "ours"
+    neuralweb.write(model, ours, quality=100)
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    info = json.loads((ours / "info.json").read_text())
+    (w1, b1), (w2, b2), (w3, b3) = model.layers
+    info.update(samples=49, colorspace="bgr", weights=[w1.ravel().tolist(), w2.ravel().tolist(),
+                                                       w3[::-1].ravel().tolist()],
+                biases=[b1.tolist(), b2.tolist(), b3[::-1].tolist()])
+    del info["lossless_codes"]
+    (theirs / "info.json").write_text(json.dumps(info))
+    for k in range(3):
+        plane = images.read_image(ours / f"plane_{k + 1}.jpg")
+        images.write_image(theirs / f"plane_{k}.jpg", plane[..., ::-1], quality=100)
+    light = np.array([-0.4, 0.2, 0.89])
+    expected = models.load(ours, codes="planes").relight(light)
+    got = models.load(theirs).relight(light)
+    assert np.abs(got - expected).max() < 0.05  # the planes were JPEG-compressed a second time
+
+
+def test_malformed_neural_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    neuralweb.write(random_model(8), folder)
+    info = json.loads((folder / "info.json").read_text())
+    info["weights"][0] = info["weights"][0][:-5]
+    (folder / "info.json").write_text(json.dumps(info))
+    with pytest.raises(RTIError, match="fit no hidden width"):
+        models.load(folder)
+    del info["min"]
+    (folder / "info.json").write_text(json.dumps(info))
+    with pytest.raises(RTIError, match="missing or malformed key"):
+        models.load(folder)
+    with pytest.raises(RTIError, match="only be written as a model folder"):
+        models.save(random_model(8), tmp_path / "x.ptm")

@@ -1,0 +1,234 @@
+"""Training on tiny analytic MLICs: learning, distillation, recipes, reproducibility, resume, budgets, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core import analytic, cli, distill, evaluate, models
+from core.errors import RTIError
+from core.mlic import MLIC
+from core.neural import NeuralRTI
+from core.progress import Progress
+from core.train import Data, TrainConfig, split, train
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = TrainConfig(steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def scene() -> tuple[MLIC, MLIC]:
+    return analytic.scene(24, seed=3)
+
+
+@pytest.fixture(scope="module")
+def distilled(scene: tuple[MLIC, MLIC]) -> dict[str, NeuralRTI]:
+    return train(scene[0], TINY)
+
+
+def same_model(a: NeuralRTI, b: NeuralRTI) -> bool:
+    return np.array_equal(a.codes, b.codes) and all(
+        np.array_equal(w, w0) and np.array_equal(v, v0) for (w, v), (w0, v0) in zip(a.layers, b.layers)
+    )
+
+
+def test_distillation_learns_the_scene(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
+    teacher, student = distilled["teacher"], distilled["student"]
+    assert teacher.parameters == 3303 and student.parameters == 723
+    assert teacher.codes.shape == student.codes.shape == (24, 24, 9)
+    assert student.training["trained"] == "distilled" and student.training["alpha"] == 0.6
+    # a constant image at the mean colour is the no-learning baseline on the held-out lights
+    test = scene[1]
+    mean = test.images.reshape(test.count, -1, 3).mean(axis=(0, 1)) / 255.0
+
+    class Flat:
+        width = height = 24
+
+        def relight(self, light: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(mean, (24, 24, 3))
+
+    baseline = evaluate.evaluate(Flat(), test).psnr
+    for model in (teacher, student):
+        assert evaluate.evaluate(model, test).psnr > baseline + 6.0
+
+
+def test_distillation_loss_terms() -> None:
+    student, truth, teacher = torch.tensor([1.0, 2.0]), torch.tensor([0.0, 0.0]), torch.tensor([3.0, 2.0])
+    assert distill.loss(student, truth, teacher, 1.0, 1.0) == pytest.approx(2.5)
+    assert distill.loss(student, truth, teacher, 0.0, 2.0) == pytest.approx(2.0 / 4)
+    assert distill.loss(student, truth, teacher, 0.6, 1.0) == pytest.approx(0.6 * 2.5 + 0.4 * 2.0)
+
+
+def test_cpu_runs_are_reproducible(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
+    again = train(scene[0], TINY)
+    assert all(same_model(again[role], distilled[role]) for role in ("teacher", "student"))
+    other = train(scene[0], replace(TINY, seed=1, mode="teacher"))
+    assert not same_model(other["teacher"], distilled["teacher"])
+
+
+class StopAt(Progress):
+    """Raises KeyboardInterrupt at a given step of a phase, like a user's Ctrl-C."""
+
+    def __init__(self, phase: str, step: int):
+        super().__init__("none")
+        self.phase, self.step = phase, step
+
+    def update(self, phase: str, step: int, *args: object, **kwargs: object) -> None:
+        if phase == self.phase and step >= self.step:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("phase", ["teacher", "student"])
+def test_resumed_run_equals_uninterrupted_run(tmp_path: Path, scene: tuple[MLIC, MLIC],
+                                              distilled: dict[str, NeuralRTI], phase: str) -> None:
+    config = replace(TINY, checkpoint_every=0.0)
+    checkpoint = tmp_path / "run.checkpoint.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(scene[0], config, StopAt(phase, 150), checkpoint)
+    assert checkpoint.is_file()
+    resumed = train(scene[0], config, Progress("none"), checkpoint, resume=True)
+    assert all(same_model(resumed[role], distilled[role]) for role in ("teacher", "student"))
+
+
+def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) -> None:
+    checkpoint = tmp_path / "run.checkpoint.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(scene[0], replace(TINY, checkpoint_every=0.0), StopAt("teacher", 50), checkpoint)
+    with pytest.raises(RTIError, match="other options"):
+        train(scene[0], replace(TINY, lr=0.005), checkpoint=checkpoint, resume=True)
+    with pytest.raises(RTIError, match="no checkpoint"):
+        train(scene[0], TINY, checkpoint=tmp_path / "none.pt", resume=True)
+
+
+def test_divergence_is_reported(scene: tuple[MLIC, MLIC]) -> None:
+    with pytest.raises(RTIError, match="loss became (nan|inf)"):
+        train(scene[0], replace(TINY, lr=1e12, mode="teacher"))
+
+
+def test_time_budget_stops_with_the_best_model(scene: tuple[MLIC, MLIC]) -> None:
+    start = time.monotonic()
+    result = train(scene[0], replace(TINY, steps=10**7, time_budget=2.0))
+    assert time.monotonic() - start < 30
+    for model in result.values():
+        assert model.training["stopped"] == "time budget" and model.training["steps"] < 10**7
+        assert np.isfinite(model.codes).all()
+
+
+def test_reference_recipe_and_direct_student(scene: tuple[MLIC, MLIC]) -> None:
+    small = scene[0].subset(list(range(0, 49, 3)))
+    reference = train(small, replace(TINY, recipe="reference", epochs=1, batch=0))
+    teacher = reference["teacher"].training
+    # one epoch of 90% of 24·24·17 samples, 64 a step
+    assert teacher["recipe"] == "reference" and teacher["steps"] == -(-(576 * 17 - 576 * 17 // 10) // 64)
+    direct = train(small, replace(TINY, mode="direct"))
+    assert list(direct) == ["student"] and direct["student"].training["trained"] == "direct"
+
+
+def test_sixteen_bit_stack_stays_sixteen_bit(scene: tuple[MLIC, MLIC]) -> None:
+    eight = scene[0]
+    sixteen = replace(eight, images=eight.images.astype(np.uint16) * 257)
+    data8, data16 = Data(eight, torch.device("cpu")), Data(sixteen, torch.device("cpu"))
+    assert data16.stack.element_size() == 2 and data8.stack.element_size() == 1
+    pixels = torch.tensor([0, 5, 300, 575])
+    torch.testing.assert_close(data16.observations(pixels), data8.observations(pixels))
+    assert float(data16.observations(pixels).max()) <= 1.0
+
+
+def test_masked_pixels_are_never_drawn(scene: tuple[MLIC, MLIC]) -> None:
+    mask = np.zeros((24, 24), dtype=bool)
+    mask[4:20, 6:18] = True
+    data = Data(replace(scene[0], mask=mask), torch.device("cpu"))
+    batches, val = split(data, TINY)
+    drawn = torch.cat([batches.next()[0] for _ in range(50)] + [val.pixels])
+    assert mask.ravel()[drawn.numpy()].all()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def split_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mlic") / "scene"
+    assert cli.main(["analytic", "-o", str(out), "--size", "24", "--seed", "3", "-q"]) == 0
+    return out
+
+
+FAST = ["--steps", "200", "--batch", "64", "--device", "cpu"]
+
+
+def test_cli_train_writes_models_and_jsonl(tmp_path: Path, split_folder: Path) -> None:
+    out = tmp_path / "run"
+    done = run_cli("train", str(split_folder), "-o", str(out), *FAST, "--progress", "jsonl")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    steps = [r for r in records if "loss" in r]
+    assert {r["phase"] for r in steps} == {"teacher", "student"}
+    assert all({"step", "steps", "loss", "elapsed", "eta"} <= set(r) for r in steps)
+    assert records[-1] == {"phase": "all", "event": "done", "out": str(out)}
+    assert sorted(p.name for p in out.iterdir()) == ["student", "teacher", "train.json"]
+    assert sorted(p.name for p in (out / "student").iterdir()) == [
+        "codes.npy", "info.json", "plane_1.jpg", "plane_2.jpg", "plane_3.jpg"]
+    assert not (tmp_path / "run.checkpoint.pt").exists()
+    report = run_cli("eval", str(out / "student"), "--test", str(split_folder), "--json", "-q")
+    result = json.loads(report.stdout)
+    assert result["codes"] == "8-bit planes" and abs(result["psnr"] - result["lossless"]["psnr"]) < 1.0
+    relit = run_cli("relight", str(out / "teacher"), "--light", "0", "0.5", "0.8", "-o", str(tmp_path / "r.png"))
+    assert relit.returncode == 0 and (tmp_path / "r.png").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--student-only"], "needs --direct"),
+    (["--direct"], "goes with --student-only"),
+    (["--resume"], "no checkpoint"),
+    (["--time-budget", "0"], "must be positive"),
+    (["--lr", "1e12", "--teacher-only"], "loss became"),
+])
+def test_cli_train_bad_input(tmp_path: Path, split_folder: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "run"
+    done = run_cli("train", str(split_folder), "-o", str(out), *FAST, *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_cli_train_refuses_existing_output_before_training(tmp_path: Path, split_folder: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    done = run_cli("train", str(split_folder), "-o", str(out), *FAST, "--steps", "10000000")
+    assert done.returncode == 2 and "already exists" in done.stderr
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_killed_run_resumes_to_the_same_model(tmp_path: Path, split_folder: Path) -> None:
+    """SIGKILL mid-run, then --resume: the same weights as a run that was never interrupted."""
+    args = ["train", str(split_folder), *FAST, "--steps", "400", "--checkpoint-every", "0", "--progress", "jsonl"]
+    whole = run_cli(*args, "-o", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "core", *args, "-o", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        record = json.loads(line)
+        if record["phase"] == "student" and record.get("step", 0) >= 100:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists() and (tmp_path / "killed.checkpoint.pt").is_file()
+    resumed = run_cli(*args, "-o", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    for role in ("teacher", "student"):
+        a, b = models.load(tmp_path / "whole" / role), models.load(out / role)
+        assert isinstance(a, NeuralRTI) and isinstance(b, NeuralRTI) and same_model(a, b)
