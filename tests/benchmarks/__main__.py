@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from . import classic
+from . import classic, neural
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
     "classic_memory": classic.classic_memory,
     "icon_classic": classic.icon_classic,
+    "neural_scene": neural.neural_scene,
+    "neural_icon": neural.neural_icon,
+    "neural_reference_curve": neural.neural_reference_curve,
+    "neural_decode": neural.neural_decode,
+    "neural_memory": neural.neural_memory,
 }
 
 

@@ -42,10 +42,11 @@ def table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(name: str, title: str, body: str) -> None:
-    """Replace (or append) the section ``name`` of BENCHMARKS.md."""
+def write_section(name: str, title: str, body: str, command: str | None = None) -> None:
+    """Replace (or append) the section ``name`` of BENCHMARKS.md; ``command`` reproduces it (default: bench NAME)."""
     text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
-    section = (f"<!-- bench:{name} -->\n## {title}\n\nCommand: `python3 build.py bench {name}`. {environment()}\n\n"
+    command = command or f"python3 build.py bench {name}"
+    section = (f"<!-- bench:{name} -->\n## {title}\n\nCommand: `{command}`. {environment()}\n\n"
                f"{body.strip()}\n<!-- /bench:{name} -->")
     pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"

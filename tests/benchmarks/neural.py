@@ -1,0 +1,311 @@
+"""Neural RTI benchmarks: quality against PTM/HSH on held-out lights, training time against the reference recipe,
+decode throughput, and training memory on a 12-megapixel stack.
+
+Everything goes through the CLI a user would run. ``BENCH_DEVICE`` (auto, cpu, cuda) picks the training device;
+``BENCH_REFERENCE_SECONDS`` the reference recipe's time budget (default: as long as the fast teacher + student took);
+``BENCH_SCENE_SIZE`` the scene's size and ``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import analytic, classic, evaluate, splits
+from core.neural import NeuralRTI
+from core.nn import Autoencoder, Decoder, decoder_parameters
+from core.train import Data, TrainConfig, architecture, encode, to_model
+
+from .classic import SHARED_CAPTURE, best_time
+from .report import ROOT, table, write_section
+
+DEVICE = os.environ.get("BENCH_DEVICE", "auto")
+SCENE_SIZE = int(os.environ.get("BENCH_SCENE_SIZE", 320))
+TRAIN_ARGS = os.environ.get("BENCH_TRAIN_ARGS", "").split()
+
+
+def cli(*args: str) -> str:
+    """Run ``python -m core ARGS`` and return its stdout (a failure stops the benchmark with its message)."""
+    done = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"python -m core {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def scores(model: Path, split: Path) -> dict:
+    return json.loads(cli("eval", str(model), "--test", str(split), "--json", "-q"))
+
+
+def scene(tmp: Path) -> Path:
+    """The scene with separate test lights: the analytic surface until synth renders SynthRTI-style scenes."""
+    out = tmp / "scene"
+    cli("analytic", "-o", str(out), "--size", str(SCENE_SIZE), "-q")
+    return out
+
+
+def train_timed(split: Path, out: Path, *args: str) -> float:
+    """Train through the CLI; returns the wall time of the command (start-up and export included)."""
+    start = time.perf_counter()
+    cli("train", str(split), "-o", str(out), "--device", DEVICE, "-q", *TRAIN_ARGS, *args)
+    return time.perf_counter() - start
+
+
+def quality_table(split: Path, tmp: Path) -> tuple[str, dict]:
+    """Every method on one split: PSNR/SSIM from 8-bit planes, storage, decoder size, train time."""
+    rows, results = [], {}
+    for method in ("ptm", "hsh2", "hsh3"):
+        start = time.perf_counter()
+        cli("fit", str(split), "-m", method, "-o", str(tmp / method), "-q")
+        seconds = time.perf_counter() - start
+        s = scores(tmp / method, split)
+        rows.append([method.upper(), f"{s['psnr']:.2f}", f"{s['ssim']:.4f}", "", classic.coefficients_per_pixel(method),
+                     "", f"{seconds:.1f}", "cpu"])
+        results[method] = s["psnr"]
+    runs = {
+        "disk": ([], "DisK teacher", "DisK student (723)"),
+        "neuralrti": (["--teacher-only", "--teacher", "neuralrti"], "NeuralRTI", None),
+        "direct": (["--student-only", "--direct"], None, "direct student (723)"),
+    }
+    fast_seconds = 0.0
+    for name, (args, teacher_label, student_label) in runs.items():
+        wall = train_timed(split, tmp / name, *args)
+        if name == "disk":
+            fast_seconds = wall
+        for role, label in (("teacher", teacher_label), ("student", student_label)):
+            if label is None:
+                continue
+            folder = tmp / name / role
+            info = json.loads((folder / "info.json").read_text())["training"]
+            s = scores(folder, split)
+            results[label] = s["psnr"]
+            rows.append([label, f"{s['psnr']:.2f}", f"{s['ssim']:.4f}", f"{s['lossless']['psnr']:.2f}", 9,
+                         info["decoder_parameters"], f"{info['seconds']:.1f}", info["device"]])
+    reference_seconds = float(os.environ.get("BENCH_REFERENCE_SECONDS", 0) or fast_seconds)
+    train_timed(split, tmp / "reference", "--recipe", "reference", "--teacher-only",
+                "--time-budget", f"{reference_seconds:.0f}")
+    folder = tmp / "reference" / "teacher"
+    info = json.loads((folder / "info.json").read_text())["training"]
+    s = scores(folder, split)
+    results["reference"] = s["psnr"]
+    rows.append([f"reference recipe, DisK teacher ({info['stopped']})", f"{s['psnr']:.2f}", f"{s['ssim']:.4f}",
+                 f"{s['lossless']['psnr']:.2f}", 9, info["decoder_parameters"], f"{info['seconds']:.1f}",
+                 info["device"]])
+    results["fast_seconds"] = fast_seconds
+    header = ["method", "test PSNR (dB)", "test SSIM", "lossless-code PSNR", "coefficients/pixel",
+              "decoder parameters", "train time (s)", "device"]
+    return table(header, rows), results
+
+
+def _targets(results: dict) -> str:
+    student, teacher = results["DisK student (723)"], results["DisK teacher"]
+    lines = [
+        f"- student − teacher: {student - teacher:+.2f} dB (target ≥ −0.5)",
+        f"- student − direct student: {student - results['direct student (723)']:+.2f} dB (target > 0)",
+        f"- student − HSH3: {student - results['hsh3']:+.2f} dB (target ≥ 0)",
+        f"- fast teacher + student, wall time of `train`: {results['fast_seconds']:.0f} s; student − reference "
+        f"recipe (same or longer budget): {student - results['reference']:+.2f} dB",
+    ]
+    return "\n".join(lines)
+
+
+def neural_scene() -> None:
+    """The quality table on the SynthRTI-style scene (analytic stand-in for now): 49 train, 20 test lights."""
+    with tempfile.TemporaryDirectory() as tmp:
+        split = scene(Path(tmp))
+        body, results = quality_table(split, Path(tmp))
+    write_section(f"neural_scene_{_device_name()}", f"Neural RTI on a {SCENE_SIZE}×{SCENE_SIZE} scene, "
+                  f"training on {_device_name()}", _scene_intro() + body + "\n\nTargets:\n\n" + _targets(results),
+                  _command("neural_scene"))
+
+
+def neural_icon() -> None:
+    """The quality table on the real capture, every 8th light held out."""
+    if not SHARED_CAPTURE.is_dir():
+        print(f"skipping neural_icon: {SHARED_CAPTURE} is not available")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        split = Path(tmp) / "split"
+        cli("split", str(SHARED_CAPTURE), "--every", "8", "-o", str(split), "-q")
+        body, results = quality_table(split, Path(tmp))
+    intro = ("Data: `../shared/datasets/neuralrti_icon_sanmichele` (402×395, 72 lights), every 8th light held out "
+             "(`python -m core split ... --every 8`), models trained on the other 63. " + _common_intro())
+    write_section(f"neural_icon_{_device_name()}", f"Neural RTI on the real capture, training on {_device_name()}",
+                  intro + body + "\n\nTargets:\n\n" + _targets(results), _command("neural_icon"))
+
+
+def _command(bench: str) -> str:
+    extra = f" BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}'" if TRAIN_ARGS else ""
+    return f"BENCH_DEVICE={_device_name()}{extra} python3 build.py bench {bench}"
+
+
+def _device_name() -> str:
+    return "cuda" if DEVICE == "cuda" or (DEVICE == "auto" and torch.cuda.is_available()) else "cpu"
+
+
+def _common_intro() -> str:
+    return ("PSNR/SSIM are on 8-bit relit images of the held-out lights, decoded from the 8-bit JPEG planes a viewer "
+            "loads (`python -m core eval`); the lossless column decodes the float codes (`codes.npy`). Train time is "
+            "the trainer's own clock per network; the reference recipe (`--recipe reference --teacher-only`) gets "
+            "the wall time of the whole fast teacher + student run unless `BENCH_REFERENCE_SECONDS` says otherwise. "
+            "Commands: `python -m core train SPLIT -o OUT` (DisK), `--teacher-only --teacher neuralrti`, "
+            "`--student-only --direct`, `--recipe reference --teacher-only --time-budget S`; "
+            "`python -m core eval OUT/student --test SPLIT`.\n\n")
+
+
+def _scene_intro() -> str:
+    return (f"Data: `python -m core analytic --size {SCENE_SIZE}` (a bumpy striped surface, Lambert + Blinn-Phong, "
+            "half matte half glossy; SynthRTI's 49 dome lights to train and its 20 test lights), the stand-in until "
+            "synth renders SynthRTI-style scenes. " + _common_intro())
+
+
+def neural_reference_curve() -> None:
+    """GPU: the reference recipe's test PSNR over time (checkpoint snapshots), against the fast run's PSNR and time."""
+    seconds = float(os.environ.get("BENCH_REFERENCE_SECONDS", 600))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        split = scene(tmp_path)
+        fast_wall = train_timed(split, tmp_path / "fast")
+        fast = {role: scores(tmp_path / "fast" / role, split) for role in ("teacher", "student")}
+        fast_info = json.loads((tmp_path / "fast" / "train.json").read_text())["models"]
+        snapshots = tmp_path / "snapshots"
+        snapshots.mkdir()
+        out = tmp_path / "reference"
+        checkpoint = out.with_name(out.name + ".checkpoint.pt")
+        stop = threading.Event()
+
+        def collect() -> None:
+            seen = 0.0
+            while not stop.is_set():
+                if checkpoint.is_file() and checkpoint.stat().st_mtime > seen:
+                    seen = checkpoint.stat().st_mtime
+                    shutil.copy(checkpoint, snapshots / f"{time.monotonic():.3f}.pt")
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=collect, daemon=True)
+        watcher.start()
+        train_timed(split, out, "--recipe", "reference", "--teacher-only", "--time-budget", f"{seconds:.0f}",
+                    "--checkpoint-every", "10")
+        stop.set()
+        watcher.join()
+        curve = _curve(snapshots, split)
+        final = scores(out / "teacher", split)["psnr"]
+    rows = [[f"{t:.0f}", f"{p:.2f}"] for t, p in curve] + [[f"{seconds:.0f} (end, best validated)", f"{final:.2f}"]]
+    student, teacher = fast["student"]["psnr"], fast["teacher"]["psnr"]
+    reached = next((t for t, p in curve if p >= student), None)
+    body = (
+        _scene_intro()
+        + f"Fast recipe (defaults): teacher + student in {fast_wall:.1f} s wall time for `train` "
+        f"(teacher {fast_info['teacher']['seconds']:.1f} s, student {fast_info['student']['seconds']:.1f} s of "
+        f"training); teacher {teacher:.2f} dB, student {student:.2f} dB (8-bit planes).\n\n"
+        f"Reference recipe (`--recipe reference --teacher-only`, DisK teacher), test PSNR of the current weights over "
+        f"its training time (snapshots of its checkpoints; lossless codes):\n\n"
+        + table(["reference training time (s)", "test PSNR (dB)"], rows)
+        + (f"\n\nThe reference reaches the fast student's PSNR after {reached:.0f} s of training" if reached
+           else "\n\nThe reference does not reach the fast student's PSNR in this window")
+    )
+    body += (f"; reference PSNR at the end − fast student: {final - student:+.2f} dB; time ratio reference/fast: "
+             f"{seconds / fast_wall:.1f}×.")
+    write_section(f"neural_reference_{_device_name()}", f"Fast recipe against the reference recipe over time "
+                  f"({_device_name()})", body, _command("neural_reference_curve"))
+
+
+def _curve(snapshots: Path, split: Path) -> list[tuple[float, float]]:
+    """(training seconds, test PSNR) of each checkpoint snapshot, lossless codes."""
+    train_part = splits.load_part(split, "train")
+    test = splits.load_part(split, "test")
+    device = torch.device("cuda" if torch.cuda.is_available() and DEVICE != "cpu" else "cpu")
+    data = Data(train_part, device)
+    config = TrainConfig(mode="teacher")
+    points = []
+    for file in sorted(snapshots.glob("*.pt")):
+        payload = torch.load(file, map_location=device, weights_only=False)
+        current = payload.get("current")
+        if not current:
+            continue
+        net = Autoencoder(data.count, architecture(config, "teacher")).to(device)
+        net.load_state_dict(current["net"])
+        model: NeuralRTI = to_model(net, encode(net, data), data, train_part.lights, {})
+        points.append((current["state"]["elapsed"], evaluate.evaluate(model, test).psnr))
+    return points
+
+
+def neural_decode() -> None:
+    """Relight throughput (megapixels per second) of the student and teacher decoders, numpy and torch."""
+    pixels = 2048 * 2048
+    rng = np.random.default_rng(0)
+    rows = []
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for width in (20, 50):
+        decoder = Decoder(width)
+        layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in (decoder.input, decoder.hidden,
+                                                                                 decoder.output)]
+        codes = rng.normal(size=(2048, 2048, 9)).astype(np.float32)
+        model = NeuralRTI(codes, layers)
+        light = np.array([0.3, 0.2, 0.93])
+        numpy_s = best_time(lambda: model.relight(light))
+        row = [f"{width}-{width} ({decoder_parameters(width)} parameters)", f"{pixels / numpy_s / 1e6:.1f}"]
+        for device in devices:
+            net = decoder.to(device)
+            flat = torch.from_numpy(codes.reshape(-1, 9)).to(device)
+            xy = torch.tensor([[0.3, 0.2]], device=device)
+
+            def run() -> None:
+                with torch.no_grad():
+                    for start in range(0, pixels, 1 << 20):
+                        net(flat[start : start + (1 << 20)], xy)
+                if device == "cuda":
+                    torch.cuda.synchronize()
+
+            run()
+            row.append(f"{pixels / best_time(run, repeats=5) / 1e6:.1f}")
+        rows.append(row)
+    header = ["decoder", "numpy, CPU (MP/s)"] + [f"torch, {d} (MP/s)" for d in devices]
+    ratio = [float(a) / float(b) for a, b in zip(rows[0][1:], rows[1][1:])]
+    body = ("One relight of a 2048×2048 code image (4.2 MP) under one light, best of several runs: the numpy "
+            "decoder of `python -m core relight` and the torch decoder in 1-MP chunks.\n\n" + table(header, rows)
+            + "\n\nStudent/teacher throughput ratio: " + ", ".join(f"{r:.1f}×" for r in ratio) + ".")
+    write_section(f"neural_decode_{_device_name()}", f"Decode throughput, student against teacher "
+                  f"({', '.join(devices)})", body, _command("neural_decode"))
+
+
+MEMORY_SCRIPT = """
+import resource, sys, time, numpy as np
+from pathlib import Path
+from core import analytic, neuralweb
+from core.train import TrainConfig, train
+small, _ = analytic.scene(400, 0)
+stack = np.tile(small.images, (1, 8, 10, 1))  # 3200 x 4000 = 12.8 MP
+data = type(small)(stack, small.lights, small.names)
+start = time.perf_counter()
+models = train(data, TrainConfig(device="cpu", time_budget=float(sys.argv[1])))
+trained = time.perf_counter() - start
+for role, model in models.items():
+    neuralweb.write(model, Path(sys.argv[2]) / role)
+print(trained, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, stack.nbytes)
+"""
+
+
+def neural_memory() -> None:
+    """Peak RSS of teacher + student training and export on a 12.8-megapixel × 49-light stack (CPU, time budget)."""
+    budget = 120
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(budget), tmp], cwd=ROOT, capture_output=True,
+                             text=True, check=True)
+    trained, total, peak, stack = (float(v) for v in out.stdout.split())
+    rows = [["4000×3200 × 49 lights, 8-bit", f"{stack / 1e9:.2f}", f"{peak / 1e9:.2f}", f"{trained:.0f}",
+             f"{total:.0f}"]]
+    body = (f"Teacher + student with `--time-budget {budget}` on this CPU (the analytic 400×400 scene tiled to "
+            "12.8 MP), then both models encoded and exported. The stack stays uint8 on the device; batches become "
+            "float as they are drawn.\n\n"
+            + table(["stack", "stack (GB)", "peak RSS (GB)", "training (s)", "training + encode + export (s)"], rows))
+    write_section("neural_memory", "Neural training memory (12.8 MP × 49 lights)", body)
