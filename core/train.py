@@ -248,11 +248,71 @@ def learning_rate(config: TrainConfig, progress: float, step: int) -> float:
     return config.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
+    for group in optimizer.param_groups:
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(value)  # a captured graph reads the rate from this tensor
+        else:
+            group["lr"] = value
+
+
+class EagerStep:
+    """One optimiser step on a freshly drawn batch; returns the loss (a tensor, not synchronised)."""
+
+    def __init__(self, net: Autoencoder, optimizer: torch.optim.Optimizer, data: Data, loss_fn: LossFn,
+                 batches: PixelBatches | SampleBatches):
+        self.net, self.optimizer, self.data, self.loss_fn, self.batches = net, optimizer, data, loss_fn, batches
+
+    def run(self, pixels: torch.Tensor, light_index: torch.Tensor) -> torch.Tensor:
+        x, target, light = self.data.batch(pixels, light_index)
+        loss = self.loss_fn(self.net(x, light), target, pixels, light)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+    def __call__(self) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        return self.run(*self.batches.next())
+
+
+class GraphedStep(EagerStep):
+    """The same step captured once as a CUDA graph and replayed: a step launches ~100 tiny kernels, and replaying
+    them as one graph removes the per-launch cost that otherwise dominates (fixed shapes: the fast recipe only)."""
+
+    def __init__(self, *args: object):
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.pixels, self.light_index = (t.clone() for t in self.batches.next())
+        rate = self.optimizer.param_groups[0]["lr"]
+        saved = rate.clone()
+        rate.zero_()  # warm-up steps must not move the weights
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self.optimizer.zero_grad(set_to_none=True)
+                self.run(self.pixels, self.light_index)
+        torch.cuda.current_stream().wait_stream(side)
+        rate.copy_(saved)
+        self.graph = torch.cuda.CUDAGraph()
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.cuda.graph(self.graph):
+            self.loss = self.run(self.pixels, self.light_index)
+
+    def __call__(self) -> torch.Tensor:
+        pixels, light_index = self.batches.next()
+        self.pixels.copy_(pixels)
+        self.light_index.copy_(light_index)
+        self.graph.replay()
+        return self.loss
+
+
 def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss_fn: LossFn,
               budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> PhaseState:
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights."""
     batches, val = split(data, config)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, amsgrad=config.recipe == "reference")
+    graphed = data.device.type == "cuda" and config.recipe == "fast"
+    optimizer = torch.optim.Adam(net.parameters(), lr=torch.tensor(config.lr, device=data.device) if graphed else
+                                 config.lr, amsgrad=config.recipe == "reference", capturable=graphed)
     state = PhaseState()
     if resume is not None:
         net.load_state_dict(resume["net"])
@@ -263,6 +323,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
         total, eval_every, patience = config.steps, config.eval_every, config.patience
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
+    step = (GraphedStep if graphed else EagerStep)(net, optimizer, data, loss_fn, batches)
     progress.start(name, total, state.step)
     clock = time.monotonic() - state.elapsed
     running, counted = torch.zeros((), device=data.device), 0
@@ -280,15 +341,8 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
 
     while not state.stopped:
         fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, fraction, state.step)
-        pixels, light_index = batches.next()
-        x, target, light = data.batch(pixels, light_index)
-        loss = loss_fn(net(x, light), target, pixels, light)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running += loss.detach()
+        set_learning_rate(optimizer, learning_rate(config, fraction, state.step))
+        running += step()
         counted += 1
         state.step += 1
         if state.step % TICK and state.step < total:

@@ -194,7 +194,7 @@ def neural_reference_curve() -> None:
         watcher = threading.Thread(target=collect, daemon=True)
         watcher.start()
         train_timed(split, out, "--recipe", "reference", "--teacher-only", "--time-budget", f"{seconds:.0f}",
-                    "--checkpoint-every", "10")
+                    "--checkpoint-every", "15")
         stop.set()
         watcher.join()
         curve = _curve(snapshots, split)
@@ -219,6 +219,9 @@ def neural_reference_curve() -> None:
                   f"({_device_name()})", body, _command("neural_reference_curve"))
 
 
+CURVE_SECONDS = (15, 30, 60, 120, 240, 420, 600)
+
+
 def _curve(snapshots: Path, split: Path) -> list[tuple[float, float]]:
     """(training seconds, test PSNR) of each checkpoint snapshot, lossless codes."""
     train_part = splits.load_part(split, "train")
@@ -226,12 +229,15 @@ def _curve(snapshots: Path, split: Path) -> list[tuple[float, float]]:
     device = torch.device("cuda" if torch.cuda.is_available() and DEVICE != "cpu" else "cpu")
     data = Data(train_part, device)
     config = TrainConfig(mode="teacher")
+    payloads = [torch.load(file, map_location=device, weights_only=False) for file in sorted(snapshots.glob("*.pt"))]
+    payloads = [p for p in payloads if p.get("current")]
+    if not payloads:
+        return []
+    elapsed = np.array([p["current"]["state"]["elapsed"] for p in payloads])
+    wanted = sorted({int(np.argmin(np.abs(elapsed - t))) for t in CURVE_SECONDS if t <= elapsed.max() + 30})
     points = []
-    for file in sorted(snapshots.glob("*.pt")):
-        payload = torch.load(file, map_location=device, weights_only=False)
-        current = payload.get("current")
-        if not current:
-            continue
+    for index in wanted:
+        current = payloads[index]["current"]
         net = Autoencoder(data.count, architecture(config, "teacher")).to(device)
         net.load_state_dict(current["net"])
         model: NeuralRTI = to_model(net, encode(net, data), data, train_part.lights, {})

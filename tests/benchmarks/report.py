@@ -10,6 +10,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 HEADER = """# Benchmarks
@@ -27,7 +29,8 @@ def environment() -> str:
     versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("numpy", "opencv-python-headless",
                                                                          "scikit-image", "torch"))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    return (f"Machine: {cpu}, {os.cpu_count()} cores, {_memory_gb():.0f} GB RAM; date {datetime.date.today()}; "
+    gpu = f"GPU {torch.cuda.get_device_name()}; " if torch.cuda.is_available() else ""
+    return (f"Machine: {cpu}, {os.cpu_count()} cores, {_memory_gb():.0f} GB RAM; {gpu}date {datetime.date.today()}; "
             f"Python {platform.python_version()}, {versions}; commit {commit.strip() or 'uncommitted'}.")
 
 
