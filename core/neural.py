@@ -1,15 +1,17 @@
 """A trained neural RTI model for relighting: per-pixel 9-value codes and a small decoder, in plain numpy.
 
-This is what the exports hold and what relighting, evaluation and the Blender add-on use; no PyTorch needed.
+This is what the exports hold and what relighting, evaluation and the Blender add-on use; it never imports PyTorch
+(Blender has none).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .nn import CODE_SIZE
+CODE_SIZE = 9
+"""Values per pixel in the code (three RGB planes of the OpenLIME export)."""
 
 Layer = tuple[np.ndarray, np.ndarray]
 """One dense layer: weights (out, in) and biases (out,)."""
@@ -81,7 +83,3 @@ class NeuralRTI:
         for start in range(0, len(flat), CHUNK_PIXELS):
             out[start : start + CHUNK_PIXELS] = decode(flat[start : start + CHUNK_PIXELS], self.layers, light)
         return out.reshape(self.height, self.width, 3)
-
-    def with_8bit_codes(self) -> NeuralRTI:
-        """The same model with its codes rounded to 8 bits per channel (what the PNG planes hold)."""
-        return replace(self, codes=dequantize_codes(*quantize_codes(self.codes)))

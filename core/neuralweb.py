@@ -17,8 +17,7 @@ import numpy as np
 from . import images
 from .atomic import output_dir
 from .errors import RTIError
-from .neural import Layer, NeuralRTI, dequantize_codes, quantize_codes
-from .nn import CODE_SIZE
+from .neural import CODE_SIZE, Layer, NeuralRTI, dequantize_codes, quantize_codes
 
 LOSSLESS_CODES = "codes.npy"
 QUALITY = 100

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-CODE_SIZE = 9
-"""Values per pixel in the code (three RGB planes of the OpenLIME export)."""
+from .neural import CODE_SIZE
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +52,12 @@ def openlime_shader(folder: Path, light: np.ndarray) -> np.ndarray:
     h1 = elu(np.einsum("oi,hwi->hwo", w1, x) + b1)
     h2 = elu(np.einsum("oi,hwi->hwo", w2, h1) + b2)
     return np.einsum("oi,hwi->hwo", w3, h2) + b3
+
+
+def test_relighting_needs_no_torch() -> None:
+    """Blender has no PyTorch: loading and relighting neural folders, and the CLI's other commands, must not import it."""
+    code = "import sys, core.cli, core.models, core.neuralweb; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1]).returncode == 0
 
 
 def test_decoder_parameter_counts() -> None:

@@ -223,7 +223,7 @@ CURVE_SECONDS = (15, 30, 60, 120, 240, 420, 600)
 
 
 def _curve(snapshots: Path, split: Path) -> list[tuple[float, float]]:
-    """(training seconds, test PSNR) of each checkpoint snapshot, lossless codes."""
+    """(training seconds, test PSNR) of the checkpoint snapshots nearest to CURVE_SECONDS, lossless codes."""
     train_part = splits.load_part(split, "train")
     test = splits.load_part(split, "test")
     device = torch.device("cuda" if torch.cuda.is_available() and DEVICE != "cpu" else "cpu")
