@@ -137,9 +137,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     config = train.TrainConfig(
         mode="teacher" if args.teacher_only else "direct" if args.student_only else "distill",
         teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
-        batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr, alpha=args.alpha,
-        temperature=args.temperature, seed=args.seed, device=args.device, time_budget=args.time_budget,
-        checkpoint_every=args.checkpoint_every,
+        student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
+        beta2=args.beta2, alpha=args.alpha, temperature=args.temperature, seed=args.seed, device=args.device,
+        time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
     )
     data = splits.load_part(args.mlic, "train", quiet=args.quiet)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
@@ -242,10 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student-width", type=int, default=20, help="student decoder width (default 20: 723 params)")
     p.add_argument("--recipe", choices=("fast", "reference"), default="fast",
                    help="fast (default) or the released reference recipe (batch 64, epochs, patience 5)")
-    p.add_argument("--steps", type=int, default=10_000, help="fast recipe: optimiser steps per network")
+    p.add_argument("--steps", type=int, default=10_000, help="fast recipe: optimiser steps of the teacher")
+    p.add_argument("--student-steps", type=int, default=20_000,
+                   help="fast recipe: optimiser steps of the student, distilled or direct")
     p.add_argument("--batch", type=int, default=0, help="pixels (fast) or samples (reference) per step")
     p.add_argument("--lights-per-step", type=int, default=0, help="fast recipe: lights decoded per pixel")
     p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate (default 0.01)")
+    p.add_argument("--beta2", type=float, default=0.99, help="fast recipe: Adam's beta2 (default 0.99)")
     p.add_argument("--alpha", type=float, default=0.6, help="weight of the ground truth in distillation")
     p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")

@@ -5,8 +5,9 @@ every network (learning rate, validation, early stopping, time budget, checkpoin
 runs the phases and returns plain-numpy models.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
-  encoder pass serves many targets; Adam with a warm-up and cosine learning rate over a fixed number of steps;
-  validation on held-out pixels; the best validated weights are kept.
+  encoder pass serves many targets; Adam (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of
+  steps; validation on held-out pixels; the best validated weights are kept. Students get more steps than the
+  teacher: their steps are as cheap and a small decoder needs longer to converge.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
   up to 100 epochs, early stopping on the validation loss with patience 5.
@@ -38,8 +39,6 @@ MODES = ("distill", "teacher", "direct")
 RECIPES = ("fast", "reference")
 TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
-TEACHER_SHARE = 0.6
-"""Share of a time budget given to the teacher when a student follows (student steps are cheaper)."""
 
 
 @dataclass
@@ -51,9 +50,14 @@ class TrainConfig:
     student_width: int = 20
     recipe: str = "fast"
     steps: int = 10_000
+    student_steps: int = 20_000
     batch: int = 0
     lights_per_step: int = 0
     lr: float = 1e-2
+    beta2: float = 0.99
+    """Adam's β₂ in the fast recipe. PyTorch's default 0.999 keeps a stale, small second moment when rare large
+    gradients arrive (specular highlights): at lr 1e-2 one scene then trained to anywhere between 24 and 36 dB by
+    seed; 0.99 made it stable (BENCHMARKS.md, "Fast recipe stability")."""
     eval_every: int = 500
     patience: int = 8
     epochs: int = 100
@@ -68,10 +72,10 @@ class TrainConfig:
         """Refuse settings that cannot train, with the reason."""
         if self.mode not in MODES or self.recipe not in RECIPES or self.teacher not in ("disk", "neuralrti"):
             raise RTIError(f"unknown mode {self.mode!r}, recipe {self.recipe!r} or teacher {self.teacher!r}")
-        if self.student_width < 1 or self.steps < 1 or self.batch < 0 or self.lights_per_step < 0:
+        if min(self.student_width, self.steps, self.student_steps) < 1 or self.batch < 0 or self.lights_per_step < 0:
             raise RTIError("student width and steps must be positive, batch and lights per step not negative")
-        if not (self.lr > 0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
-            raise RTIError("need lr > 0, 0 <= alpha <= 1 and temperature > 0")
+        if not (self.lr > 0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
+            raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
         if self.time_budget is not None and self.time_budget <= 0:
             raise RTIError(f"--time-budget must be positive, got {self.time_budget}")
 
@@ -81,6 +85,10 @@ class TrainConfig:
         for volatile in ("device", "time_budget", "checkpoint_every"):
             keys.pop(volatile)
         return keys
+
+    def phase_steps(self, role: str) -> int:
+        """Fast-recipe steps of the teacher or of a student (distilled or direct)."""
+        return self.student_steps if role == "student" else self.steps
 
 
 def pick_device(name: str) -> torch.device:
@@ -240,11 +248,11 @@ LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torc
 SaveFn = Callable[[Autoencoder, torch.optim.Optimizer, "PixelBatches | SampleBatches", PhaseState], None]
 
 
-def learning_rate(config: TrainConfig, progress: float, step: int) -> float:
-    """Fast: linear warm-up over 2% of the steps, then cosine to zero; reference: constant."""
+def learning_rate(config: TrainConfig, progress: float, step: int, total: int) -> float:
+    """Fast: linear warm-up over 2% of the ``total`` steps, then cosine to zero; reference: constant."""
     if config.recipe == "reference":
         return config.lr
-    warmup = max(1, config.steps // 50)
+    warmup = max(1, total // 50)
     return config.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
@@ -311,16 +319,18 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights."""
     batches, val = split(data, config)
     graphed = data.device.type == "cuda" and config.recipe == "fast"
+    fast = config.recipe == "fast"
     optimizer = torch.optim.Adam(net.parameters(), lr=torch.tensor(config.lr, device=data.device) if graphed else
-                                 config.lr, amsgrad=config.recipe == "reference", capturable=graphed)
+                                 config.lr, betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast,
+                                 capturable=graphed)
     state = PhaseState()
     if resume is not None:
         net.load_state_dict(resume["net"])
         optimizer.load_state_dict(resume["optimizer"])
         batches.restore(resume["batches"])
         state = PhaseState(**resume["state"])
-    if config.recipe == "fast":
-        total, eval_every, patience = config.steps, config.eval_every, config.patience
+    if fast:
+        total, eval_every, patience = config.phase_steps(name), config.eval_every, config.patience
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
     step = (GraphedStep if graphed else EagerStep)(net, optimizer, data, loss_fn, batches)
@@ -341,7 +351,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
 
     while not state.stopped:
         fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
-        set_learning_rate(optimizer, learning_rate(config, fraction, state.step))
+        set_learning_rate(optimizer, learning_rate(config, fraction, state.step, total))
         running += step()
         counted += 1
         state.step += 1
@@ -460,7 +470,7 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             budget = None
             if config.time_budget is not None:
                 left = max(config.time_budget - spent, 1e-3)
-                budget = left * TEACHER_SHARE if index + 1 < len(roles) else left
+                budget = left * _share(config, roles[index:])
             current = saved.get("current")
             state = run_phase(role, net, data, config, _loss_fn(config, teacher), budget, progress,
                               _saver(saver, config, mlic, saved, role), current if current and
@@ -474,6 +484,13 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         if role == "teacher":
             teacher = distill.Teacher(net, codes)
     return models
+
+
+def _share(config: TrainConfig, roles: list[str]) -> float:
+    """The first of ``roles``' share of the time left, by steps (a teacher's and a student's steps cost about the same:
+    their encoders are the same size)."""
+    steps = [config.phase_steps(role) for role in roles]
+    return steps[0] / sum(steps)
 
 
 def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:

@@ -23,7 +23,7 @@ from core.progress import Progress
 from core.train import Data, TrainConfig, split, train
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = TrainConfig(steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
+TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +117,10 @@ def test_divergence_is_reported(scene: tuple[MLIC, MLIC]) -> None:
 
 def test_time_budget_stops_with_the_best_model(scene: tuple[MLIC, MLIC]) -> None:
     start = time.monotonic()
-    result = train(scene[0], replace(TINY, steps=10**7, time_budget=2.0))
+    result = train(scene[0], replace(TINY, steps=10**7, student_steps=3 * 10**7, time_budget=2.0))
     assert time.monotonic() - start < 30
+    # the budget is shared by steps: the student, with three times the teacher's steps, gets three quarters
+    assert result["teacher"].training["seconds"] < result["student"].training["seconds"]
     for model in result.values():
         assert model.training["stopped"] == "time budget" and model.training["steps"] < 10**7
         assert np.isfinite(model.codes).all()
@@ -164,7 +166,7 @@ def split_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-FAST = ["--steps", "200", "--batch", "64", "--device", "cpu"]
+FAST = ["--steps", "200", "--student-steps", "200", "--batch", "64", "--device", "cpu"]
 
 
 def test_cli_train_writes_models_and_jsonl(tmp_path: Path, split_folder: Path) -> None:
@@ -192,6 +194,7 @@ def test_cli_train_writes_models_and_jsonl(tmp_path: Path, split_folder: Path) -
     (["--direct"], "goes with --student-only"),
     (["--resume"], "no checkpoint"),
     (["--time-budget", "0"], "must be positive"),
+    (["--beta2", "1"], "0 <= beta2 < 1"),
     (["--lr", "1e12", "--teacher-only"], "loss became"),
 ])
 def test_cli_train_bad_input(tmp_path: Path, split_folder: Path, args: list[str], message: str) -> None:
@@ -206,14 +209,16 @@ def test_cli_train_refuses_existing_output_before_training(tmp_path: Path, split
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    done = run_cli("train", str(split_folder), "-o", str(out), *FAST, "--steps", "10000000")
+    done = run_cli("train", str(split_folder), "-o", str(out), *FAST, "--steps", "10000000",
+                   "--student-steps", "10000000")
     assert done.returncode == 2 and "already exists" in done.stderr
     assert (out / "keep.txt").read_text() == "mine"
 
 
 def test_killed_run_resumes_to_the_same_model(tmp_path: Path, split_folder: Path) -> None:
     """SIGKILL mid-run, then --resume: the same weights as a run that was never interrupted."""
-    args = ["train", str(split_folder), *FAST, "--steps", "400", "--checkpoint-every", "0", "--progress", "jsonl"]
+    args = ["train", str(split_folder), *FAST, "--steps", "400", "--student-steps", "400", "--checkpoint-every", "0",
+            "--progress", "jsonl"]
     whole = run_cli(*args, "-o", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "killed"

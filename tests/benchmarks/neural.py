@@ -245,6 +245,29 @@ def _curve(snapshots: Path, split: Path) -> list[tuple[float, float]]:
     return points
 
 
+STABILITY_SEEDS = (0, 1, 2, 3)
+
+
+def neural_stability() -> None:
+    """The fast teacher's test PSNR over seeds, with Adam's β₂ at PyTorch's default 0.999 and at our 0.99."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        split = scene(Path(tmp))
+        for beta2 in ("0.999", "0.99"):
+            psnrs = []
+            for seed in STABILITY_SEEDS:
+                out = Path(tmp) / f"b{beta2}_s{seed}"
+                train_timed(split, out, "--teacher-only", "--beta2", beta2, "--seed", str(seed))
+                psnrs.append(scores(out / "teacher", split)["lossless"]["psnr"])
+            rows.append([beta2, " / ".join(f"{p:.2f}" for p in psnrs), f"{min(psnrs):.2f}", f"{max(psnrs):.2f}",
+                         f"{np.mean(psnrs):.2f}"])
+    body = (_scene_intro() + f"DisK teacher, fast recipe, `--teacher-only --beta2 B --seed S` for seeds "
+            f"{', '.join(map(str, STABILITY_SEEDS))}; test PSNR from the lossless codes.\n\n"
+            + table(["Adam β₂", "test PSNR by seed (dB)", "min", "max", "mean"], rows))
+    write_section(f"neural_stability_{_device_name()}", f"Fast recipe stability over seeds ({_device_name()})", body,
+                  _command("neural_stability"))
+
+
 def neural_decode() -> None:
     """Relight throughput (megapixels per second) of the student and teacher decoders, numpy and torch."""
     pixels = 2048 * 2048
