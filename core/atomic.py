@@ -26,21 +26,35 @@ def check_target(path: Path, force: bool) -> None:
         raise RTIError(f"{path.parent}: cannot create output folder ({exc.strerror})") from None
 
 
+class Staged:
+    """An output folder built in a hidden temporary sibling (``tmp``): :meth:`commit` moves it onto ``path``,
+    :meth:`discard` drops it. For outputs made over many calls (a render driven one image at a time)."""
+
+    def __init__(self, path: Path | str, force: bool = False):
+        self.path = Path(path)
+        check_target(self.path, force)
+        self.tmp = _sibling(self.path)
+        try:
+            self.tmp.mkdir()
+        except OSError as exc:
+            raise RTIError(f"{self.path}: cannot write here ({exc.strerror})") from None
+
+    def commit(self) -> None:
+        _replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 @contextmanager
 def output_dir(path: Path | str, force: bool = False) -> Iterator[Path]:
     """Yield an empty temporary folder that replaces ``path`` when the block succeeds."""
-    path = Path(path)
-    check_target(path, force)
-    tmp = _sibling(path)
+    staged = Staged(path, force)
     try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise RTIError(f"{path}: cannot write here ({exc.strerror})") from None
-    try:
-        yield tmp
-        _replace(tmp, path)
+        yield staged.tmp
+        staged.commit()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        staged.discard()
 
 
 @contextmanager

@@ -18,6 +18,8 @@ from .errors import RTIError
 
 log = logging.getLogger(__name__)
 
+LP_NAME = "dirs.lp"
+"""The light file's name in the MLIC folders we write."""
 UNIT_TOLERANCE = 1e-3
 
 

@@ -19,7 +19,7 @@ from .atomic import output_dir
 from .errors import RTIError
 
 MASK_NAME = "mask.png"
-LP_NAME = "dirs.lp"
+LP_NAME = lp.LP_NAME
 
 
 @dataclass

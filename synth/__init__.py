@@ -1,4 +1,5 @@
-"""Synthetic MLICs rendered with Blender (bpy): SynthRTI-style scenes with known ground truth.
+"""Synthetic MLICs rendered with Blender: SynthRTI-style scenes with known normals, albedo and mask.
 
-The renderer arrives with the synth issue; light patterns and MLIC writing already live in ``core``.
+Pure parts (no bpy): :mod:`relief` (height fields), :mod:`materials` (presets and layouts), :mod:`spec` (what a scene
+is). Blender parts: :mod:`scene` (builds it), :mod:`renderer` (renders it one image per step), :mod:`cli`.
 """

@@ -1,0 +1,376 @@
+"""The Blender side of a synthetic MLIC: build the scene a :class:`~synth.spec.SceneSpec` describes, aim its light,
+render one image. Everything is made in a scene of its own and removed by :meth:`Stage.remove`, so the user's file is
+left as it was.
+
+Conventions: the surface spans [-1, 1]² in world x (right) and y (up) and faces +z, the light frame of the .lp files;
+an orthographic camera looks straight down at it. A sun lamp of strength π·exposure makes a white Lambertian surface
+facing the light exactly ``exposure`` (linear); a near-field point light at distance d gets 4π²·d²·exposure watts,
+the same irradiance at the centre.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import bpy
+import numpy as np
+
+from core.errors import RTIError
+
+from . import materials, relief
+from .spec import SceneSpec, sun_rotation
+
+ALBEDO_ATTRIBUTE = "rti_albedo"
+CAMERA_HEIGHT = 10.0
+Block = TypeVar("Block", bound=bpy.types.ID)
+
+
+class Stage:
+    """A built scene: its surface, camera, light and the override materials of the ground-truth passes."""
+
+    def __init__(self, spec: SceneSpec, source: bpy.types.Object | None = None):
+        self.spec = spec
+        self.scene = bpy.data.scenes.new("RTI synth")
+        self.made: list[bpy.types.ID] = [self.scene]
+        try:
+            self._settings()
+            self.surface = self._surface(source)
+            self._camera()
+            self.lamp = self._lamp()
+            self.overrides = {"normals": self._normal_material(), "albedo": self._albedo_material()}
+        except BaseException:
+            self.remove()
+            raise
+
+    def _keep(self, block: Block) -> Block:
+        """Remember a data-block this stage made, for :meth:`remove`."""
+        self.made.append(block)
+        return block
+
+    def _link(self, name: str, data: bpy.types.ID) -> bpy.types.Object:
+        obj = self._keep(bpy.data.objects.new(name, data))
+        self.scene.collection.objects.link(obj)
+        return obj
+
+    def _settings(self) -> None:
+        scene, spec = self.scene, self.spec
+        scene.render.engine = "CYCLES"  # type: ignore[assignment]  # the 4.2 stubs list only EEVEE
+        cycles = _cycles(scene)
+        cycles.device = "CPU"
+        cycles.samples = spec.samples
+        cycles.use_adaptive_sampling = False
+        cycles.seed = spec.seed
+        cycles.use_denoising = spec.denoise
+        cycles.max_bounces = 4
+        scene.render.use_persistent_data = True
+        scene.render.resolution_x = scene.render.resolution_y = spec.size
+        scene.render.resolution_percentage = 100
+        scene.render.film_transparent = True
+        scene.render.dither_intensity = 0.0
+        view = scene.view_settings
+        assert view is not None
+        view.view_transform = "Standard"  # type: ignore[assignment]  # the stubs' colour enums are empty
+        view.look = "None"  # type: ignore[assignment]
+        view.exposure = 0.0
+        view.gamma = 1.0
+        scene.world = None
+
+    def _camera(self) -> None:
+        camera = self._keep(bpy.data.cameras.new("RTI camera"))
+        camera.type = "ORTHO"
+        camera.ortho_scale = 2.0
+        camera.clip_end = 2 * CAMERA_HEIGHT
+        obj = self._link("RTI camera", camera)
+        obj.location = (0.0, 0.0, CAMERA_HEIGHT)
+        self.scene.camera = obj
+
+    def _lamp(self) -> bpy.types.Object:
+        distance, exposure = self.spec.near_field, self.spec.exposure
+        if distance is not None:
+            point = self._keep(bpy.data.lights.new("RTI light", "POINT"))
+            assert isinstance(point, bpy.types.PointLight)
+            point.energy = 4 * math.pi**2 * distance**2 * exposure
+            point.shadow_soft_size = 0.0
+            return self._link("RTI light", point)
+        sun = self._keep(bpy.data.lights.new("RTI light", "SUN"))
+        assert isinstance(sun, bpy.types.SunLight)
+        sun.energy = math.pi * exposure
+        sun.angle = 0.0
+        return self._link("RTI light", sun)
+
+    def aim(self, direction: np.ndarray) -> None:
+        """Light the surface from ``direction`` (a point light sits at near_field × direction)."""
+        if self.spec.near_field is not None:
+            self.lamp.location = tuple(float(v) for v in self.spec.near_field * direction)
+        else:
+            self.lamp.rotation_euler = sun_rotation(direction)
+
+    # the surface -------------------------------------------------------------------------------------------------
+
+    def _surface(self, source: bpy.types.Object | None) -> bpy.types.Object:
+        if source is None:
+            mesh = self._relief_mesh()
+        else:
+            mesh = self._fitted_copy(source)
+        obj = self._link("RTI surface", mesh)
+        if source is None or self.spec.material != "own":
+            self._paint(mesh)
+        self._albedo_attribute(mesh)
+        return obj
+
+    def _heights(self) -> np.ndarray:
+        spec = self.spec
+        if spec.heightmap is None:
+            return relief.make(spec.relief, spec.size, spec.seed) * (spec.depth / 0.1)
+        try:
+            image = bpy.data.images.load(str(Path(spec.heightmap).resolve()), check_existing=False)
+        except RuntimeError:
+            raise RTIError(f"{spec.heightmap}: not an image Blender can read") from None
+        try:
+            w, h = image.size
+            if w == 0 or h == 0:
+                raise RTIError(f"{spec.heightmap}: not an image Blender can read")
+            _non_color(image)
+            pixels = _pixels(image)
+        finally:
+            bpy.data.images.remove(image)
+        gray = pixels[..., :3].mean(axis=2)
+        return relief.from_image(gray, spec.size, spec.depth)
+
+    def _relief_mesh(self) -> bpy.types.Mesh:
+        """A grid with one quad per pixel, raised by the height field."""
+        n = self.spec.size
+        heights = self._heights()
+        x, y = relief.grid(n)
+        vertices = np.stack([x, y, heights], axis=-1).reshape(-1, 3)
+        ids = np.arange((n + 1) ** 2).reshape(n + 1, n + 1)
+        quads = np.stack([ids[1:, :-1], ids[1:, 1:], ids[:-1, 1:], ids[:-1, :-1]], axis=-1).reshape(-1, 4)
+        mesh = self._keep(bpy.data.meshes.new("RTI surface"))
+        mesh.vertices.add(len(vertices))
+        mesh.vertices.foreach_set("co", vertices.astype(np.float32).ravel())
+        mesh.loops.add(quads.size)
+        mesh.loops.foreach_set("vertex_index", quads.astype(np.int32).ravel())
+        mesh.polygons.add(len(quads))
+        mesh.polygons.foreach_set("loop_start", np.arange(0, quads.size, 4, dtype=np.int32))
+        mesh.update()
+        mesh.polygons.foreach_set("use_smooth", np.ones(len(quads), dtype=bool))
+        return mesh
+
+    def _fitted_copy(self, source: bpy.types.Object) -> bpy.types.Mesh:
+        """A mesh copy of ``source`` in world space, moved and scaled so its top view fills [-1, 1]²."""
+        if source.type != "MESH":
+            raise RTIError(f"{source.name}: only mesh objects can be photographed (this one is {source.type})")
+        depsgraph = bpy.context.evaluated_depsgraph_get()
+        mesh = bpy.data.meshes.new_from_object(source.evaluated_get(depsgraph))
+        self.made.append(mesh)
+        mesh.transform(source.matrix_world)
+        co = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
+        mesh.vertices.foreach_get("co", co)
+        co = co.reshape(-1, 3)
+        if len(co) == 0:
+            raise RTIError(f"{source.name}: the mesh has no vertices")
+        low, high = co.min(axis=0), co.max(axis=0)
+        extent = float(max(high[0] - low[0], high[1] - low[1]))
+        if extent <= 0:
+            raise RTIError(f"{source.name}: the object has no extent seen from above")
+        centre = np.array([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2, high[2]])
+        fitted = (co - centre) * (2.0 / extent)
+        mesh.vertices.foreach_set("co", fitted.astype(np.float32).ravel())
+        mesh.update()
+        return mesh
+
+    def _paint(self, mesh: bpy.types.Mesh) -> None:
+        """Material slots from the material set and each face's material from the layout."""
+        chosen = self.spec.material_set()
+        mesh.materials.clear()
+        for i, principled in enumerate(chosen.materials):
+            mesh.materials.append(self._principled(f"RTI material {i}", principled))
+        centres = np.empty(len(mesh.polygons) * 3, dtype=np.float32)
+        mesh.polygons.foreach_get("center", centres)
+        centres = centres.reshape(-1, 3)
+        index = materials.layout_index(chosen.layout, centres[:, 0], centres[:, 1], len(chosen.materials))
+        mesh.polygons.foreach_set("material_index", index.astype(np.int32))
+
+    def _principled(self, name: str, p: materials.Principled) -> bpy.types.Material:
+        material = self._keep(_material(name))
+        bsdf = next(n for n in _tree(material).nodes if n.type == "BSDF_PRINCIPLED")
+        values = {"Base Color": (*p.color, 1.0), "Roughness": p.roughness, "Metallic": p.metallic,
+                  "Specular IOR Level": p.specular, "Subsurface Weight": p.subsurface,
+                  "Subsurface Radius": p.subsurface_radius}
+        for key, value in values.items():
+            _set_input(bsdf, key, value)
+        return material
+
+    def _albedo_attribute(self, mesh: bpy.types.Mesh) -> None:
+        """Each face's base colour as a face attribute, which the albedo pass shows."""
+        colours = [_base_colour(material) for material in mesh.materials]
+        index = np.zeros(len(mesh.polygons), dtype=np.int32)
+        mesh.polygons.foreach_get("material_index", index)
+        table = np.array(colours or [(0.8, 0.8, 0.8, 1.0)], dtype=np.float32)
+        attribute: Any = mesh.attributes.new(ALBEDO_ATTRIBUTE, "FLOAT_COLOR", "FACE")
+        attribute.data.foreach_set("color", table[np.clip(index, 0, len(table) - 1)].ravel())
+
+    # ground-truth passes -----------------------------------------------------------------------------------------
+
+    def _emission(self, name: str) -> tuple[bpy.types.Material, bpy.types.Node]:
+        material = self._keep(_material(name))
+        tree = _tree(material)
+        tree.nodes.clear()
+        emission = tree.nodes.new("ShaderNodeEmission")
+        output = tree.nodes.new("ShaderNodeOutputMaterial")
+        tree.links.new(emission.outputs["Emission"], output.inputs["Surface"])
+        return material, emission
+
+    def _normal_material(self) -> bpy.types.Material:
+        """Emits n·0.5 + 0.5 of the shading normal (world space = the lights' frame)."""
+        material, emission = self._emission("RTI normals")
+        tree = _tree(material)
+        geometry = tree.nodes.new("ShaderNodeNewGeometry")
+        scale: Any = tree.nodes.new("ShaderNodeVectorMath")
+        scale.operation = "MULTIPLY_ADD"
+        scale.inputs[1].default_value = (0.5, 0.5, 0.5)
+        scale.inputs[2].default_value = (0.5, 0.5, 0.5)
+        tree.links.new(geometry.outputs["Normal"], scale.inputs[0])
+        tree.links.new(scale.outputs["Vector"], emission.inputs["Color"])
+        return material
+
+    def _albedo_material(self) -> bpy.types.Material:
+        material, emission = self._emission("RTI albedo")
+        tree = _tree(material)
+        attribute: Any = tree.nodes.new("ShaderNodeAttribute")
+        attribute.attribute_type = "GEOMETRY"
+        attribute.attribute_name = ALBEDO_ATTRIBUTE
+        tree.links.new(attribute.outputs["Color"], emission.inputs["Color"])
+        return material
+
+    # rendering ---------------------------------------------------------------------------------------------------
+
+    def render(self, path: Path, fmt: str, override: str | None = None) -> None:
+        """Render the current light, or a ground-truth pass (``override``: normals, albedo), into ``path``."""
+        scene = self.scene
+        settings = scene.render.image_settings
+        settings.color_mode = "RGBA" if override else "RGB"
+        if fmt == "exr":
+            settings.file_format, settings.color_depth = "OPEN_EXR", "32"
+            settings.exr_codec = "ZIP"
+        elif fmt == "jpg":
+            settings.file_format, settings.quality = "JPEG", self.spec.quality
+        else:
+            settings.file_format, settings.color_depth = "PNG", "16" if fmt == "png16" else "8"
+            settings.compression = 15
+        layer = scene.view_layers[0]
+        layer.material_override = self.overrides[override] if override else None
+        _cycles(scene).use_denoising = self.spec.denoise and not override
+        scene.render.filepath = str(path)
+        try:
+            with _blender_quiet():
+                bpy.ops.render.render(write_still=True, scene=scene.name)
+        finally:
+            layer.material_override = None
+        if not path.is_file():
+            raise RTIError(f"{path}: Blender did not write the image")
+
+    def remove(self) -> None:
+        """Delete everything this stage made, newest first."""
+        kinds: list[tuple[type, Any]] = [
+            (bpy.types.Scene, bpy.data.scenes), (bpy.types.Object, bpy.data.objects),
+            (bpy.types.Mesh, bpy.data.meshes), (bpy.types.Material, bpy.data.materials),
+            (bpy.types.Camera, bpy.data.cameras), (bpy.types.Light, bpy.data.lights)]
+        for block in reversed(self.made):
+            collection = next((c for kind, c in kinds if isinstance(block, kind)), None)
+            if collection is not None:
+                collection.remove(block)
+        self.made.clear()
+
+
+@contextmanager
+def _blender_quiet() -> Iterator[None]:
+    """Silence what Blender's C code prints to stdout (a "Saved:" line per image), keeping stdout for our output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _cycles(scene: bpy.types.Scene) -> Any:
+    cycles = scene.cycles
+    assert cycles is not None
+    return cycles
+
+
+def _tree(material: bpy.types.Material) -> bpy.types.ShaderNodeTree:
+    tree = material.node_tree
+    assert tree is not None
+    return tree
+
+
+def _material(name: str) -> bpy.types.Material:
+    """A new material with a node tree (default in 5.0; 4.2 needs ``use_nodes``)."""
+    material = bpy.data.materials.new(name)
+    if bpy.app.version < (5, 0, 0):
+        material.use_nodes = True
+    return material
+
+
+def _set_input(node: bpy.types.Node, name: str, value: object) -> None:
+    """Set an input socket's value (the stubs type sockets without ``default_value``)."""
+    setattr(node.inputs[name], "default_value", value)
+
+
+def _base_colour(material: bpy.types.Material | None) -> tuple[float, ...]:
+    """The Principled BSDF's base colour of a material (textures are ignored), else light grey."""
+    tree = material.node_tree if material is not None else None
+    bsdf = next((n for n in tree.nodes if n.type == "BSDF_PRINCIPLED"), None) if tree is not None else None
+    return tuple(getattr(bsdf.inputs["Base Color"], "default_value")) if bsdf else (0.8, 0.8, 0.8, 1.0)
+
+
+def _non_color(image: bpy.types.Image) -> None:
+    settings = image.colorspace_settings
+    assert settings is not None
+    settings.name = "Non-Color"  # type: ignore[assignment]  # the stubs' colour enums are empty
+
+
+def _pixels(image: bpy.types.Image) -> np.ndarray:
+    """An image's pixels as float (H, W, channels), row 0 at the top."""
+    w, h = image.size
+    pixels: Any = image.pixels
+    flat = np.empty(w * h * image.channels, dtype=np.float32)
+    pixels.foreach_get(flat)
+    return flat.reshape(h, w, image.channels)[::-1]
+
+
+def read_exr(path: Path) -> np.ndarray:
+    """A float RGBA EXR as (H, W, 4), row 0 at the top."""
+    image = bpy.data.images.load(str(path), check_existing=False)
+    try:
+        return _pixels(image)
+    finally:
+        bpy.data.images.remove(image)
+
+
+def write_png(path: Path, rgb: np.ndarray, bits: int) -> None:
+    """Write values in [0, 1] (H, W, 3), row 0 at the top, as an 8- or 16-bit PNG, without colour conversion."""
+    h, w = rgb.shape[:2]
+    image = bpy.data.images.new("RTI output", w, h, alpha=False, float_buffer=bits == 16)
+    try:
+        _non_color(image)
+        rgba = np.ones((h, w, 4), dtype=np.float32)
+        rgba[..., :3] = rgb[::-1]
+        pixels: Any = image.pixels
+        pixels.foreach_set(rgba.ravel())
+        image.filepath_raw = str(path)
+        image.file_format = "PNG"
+        image.save()
+    finally:
+        bpy.data.images.remove(image)
