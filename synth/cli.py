@@ -21,7 +21,7 @@ from core.errors import RTIError
 
 from . import materials, relief
 from .renderer import render
-from .spec import FORMATS, LIGHT_PATTERNS, SceneSpec
+from .spec import FORMATS, LIGHT_PATTERNS, OWN, SceneSpec
 
 SUITE_RELIEFS = ("bumps", "basrelief", "tablet")
 SUITE_MATERIALS = ("matte", "glossy", "stripes", "split")
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 def spec_from(args: argparse.Namespace) -> SceneSpec:
     return SceneSpec(
         size=args.size, relief=args.relief, heightmap=args.heightmap, depth=args.depth, blend=args.blend,
-        object=args.object, material=args.material or ("own" if args.blend else "stripes"), colors=args.colors,
+        object=args.object, material=args.material or (OWN if args.blend else "stripes"), colors=args.colors,
         seed=args.seed, train_lights=args.train_lights, test_lights=args.test_lights, near_field=args.near_field,
         exposure=args.exposure, samples=args.samples, denoise=args.denoise, format=args.format, quality=args.quality,
     )

@@ -11,17 +11,21 @@ from __future__ import annotations
 import numpy as np
 
 KINDS = ("flat", "bumps", "basrelief", "tablet")
+MARGIN = 2
+"""Pixels of surface beyond each edge of the frame: the render's pixel filter reaches past the edge pixels."""
 
 
 def grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """x (right) and y (up) coordinates in [-1, 1] of a (size + 1)² vertex grid, row 0 at the top."""
-    t = np.linspace(-1.0, 1.0, size + 1)
+    """x (right) and y (up) coordinates of the vertex grid of a ``size``-pixel frame, one quad per pixel, row 0 at
+    the top: [-1, 1] and ``MARGIN`` pixels more on each side, (size + 1 + 2·MARGIN)² vertices."""
+    reach = 1.0 + 2.0 * MARGIN / size
+    t = np.linspace(-reach, reach, size + 1 + 2 * MARGIN)
     x, y = np.meshgrid(t, -t)
     return x, y
 
 
 def make(kind: str, size: int, seed: int) -> np.ndarray:
-    """Heights (size + 1, size + 1) at the grid's vertices for a built-in ``kind``."""
+    """Heights at the vertices of :func:`grid` for a built-in ``kind``."""
     x, y = grid(size)
     rng = np.random.default_rng(seed)
     if kind == "flat":
@@ -36,11 +40,13 @@ def make(kind: str, size: int, seed: int) -> np.ndarray:
 
 
 def from_image(gray: np.ndarray, size: int, depth: float = 0.1) -> np.ndarray:
-    """Heights (size + 1, size + 1) from a grey image (rows top to bottom, values in [0, 1]): white is high."""
-    rows = np.linspace(0.0, gray.shape[0] - 1.0, size + 1)
-    cols = np.linspace(0.0, gray.shape[1] - 1.0, size + 1)
-    r0 = np.clip(np.floor(rows).astype(int), 0, gray.shape[0] - 2) if gray.shape[0] > 1 else np.zeros(size + 1, int)
-    c0 = np.clip(np.floor(cols).astype(int), 0, gray.shape[1] - 2) if gray.shape[1] > 1 else np.zeros(size + 1, int)
+    """Heights at the vertices of :func:`grid` from a grey image (rows top to bottom, values in [0, 1]) stretched over
+    [-1, 1]², white high; the margin repeats the image's edge."""
+    x, y = grid(size)
+    cols = np.clip((x[0] + 1.0) / 2.0, 0.0, 1.0) * (gray.shape[1] - 1)
+    rows = np.clip((1.0 - y[:, 0]) / 2.0, 0.0, 1.0) * (gray.shape[0] - 1)
+    r0 = np.clip(np.floor(rows).astype(int), 0, max(gray.shape[0] - 2, 0))
+    c0 = np.clip(np.floor(cols).astype(int), 0, max(gray.shape[1] - 2, 0))
     r1, c1 = np.minimum(r0 + 1, gray.shape[0] - 1), np.minimum(c0 + 1, gray.shape[1] - 1)
     fr, fc = (rows - r0)[:, None], (cols - c0)[None, :]
     top = gray[r0][:, c0] * (1 - fc) + gray[r0][:, c1] * fc

@@ -24,9 +24,10 @@ import numpy as np
 
 from core import lp
 from core.atomic import Staged
+from core.errors import RTIError
 
 from .scene import Stage, read_exr, write_png
-from .spec import FORMATS, SceneSpec
+from .spec import FORMATS, OWN, SceneSpec
 
 MASK_NAME = "mask.png"
 """As in core.mlic, which needs OpenCV: Blender's Python has numpy but not OpenCV."""
@@ -38,6 +39,8 @@ class MLICRender:
     def __init__(self, spec: SceneSpec, out: Path | str, force: bool = False,
                  source: bpy.types.Object | None = None):
         spec.check()
+        if spec.material == OWN and source is None:
+            raise RTIError("material 'own' keeps an object's materials: give an object to photograph")
         self.spec, self.source = spec, source
         self.lights = spec.lights()
         self.ext = FORMATS[spec.format]
@@ -120,7 +123,7 @@ class MLICRender:
                          "denoise": spec.denoise, "max_bounces": 4, "view_transform": "Standard",
                          "encoding": "linear" if spec.format == "exr" else "sRGB",
                          "light": "point" if spec.near_field else "sun, angle 0"},
-            "materials": None if spec.material == "own" else spec.material_set().to_json(),
+            "materials": None if spec.material == OWN else spec.material_set().to_json(),
             "lights": {part: directions.round(9).tolist() for part, directions in self.lights.items()},
             "normals": "normals.png: 16-bit RGB, n = v / 65535 * 2 - 1 (x right, y up, z to the camera); "
                        "(0, 0, 0) outside the mask",

@@ -24,7 +24,7 @@ import numpy as np
 from core.errors import RTIError
 
 from . import materials, relief
-from .spec import SceneSpec, sun_rotation
+from .spec import OWN, SceneSpec, sun_rotation
 
 ALBEDO_ATTRIBUTE = "rti_albedo"
 CAMERA_HEIGHT = 10.0
@@ -119,7 +119,7 @@ class Stage:
         else:
             mesh = self._fitted_copy(source)
         obj = self._link("RTI surface", mesh)
-        if source is None or self.spec.material != "own":
+        if source is None or self.spec.material != OWN:
             self._paint(mesh)
         self._albedo_attribute(mesh)
         return obj
@@ -145,11 +145,10 @@ class Stage:
 
     def _relief_mesh(self) -> bpy.types.Mesh:
         """A grid with one quad per pixel, raised by the height field."""
-        n = self.spec.size
         heights = self._heights()
-        x, y = relief.grid(n)
+        x, y = relief.grid(self.spec.size)
         vertices = np.stack([x, y, heights], axis=-1).reshape(-1, 3)
-        ids = np.arange((n + 1) ** 2).reshape(n + 1, n + 1)
+        ids = np.arange(x.size).reshape(x.shape)
         quads = np.stack([ids[1:, :-1], ids[1:, 1:], ids[:-1, 1:], ids[:-1, :-1]], axis=-1).reshape(-1, 4)
         mesh = self._keep(bpy.data.meshes.new("RTI surface"))
         mesh.vertices.add(len(vertices))

@@ -20,6 +20,8 @@ from . import materials, relief
 
 FORMATS = {"png": ".png", "png16": ".png", "jpg": ".jpg", "exr": ".exr"}
 """Image formats of the light images: 8-bit PNG (default), 16-bit PNG, JPEG (``quality``) and 32-bit float EXR."""
+OWN = "own"
+"""The material name that keeps a photographed object's own materials."""
 LIGHT_PATTERNS = ("synthrti", "fibonacci:N", "random:N", "none (test only)", "FILE.lp")
 
 
@@ -70,7 +72,8 @@ class SceneSpec:
         if self.near_field is not None and not self.near_field > 1.5:
             raise RTIError(f"--near-field is a distance in half-widths of the surface and must exceed 1.5, got "
                            f"{self.near_field}")
-        self.material_set()
+        if self.material != OWN:
+            self.material_set()
         self.lights()
 
     def material_set(self) -> materials.MaterialSet:
