@@ -68,6 +68,8 @@ class Stage:
         cycles.seed = spec.seed
         cycles.use_denoising = spec.denoise
         cycles.max_bounces = 4
+        cycles.caustics_reflective = cycles.caustics_refractive = False  # fireflies from metal at few samples
+        cycles.sample_clamp_indirect = 1.0
         scene.render.use_persistent_data = True
         scene.render.resolution_x = scene.render.resolution_y = spec.size
         scene.render.resolution_percentage = 100

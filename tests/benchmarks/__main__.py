@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import classic, neural
+from . import classic, neural, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "neural_reference_curve": neural.neural_reference_curve,
     "neural_decode": neural.neural_decode,
     "neural_memory": neural.neural_memory,
+    "synth_render": synth.synth_render,
 }
 
 
