@@ -3,7 +3,8 @@ decode throughput, and training memory on a 12-megapixel stack.
 
 Everything goes through the CLI a user would run. ``BENCH_DEVICE`` (auto, cpu, cuda) picks the training device;
 ``BENCH_REFERENCE_SECONDS`` the reference recipe's time budget (default: as long as the fast teacher + student took);
-``BENCH_SCENE_SIZE`` the scene's size and ``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials).
+``BENCH_SCENE`` the scene (synth: rendered by ``python -m synth``, the default; analytic; or the path of a split
+folder, e.g. a synth scene rendered elsewhere for a GPU machine without bpy), ``BENCH_SCENE_SIZE`` its size and ``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .classic import SHARED_CAPTURE, best_time
 from .report import ROOT, table, write_section
 
 DEVICE = os.environ.get("BENCH_DEVICE", "auto")
+SCENE = os.environ.get("BENCH_SCENE", "synth")
 SCENE_SIZE = int(os.environ.get("BENCH_SCENE_SIZE", 320))
 TRAIN_ARGS = os.environ.get("BENCH_TRAIN_ARGS", "").split()
 
@@ -47,10 +49,20 @@ def scores(model: Path, split: Path) -> dict:
 
 
 def scene(tmp: Path) -> Path:
-    """The scene with separate test lights: the analytic surface until synth renders SynthRTI-style scenes."""
+    """The scene with separate test lights: ``BENCH_SCENE`` = synth (rendered now), analytic, or a split folder."""
+    if SCENE not in ("synth", "analytic"):
+        return Path(SCENE)
     out = tmp / "scene"
-    cli("analytic", "-o", str(out), "--size", str(SCENE_SIZE), "-q")
+    command = ["-m", "synth", "--out", str(out)] if SCENE == "synth" else ["-m", "core", "analytic", "-o", str(out)]
+    done = subprocess.run([sys.executable, *command, "--size", str(SCENE_SIZE), "-q"], cwd=ROOT, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"making the scene failed:\n{done.stderr}")
     return out
+
+
+def _scene_kind() -> str:
+    return SCENE if SCENE in ("synth", "analytic") else "custom"
 
 
 def train_timed(split: Path, out: Path, *args: str) -> float:
@@ -123,7 +135,7 @@ def neural_scene() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         split = scene(Path(tmp))
         body, results = quality_table(split, Path(tmp))
-    write_section(f"neural_scene_{_device_name()}", f"Neural RTI on a {SCENE_SIZE}×{SCENE_SIZE} scene, "
+    write_section(f"neural_scene_{_scene_kind()}_{_device_name()}", f"Neural RTI on the {_scene_kind()} scene, "
                   f"training on {_device_name()}", _scene_intro() + body + "\n\nTargets:\n\n" + _targets(results),
                   _command("neural_scene"))
 
@@ -145,6 +157,7 @@ def neural_icon() -> None:
 
 def _command(bench: str) -> str:
     extra = f" BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}'" if TRAIN_ARGS else ""
+    extra += f" BENCH_SCENE={SCENE}" if SCENE != "synth" else ""
     return f"BENCH_DEVICE={_device_name()}{extra} python3 build.py bench {bench}"
 
 
@@ -163,9 +176,15 @@ def _common_intro() -> str:
 
 
 def _scene_intro() -> str:
-    return (f"Data: `python -m core analytic --size {SCENE_SIZE}` (a bumpy striped surface, Lambert + Blinn-Phong, "
-            "half matte half glossy; SynthRTI's 49 dome lights to train and its 20 test lights), the stand-in until "
-            "synth renders SynthRTI-style scenes. " + _common_intro())
+    if SCENE == "synth":
+        what = (f"`python -m synth --out SCENE --size {SCENE_SIZE}` (the default SynthRTI-style scene: bumps relief, "
+                "six coloured plastic stripes, Cycles at 16 samples; 49 dome lights to train, 20 test lights)")
+    elif SCENE == "analytic":
+        what = (f"`python -m core analytic --size {SCENE_SIZE}` (a bumpy striped surface, Lambert + Blinn-Phong, half "
+                "matte half glossy; SynthRTI's 49 dome lights to train and its 20 test lights)")
+    else:
+        what = f"the split folder `{SCENE}`"
+    return f"Data: {what}. " + _common_intro()
 
 
 def neural_reference_curve() -> None:
@@ -215,8 +234,8 @@ def neural_reference_curve() -> None:
     )
     body += (f"; reference PSNR at the end − fast student: {final - student:+.2f} dB; time ratio reference/fast: "
              f"{seconds / fast_wall:.1f}×.")
-    write_section(f"neural_reference_{_device_name()}", f"Fast recipe against the reference recipe over time "
-                  f"({_device_name()})", body, _command("neural_reference_curve"))
+    write_section(f"neural_reference_{_scene_kind()}_{_device_name()}", f"Fast recipe against the reference recipe "
+                  f"over time ({_scene_kind()} scene, {_device_name()})", body, _command("neural_reference_curve"))
 
 
 CURVE_SECONDS = (15, 30, 60, 120, 240, 420, 600)
@@ -264,7 +283,8 @@ def neural_stability() -> None:
     body = (_scene_intro() + f"DisK teacher, fast recipe, `--teacher-only --beta2 B --seed S` for seeds "
             f"{', '.join(map(str, STABILITY_SEEDS))}; test PSNR from the lossless codes.\n\n"
             + table(["Adam β₂", "test PSNR by seed (dB)", "min", "max", "mean"], rows))
-    write_section(f"neural_stability_{_device_name()}", f"Fast recipe stability over seeds ({_device_name()})", body,
+    write_section(f"neural_stability_{_scene_kind()}_{_device_name()}", f"Fast recipe stability over seeds "
+                  f"({_scene_kind()} scene, {_device_name()})", body,
                   _command("neural_stability"))
 
 
