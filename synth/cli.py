@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-lights", default="synthrti", help="as --train-lights, or none")
     p.add_argument("--near-field", type=float, metavar="D", help="point light at D half-widths instead of a sun")
     p.add_argument("--exposure", type=float, default=0.8, help="white matte lit head-on renders as this (0.8)")
-    p.add_argument("--samples", type=int, default=16, help="Cycles samples per pixel (default 16)")
+    p.add_argument("--samples", type=int, default=4, help="Cycles samples per pixel (default 4: every light uses the "
+                   "same sub-pixel samples, so the images agree with each other; more for smoother edges)")
     p.add_argument("--denoise", action="store_true", help="denoise the light images (OpenImageDenoise)")
     p.add_argument("--format", default="png", choices=list(FORMATS), help="light images: png (8-bit, default), "
                    "png16, jpg or exr (32-bit float, linear)")
@@ -89,7 +90,7 @@ def run_one(spec: SceneSpec, out: Path, force: bool, quiet: bool) -> None:
 
     def report(done: int, total: int, label: str) -> None:
         if not quiet:
-            print(f"[{done}/{total}] {label} ({time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
+            print(f"[{done}/{total}] {label} ({time.monotonic() - started:.2f} s)", file=sys.stderr, flush=True)
 
     render(spec, out, force, source_object(spec), report)
     if not quiet:

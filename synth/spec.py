@@ -43,7 +43,7 @@ class SceneSpec:
     test_lights: str = "synthrti"
     near_field: float | None = None
     exposure: float = 0.8
-    samples: int = 16
+    samples: int = 4
     denoise: bool = False
     format: str = "png"
     quality: int = 95

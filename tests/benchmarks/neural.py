@@ -62,7 +62,10 @@ def scene(tmp: Path) -> Path:
 
 
 def _scene_kind() -> str:
-    return SCENE if SCENE in ("synth", "analytic") else "custom"
+    """synth, analytic or custom; a folder rendered by synth (it has a scene.json) counts as synth."""
+    if SCENE in ("synth", "analytic"):
+        return SCENE
+    return "synth" if (Path(SCENE) / "scene.json").is_file() else "custom"
 
 
 def train_timed(split: Path, out: Path, *args: str) -> float:
@@ -178,10 +181,14 @@ def _common_intro() -> str:
 def _scene_intro() -> str:
     if SCENE == "synth":
         what = (f"`python -m synth --out SCENE --size {SCENE_SIZE}` (the default SynthRTI-style scene: bumps relief, "
-                "six coloured plastic stripes, Cycles at 16 samples; 49 dome lights to train, 20 test lights)")
+                "six coloured plastic stripes, Cycles at 4 samples; 49 dome lights to train, 20 test lights)")
     elif SCENE == "analytic":
         what = (f"`python -m core analytic --size {SCENE_SIZE}` (a bumpy striped surface, Lambert + Blinn-Phong, half "
                 "matte half glossy; SynthRTI's 49 dome lights to train and its 20 test lights)")
+    elif _scene_kind() == "synth":
+        spec = json.loads((Path(SCENE) / "scene.json").read_text())["spec"]
+        what = (f"a scene rendered by `python -m synth` elsewhere (`{SCENE}`; size {spec['size']}, relief "
+                f"{spec['relief']}, material {spec['material']}, {spec['samples']} samples, seed {spec['seed']})")
     else:
         what = f"the split folder `{SCENE}`"
     return f"Data: {what}. " + _common_intro()

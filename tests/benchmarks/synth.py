@@ -55,7 +55,7 @@ def synth_render() -> None:
         lights = [seconds for label, seconds in steps if "/" in label]
         truth = next(seconds for label, seconds in steps if "/" not in label)
         total = sum(seconds for _, seconds in steps)
-        default = (f"Default scene (`python -m synth --out OUT`: {SIZE}×{SIZE}, bumps relief, stripes, 16 samples, "
+        default = (f"Default scene (`python -m synth --out OUT`: {SIZE}×{SIZE}, bumps relief, stripes, 4 samples, "
                    f"49 + 20 lights): {total:.1f} s in all; per light image median {np.median(lights):.2f} s "
                    f"(min {min(lights):.2f}, max {max(lights):.2f}); the ground-truth passes (normals, albedo, "
                    f"mask) {truth:.2f} s. Times are from the progress lines and include writing the PNG.\n\n")
