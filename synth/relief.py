@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 KINDS = ("flat", "bumps", "basrelief", "tablet")
+DEPTH = 0.1
+"""The depth the built-in reliefs are made at (their highest and lowest points are about this far apart)."""
 MARGIN = 2
 """Pixels of surface beyond each edge of the frame: the render's pixel filter reaches past the edge pixels."""
 

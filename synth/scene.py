@@ -40,7 +40,7 @@ class Stage:
         self.made: list[bpy.types.ID] = [self.scene]
         try:
             self._settings()
-            self.surface = self._surface(source)
+            self._surface(source)
             self._camera()
             self.lamp = self._lamp()
             self.overrides = {"normals": self._normal_material(), "albedo": self._albedo_material()}
@@ -115,21 +115,20 @@ class Stage:
 
     # the surface -------------------------------------------------------------------------------------------------
 
-    def _surface(self, source: bpy.types.Object | None) -> bpy.types.Object:
+    def _surface(self, source: bpy.types.Object | None) -> None:
         if source is None:
             mesh = self._relief_mesh()
         else:
             mesh = self._fitted_copy(source)
-        obj = self._link("RTI surface", mesh)
+        self._link("RTI surface", mesh)
         if source is None or self.spec.material != OWN:
             self._paint(mesh)
         self._albedo_attribute(mesh)
-        return obj
 
     def _heights(self) -> np.ndarray:
         spec = self.spec
         if spec.heightmap is None:
-            return relief.make(spec.relief, spec.size, spec.seed) * (spec.depth / 0.1)
+            return relief.make(spec.relief, spec.size, spec.seed) * (spec.depth / relief.DEPTH)
         try:
             image = bpy.data.images.load(str(Path(spec.heightmap).resolve()), check_existing=False)
         except RuntimeError:
@@ -168,8 +167,7 @@ class Stage:
         if source.type != "MESH":
             raise RTIError(f"{source.name}: only mesh objects can be photographed (this one is {source.type})")
         depsgraph = bpy.context.evaluated_depsgraph_get()
-        mesh = bpy.data.meshes.new_from_object(source.evaluated_get(depsgraph))
-        self.made.append(mesh)
+        mesh = self._keep(bpy.data.meshes.new_from_object(source.evaluated_get(depsgraph)))
         mesh.transform(source.matrix_world)
         co = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
         mesh.vertices.foreach_get("co", co)

@@ -17,6 +17,7 @@ from core import lp
 from core.errors import RTIError
 
 from . import materials, relief
+from .relief import DEPTH
 
 FORMATS = {"png": ".png", "png16": ".png", "jpg": ".jpg", "exr": ".exr"}
 """Image formats of the light images: 8-bit PNG (default), 16-bit PNG, JPEG (``quality``) and 32-bit float EXR."""
@@ -33,7 +34,7 @@ class SceneSpec:
     size: int = 320
     relief: str = "bumps"
     heightmap: str | None = None
-    depth: float = 0.1
+    depth: float = DEPTH
     blend: str | None = None
     object: str | None = None
     material: str = "stripes"
