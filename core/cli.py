@@ -19,7 +19,7 @@ from . import analytic, classic, evaluate, images, lp, metrics, models, neuralwe
 from . import lights as light_utils
 from . import mlic as mlic_io
 from .atomic import check_target, output_dir, output_file
-from .errors import RTIError
+from .errors import RTIError, exit_status
 from .neural import NeuralRTI
 from .progress import Progress
 
@@ -273,12 +273,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
-    try:
-        args.func(args)
-    except RTIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(lambda: args.func(args))

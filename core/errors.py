@@ -1,5 +1,21 @@
 """The one exception type for bad input: its message is a single line that names the file and the problem."""
 
+import sys
+from collections.abc import Callable
+
 
 class RTIError(Exception):
     """Bad input or an impossible request; the CLI prints ``error: <message>`` and exits with status 2."""
+
+
+def exit_status(command: Callable[[], object]) -> int:
+    """Run a CLI command: 0 when it succeeds; 2 and one ``error:`` line for bad input; 130 on Ctrl-C."""
+    try:
+        command()
+    except RTIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 0

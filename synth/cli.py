@@ -17,7 +17,7 @@ from pathlib import Path
 import bpy
 
 from core.atomic import Staged
-from core.errors import RTIError
+from core.errors import RTIError, exit_status
 
 from . import materials, relief
 from .renderer import render
@@ -123,13 +123,9 @@ def run_suite(spec: SceneSpec, out: Path, force: bool, quiet: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     spec = spec_from(args)
-    try:
+
+    def command() -> None:
         spec.check()
         (run_suite if args.suite else run_one)(spec, Path(args.out), args.force, args.quiet)
-    except RTIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
-        return 130
-    return 0
+
+    return exit_status(command)
