@@ -75,6 +75,9 @@ class Stage:
         scene.render.resolution_percentage = 100
         scene.render.film_transparent = True
         scene.render.dither_intensity = 0.0
+        for flag in ("date", "time", "render_time", "frame", "memory", "camera", "scene", "filename", "hostname",
+                     "lens", "marker", "frame_range"):
+            setattr(scene.render, f"use_stamp_{flag}", False)  # no date or render time in the files: same bytes
         view = scene.view_settings
         assert view is not None
         view.view_transform = "Standard"  # type: ignore[assignment]  # the stubs' colour enums are empty
