@@ -1,4 +1,5 @@
-"""The one exception type for bad input: its message is a single line that names the file and the problem."""
+"""Bad input: the one exception type (its message is a single line that names the file and the problem), and how a
+command-line tool turns it into ``error: ...`` and exit status 2."""
 
 import sys
 from collections.abc import Callable
