@@ -120,6 +120,15 @@ def parse_color(text: str) -> Color:
     value = text.strip().lstrip("#")
     if len(value) != 6 or any(c not in "0123456789abcdefABCDEF" for c in value):
         raise ValueError(f"colour {text!r} is not #rrggbb")
-    srgb = np.array([int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4)])
-    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    linear = srgb_to_linear(np.array([int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4)]))
     return (float(linear[0]), float(linear[1]), float(linear[2]))
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """The sRGB decoding curve: encoded values in [0, 1] to linear ones."""
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    """The sRGB encoding curve: linear values in [0, 1] to encoded ones (what 8-bit images store)."""
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)

@@ -26,7 +26,8 @@ from core import lp
 from core.atomic import Staged
 from core.errors import RTIError
 
-from .scene import Stage, read_exr, write_png
+from .materials import linear_to_srgb
+from .scene import Stage, cycles_settings, read_exr, write_png
 from .spec import FORMATS, OWN, SceneSpec
 
 MASK_NAME = "mask.png"
@@ -48,6 +49,8 @@ class MLICRender:
             (part, i) for part, directions in self.lights.items() for i in range(len(directions))]
         self.position = 0
         self.staged = Staged(out, force)
+        for part in self.lights:
+            (self.staged.tmp / part).mkdir()
         self.stage: Stage | None = None
         self.full_mask = True
 
@@ -78,9 +81,7 @@ class MLICRender:
             else:
                 label = f"{part}/{self.name(index)}"
                 self.stage.aim(self.lights[part][index])
-                folder = self.staged.tmp / part
-                folder.mkdir(exist_ok=True)
-                self.stage.render(folder / self.name(index), self.spec.format)
+                self.stage.render(self.staged.tmp / part / self.name(index), self.spec.format)
         except BaseException:
             self.cancel()
             raise
@@ -119,9 +120,7 @@ class MLICRender:
         record = {
             "spec": spec.to_json(),
             "blender": bpy.app.version_string,
-            "renderer": {"engine": "CYCLES", "device": "CPU", "samples": spec.samples, "seed": spec.seed,
-                         "denoise": spec.denoise, "max_bounces": 4, "caustics": False, "clamp_indirect": 1.0,
-                         "view_transform": "Standard",
+            "renderer": {**cycles_settings(spec), "view_transform": "Standard",
                          "encoding": "linear" if spec.format == "exr" else "sRGB",
                          "light": "point" if spec.near_field else "sun, angle 0"},
             "materials": None if spec.material == OWN else spec.material_set().to_json(),
@@ -153,8 +152,7 @@ class MLICRender:
         normals = passes["normals"][..., :3] / covered * 2.0 - 1.0
         normals /= np.maximum(np.linalg.norm(normals, axis=-1, keepdims=True), 1e-9)
         normals[~inside] = 0.0
-        albedo = np.clip(passes["albedo"][..., :3] / covered, 0.0, 1.0)
-        albedo = np.where(albedo <= 0.0031308, albedo * 12.92, 1.055 * albedo ** (1 / 2.4) - 0.055)
+        albedo = linear_to_srgb(np.clip(passes["albedo"][..., :3] / covered, 0.0, 1.0))
         albedo[~inside] = 0.0
         write_png(self.staged.tmp / "normals.png", normals * 0.5 + 0.5, 16)
         write_png(self.staged.tmp / "albedo.png", albedo, 8)

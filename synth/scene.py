@@ -31,6 +31,13 @@ CAMERA_HEIGHT = 10.0
 Block = TypeVar("Block", bound=bpy.types.ID)
 
 
+def cycles_settings(spec: SceneSpec) -> dict:
+    """The Cycles settings of a scene, as set and as ``scene.json`` records them. Caustics off and indirect light
+    clamped: metal otherwise throws fireflies onto diffuse neighbours at few samples."""
+    return {"engine": "CYCLES", "device": "CPU", "samples": spec.samples, "seed": spec.seed, "denoise": spec.denoise,
+            "max_bounces": 4, "caustics": False, "clamp_indirect": 1.0}
+
+
 class Stage:
     """A built scene: its surface, camera, light and the override materials of the ground-truth passes."""
 
@@ -62,14 +69,15 @@ class Stage:
         scene, spec = self.scene, self.spec
         scene.render.engine = "CYCLES"  # type: ignore[assignment]  # the 4.2 stubs list only EEVEE
         cycles = _cycles(scene)
-        cycles.device = "CPU"
-        cycles.samples = spec.samples
+        settings = cycles_settings(spec)
+        cycles.device = settings["device"]
+        cycles.samples = settings["samples"]
         cycles.use_adaptive_sampling = False
-        cycles.seed = spec.seed
-        cycles.use_denoising = spec.denoise
-        cycles.max_bounces = 4
-        cycles.caustics_reflective = cycles.caustics_refractive = False  # fireflies from metal at few samples
-        cycles.sample_clamp_indirect = 1.0
+        cycles.seed = settings["seed"]
+        cycles.use_denoising = settings["denoise"]
+        cycles.max_bounces = settings["max_bounces"]
+        cycles.caustics_reflective = cycles.caustics_refractive = settings["caustics"]
+        cycles.sample_clamp_indirect = settings["clamp_indirect"]
         scene.render.use_persistent_data = True
         scene.render.resolution_x = scene.render.resolution_y = spec.size
         scene.render.resolution_percentage = 100

@@ -65,21 +65,23 @@ def synth_render() -> None:
                   "basrelief"]
         synth(reference, *common, "--samples", "256")
         truth_images = splits.load_part(reference, "train").images
+
+        def trial(name: str, *args: str) -> list[str]:
+            """Median seconds per light image and mean PSNR against the 256-sample images."""
+            steps = synth(Path(tmp) / name, *common, *args)
+            rendered = splits.load_part(Path(tmp) / name, "train").images
+            psnr = np.mean([metrics.psnr(a, b) for a, b in zip(truth_images, rendered)])
+            return [f"{np.median([s for label, s in steps if '/' in label]):.2f}", f"{psnr:.1f}"]
+
         for samples in (1, 4, 8, 16, 32, 64):
-            out = Path(tmp) / f"s{samples}"
-            steps = synth(out, *common, "--samples", str(samples))
-            images = splits.load_part(out, "train").images
-            psnr = np.mean([metrics.psnr(a, b) for a, b in zip(truth_images, images)])
-            denoised = Path(tmp) / f"d{samples}"
-            denoised_steps = synth(denoised, *common, "--samples", str(samples), "--denoise")
-            psnr_d = np.mean([metrics.psnr(a, b) for a, b in zip(truth_images, splits.load_part(denoised,
-                                                                                                   "train").images)])
-            rows.append([samples, f"{np.median([s for label, s in steps if '/' in label]):.2f}", f"{psnr:.1f}",
-                         f"{np.median([s for label, s in denoised_steps if '/' in label]):.2f}", f"{psnr_d:.1f}"])
-    body = default + (f"Contact sheet of that scene: `{SHEET.relative_to(ROOT)}` (six training lights from grazing to "
-                      "overhead; normals, albedo, mask).\n\n") + ("Noise against samples: a split diffuse/metal bas-relief (more noise than the default scene), "
-                      "5 lights, PSNR of the 8-bit images against the same lights rendered at 256 samples.\n\n"
-                      + table(["samples", "s / image", "PSNR vs 256 spp (dB)", "s / image, --denoise",
-                               "PSNR, --denoise (dB)"], rows))
+            rows.append([samples, *trial(f"s{samples}", "--samples", str(samples)),
+                         *trial(f"d{samples}", "--samples", str(samples), "--denoise")])
+    body = (default
+            + f"Contact sheet of that scene: `{SHEET.relative_to(ROOT)}` (six training lights from grazing to "
+            "overhead; normals, albedo, mask).\n\n"
+            "Noise against samples: a split diffuse/metal bas-relief (more noise than the default scene), 5 lights, "
+            "PSNR of the 8-bit images against the same lights rendered at 256 samples.\n\n"
+            + table(["samples", "s / image", "PSNR vs 256 spp (dB)", "s / image, --denoise",
+                     "PSNR, --denoise (dB)"], rows))
     write_section("synth_render", f"synth render time ({SIZE}×{SIZE}, Cycles on this CPU)", body,
                   "python3 build.py bench synth_render")
