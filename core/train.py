@@ -6,8 +6,8 @@ runs the phases and returns plain-numpy models.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
   encoder pass serves many targets; Adam (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of
-  steps; validation on held-out pixels; the best validated weights are kept. Students get more steps than the
-  teacher: their steps are as cheap and a small decoder needs longer to converge.
+  steps; validation on held-out pixels; the best validated weights are kept; a network that learned nothing restarts.
+  Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
   up to 100 epochs, early stopping on the validation loss with patience 5.
@@ -39,6 +39,21 @@ MODES = ("distill", "teacher", "direct")
 RECIPES = ("fast", "reference")
 TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
+DEAD = 0.9
+"""A fast-recipe network whose best validation error, after its warm-up and a tenth of its run, is still above this
+fraction of the best constant colour's (less than 0.5 dB better) learned nothing: at the peak learning rate one burst
+of steps can push the codes so far that every unit of a small decoder saturates, and it never recovers (a 20-20
+student stuck at the constant colour's 14.2 dB on the synth scene, seed 1). It restarts from a new initialisation, at
+most ``RESTARTS`` times."""
+RESTARTS = 2
+
+
+class DeadStart(Exception):
+    """Raised by :func:`run_phase` for a network that learned nothing (see ``DEAD``) after ``seconds``."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 @dataclass
@@ -210,6 +225,12 @@ class Validation:
             count += target.numel()
         return total / count
 
+    @torch.no_grad()
+    def flat_mse(self, data: Data) -> float:
+        """The error of the best constant colour: a network no better than this has learned nothing."""
+        _, target, _ = data.batch(self.pixels, self.light_index)
+        return float(((target - target.mean(dim=(0, 1))) ** 2).mean())
+
 
 def split(data: Data, config: TrainConfig) -> tuple[PixelBatches | SampleBatches, Validation]:
     """Draw the held-out part (seeded, the same on every device) and the batches of the rest."""
@@ -252,8 +273,12 @@ def learning_rate(config: TrainConfig, progress: float, step: int, total: int) -
     """Fast: linear warm-up over 2% of the ``total`` steps, then cosine to zero; reference: constant."""
     if config.recipe == "reference":
         return config.lr
-    warmup = max(1, total // 50)
-    return config.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    warmup = min(1.0, (step + 1) / warmup_steps(total))
+    return config.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def warmup_steps(total: int) -> int:
+    return max(1, total // 50)
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
@@ -333,6 +358,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
         total, eval_every, patience = config.phase_steps(name), config.eval_every, config.patience
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
+    flat = val.flat_mse(data) if fast else 0.0
     step = (GraphedStep if graphed else EagerStep)(net, optimizer, data, loss_fn, batches)
     progress.start(name, total, state.step)
     clock = time.monotonic() - state.elapsed
@@ -369,6 +395,9 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
             val_psnr = -10.0 * math.log10(max(validate(fraction), 1e-12))
             if state.bad_evals >= patience:
                 state.stopped = "early stopping"
+            warm = fast and state.step > warmup_steps(total) and 0.1 <= fraction < 1.0
+            if warm and (budget is None or state.elapsed < budget) and state.best_mse > DEAD * flat:
+                raise DeadStart(state.elapsed)
         if state.step >= total:
             state.stopped = state.stopped or "steps done"
         if budget is not None and state.elapsed >= budget and not state.stopped:
@@ -459,11 +488,10 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
     teacher: distill.Teacher | None = None
     spent = 0.0
     for index, role in enumerate(roles):
-        torch.manual_seed(config.seed * 1000 + index)
-        net = Autoencoder(data.count, architecture(config, role)).to(device)
         distilled = role == "student" and teacher is not None
         done = saved["done"].get(role)
         if done is not None:
+            net = _network(config, role, data, config.seed * 1000 + index)
             net.load_state_dict(done["net"])
             summary = done["summary"]
         else:
@@ -472,10 +500,22 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
                 left = max(config.time_budget - spent, 1e-3)
                 budget = left * _share(config, roles[index:])
             current = saved.get("current")
-            state = run_phase(role, net, data, config, _loss_fn(config, teacher), budget, progress,
-                              _saver(saver, config, mlic, saved, role), current if current and
-                              current["role"] == role else None)
+            for start in range(RESTARTS + 1):
+                net = _network(config, role, data, config.seed * 1000 + index + 100 * start)
+                try:
+                    state = run_phase(role, net, data, config, _loss_fn(config, teacher), budget, progress,
+                                      _saver(saver, config, mlic, saved, role), current if current and
+                                      current["role"] == role and start == 0 else None)
+                    break
+                except DeadStart as dead:
+                    progress.close()
+                    spent += dead.seconds
+                    budget = None if budget is None else max(budget - dead.seconds, 1e-3)
+            else:
+                raise RTIError(f"{role}: learned nothing in {RESTARTS + 1} starts; nothing was saved (try a lower "
+                               f"--lr than {config.lr})")
             summary = _summary(config, role, net, state, device, distilled)
+            summary["restarts"] = start
             saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
             saved.pop("current", None)
         spent += summary["seconds"]
@@ -484,6 +524,11 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         if role == "teacher":
             teacher = distill.Teacher(net, codes)
     return models
+
+
+def _network(config: TrainConfig, role: str, data: Data, seed: int) -> Autoencoder:
+    torch.manual_seed(seed)
+    return Autoencoder(data.count, architecture(config, role)).to(data.device)
 
 
 def _share(config: TrainConfig, roles: list[str]) -> float:

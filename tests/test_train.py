@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,6 +114,28 @@ def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) 
 def test_divergence_is_reported(scene: tuple[MLIC, MLIC]) -> None:
     with pytest.raises(RTIError, match="loss became (nan|inf)"):
         train(scene[0], replace(TINY, lr=1e12, mode="teacher"))
+
+
+def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monkeypatch: pytest.MonkeyPatch) -> None:
+    clean = train(scene[0], replace(TINY, mode="teacher"))["teacher"].training
+    calls = [0]
+
+    def sabotaged(config: TrainConfig, teacher: object) -> Callable[..., torch.Tensor]:
+        """The usual loss, which on its first 60 steps (or on all, when ``calls`` starts negative) also drags every
+        output towards 5: the network is wrecked before its first validation."""
+        def loss(pred: torch.Tensor, target: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+            calls[0] += 1
+            fit = torch.nn.functional.mse_loss(pred, target)
+            return fit + 100 * ((pred - 5) ** 2).mean() if calls[0] <= 60 else fit
+        return loss
+
+    monkeypatch.setattr("core.train._loss_fn", sabotaged)
+    restarted = train(scene[0], replace(TINY, mode="teacher"))["teacher"].training
+    assert clean["restarts"] == 0 and restarted["restarts"] == 1
+    assert restarted["val_psnr"] > clean["val_psnr"] - 1.0
+    calls[0] = -10**9
+    with pytest.raises(RTIError, match="learned nothing in 3 starts"):
+        train(scene[0], replace(TINY, mode="teacher"))
 
 
 def test_time_budget_stops_with_the_best_model(scene: tuple[MLIC, MLIC]) -> None:

@@ -53,6 +53,8 @@ def scene(tmp: Path) -> Path:
     if SCENE not in ("synth", "analytic"):
         return Path(SCENE)
     out = tmp / "scene"
+    if out.is_dir():
+        return out  # rendered by an earlier sitting (BENCH_WORKDIR)
     command = ["-m", "synth", "--out", str(out)] if SCENE == "synth" else ["-m", "core", "analytic", "-o", str(out)]
     done = subprocess.run([sys.executable, *command, "--size", str(SCENE_SIZE), "-q"], cwd=ROOT, capture_output=True,
                           text=True)
@@ -195,43 +197,31 @@ def _scene_intro() -> str:
 
 
 def neural_reference_curve() -> None:
-    """GPU: the reference recipe's test PSNR over time (checkpoint snapshots), against the fast run's PSNR and time."""
+    """GPU: the reference recipe's test PSNR over time (checkpoint snapshots), against the fast run's PSNR and time.
+
+    Ten minutes of reference training outlast some machines' command limits, so the run can go in sittings: with
+    ``BENCH_WORKDIR`` the scene, the fast run and the reference's checkpoints and snapshots stay in that folder, and
+    ``BENCH_CHUNK_SECONDS`` stops the reference after that long (exit status 3); the same command continues it.
+    """
     seconds = float(os.environ.get("BENCH_REFERENCE_SECONDS", 600))
+    chunk = float(os.environ.get("BENCH_CHUNK_SECONDS", 0)) or None
     with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        split = scene(tmp_path)
-        fast_wall = train_timed(split, tmp_path / "fast")
-        fast = {role: scores(tmp_path / "fast" / role, split) for role in ("teacher", "student")}
-        fast_info = json.loads((tmp_path / "fast" / "train.json").read_text())["models"]
-        snapshots = tmp_path / "snapshots"
-        snapshots.mkdir()
-        out = tmp_path / "reference"
-        checkpoint = out.with_name(out.name + ".checkpoint.pt")
-        stop = threading.Event()
-
-        def collect() -> None:
-            seen = 0.0
-            while not stop.is_set():
-                if checkpoint.is_file() and checkpoint.stat().st_mtime > seen:
-                    seen = checkpoint.stat().st_mtime
-                    shutil.copy(checkpoint, snapshots / f"{time.monotonic():.3f}.pt")
-                time.sleep(0.2)
-
-        watcher = threading.Thread(target=collect, daemon=True)
-        watcher.start()
-        train_timed(split, out, "--recipe", "reference", "--teacher-only", "--time-budget", f"{seconds:.0f}",
-                    "--checkpoint-every", "15")
-        stop.set()
-        watcher.join()
-        curve = _curve(snapshots, split)
+        work = Path(os.environ.get("BENCH_WORKDIR") or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        split = scene(work)
+        fast = _fast_run(split, work)
+        out = work / "reference"
+        if not (out / "teacher").is_dir():
+            _reference_sitting(split, out, seconds, chunk)
+        curve = _curve(work / "snapshots", split)
         final = scores(out / "teacher", split)["psnr"]
     rows = [[f"{t:.0f}", f"{p:.2f}"] for t, p in curve] + [[f"{seconds:.0f} (end, best validated)", f"{final:.2f}"]]
     student, teacher = fast["student"]["psnr"], fast["teacher"]["psnr"]
     reached = next((t for t, p in curve if p >= student), None)
     body = (
         _scene_intro()
-        + f"Fast recipe (defaults): teacher + student in {fast_wall:.1f} s wall time for `train` "
-        f"(teacher {fast_info['teacher']['seconds']:.1f} s, student {fast_info['student']['seconds']:.1f} s of "
+        + f"Fast recipe (defaults): teacher + student in {fast['wall']:.1f} s wall time for `train` "
+        f"(teacher {fast['seconds']['teacher']:.1f} s, student {fast['seconds']['student']:.1f} s of "
         f"training); teacher {teacher:.2f} dB, student {student:.2f} dB (8-bit planes).\n\n"
         f"Reference recipe (`--recipe reference --teacher-only`, DisK teacher), test PSNR of the current weights over "
         f"its training time (snapshots of its checkpoints; lossless codes):\n\n"
@@ -240,9 +230,57 @@ def neural_reference_curve() -> None:
            else "\n\nThe reference does not reach the fast student's PSNR in this window")
     )
     body += (f"; reference PSNR at the end − fast student: {final - student:+.2f} dB; time ratio reference/fast: "
-             f"{seconds / fast_wall:.1f}×.")
+             f"{seconds / fast['wall']:.1f}×.")
     write_section(f"neural_reference_{_scene_kind()}_{_device_name()}", f"Fast recipe against the reference recipe "
                   f"over time ({_scene_kind()} scene, {_device_name()})", body, _command("neural_reference_curve"))
+
+
+def _fast_run(split: Path, work: Path) -> dict:
+    """The fast teacher + student with the defaults: wall time, training seconds and scores (kept in ``work``)."""
+    record = work / "fast.json"
+    if record.is_file():
+        return json.loads(record.read_text())
+    wall = train_timed(split, work / "fast")
+    info = json.loads((work / "fast" / "train.json").read_text())["models"]
+    fast = {"wall": wall, "seconds": {role: info[role]["seconds"] for role in ("teacher", "student")},
+            **{role: scores(work / "fast" / role, split) for role in ("teacher", "student")}}
+    record.write_text(json.dumps(fast))
+    return fast
+
+
+def _reference_sitting(split: Path, out: Path, seconds: float, chunk: float | None) -> None:
+    """Train (or go on training) the reference recipe, copying each new checkpoint into ``snapshots``; after
+    ``chunk`` seconds stop it and exit with status 3."""
+    snapshots = out.with_name("snapshots")
+    snapshots.mkdir(exist_ok=True)
+    checkpoint = out.with_name(out.name + ".checkpoint.pt")
+    resume = ["--resume"] if checkpoint.is_file() else []
+    stop = threading.Event()
+
+    def collect() -> None:
+        seen = 0.0
+        while not stop.is_set():
+            if checkpoint.is_file() and checkpoint.stat().st_mtime > seen:
+                seen = checkpoint.stat().st_mtime
+                shutil.copy(checkpoint, snapshots / f"{time.time():.3f}.pt")
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=collect, daemon=True)
+    watcher.start()
+    command = [sys.executable, "-m", "core", "train", str(split), "-o", str(out), "--device", DEVICE, "-q",
+               "--recipe", "reference", "--teacher-only", "--time-budget", f"{seconds:.0f}", "--checkpoint-every",
+               "15", *resume]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=chunk)
+    except subprocess.TimeoutExpired:
+        print(f"stopped the reference recipe after this sitting's {chunk:.0f} s; run the same command again to "
+              "continue it", file=sys.stderr)
+        raise SystemExit(3) from None
+    finally:
+        stop.set()
+        watcher.join()
+    if done.returncode:
+        raise RuntimeError(f"the reference recipe failed:\n{done.stderr}")
 
 
 CURVE_SECONDS = (15, 30, 60, 120, 240, 420, 600)
