@@ -1,0 +1,93 @@
+"""The neural decoder as shader node groups, rendered by Cycles, against the decoder in numpy."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import nodeplan
+from core.neural import NeuralRTI, decode
+
+from .test_neural import random_model
+
+bpy = pytest.importorskip("bpy")
+from blender_addon import nodes  # noqa: E402  (needs bpy)
+from synth.scene import read_exr  # noqa: E402
+
+LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
+
+
+def float_image(name: str, rgb: np.ndarray) -> bpy.types.Image:
+    """A full-float Non-Color image of (H, W, 3) values, row 0 at the top."""
+    h, w = rgb.shape[:2]
+    image = bpy.data.images.new(name, w, h, alpha=True, float_buffer=True)
+    image.colorspace_settings.name = "Non-Color"
+    rgba = np.ones((h, w, 4), dtype=np.float32)
+    rgba[..., :3] = rgb[::-1]
+    image.pixels.foreach_set(rgba.ravel())
+    return image
+
+
+def render(model: NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.ndarray]:
+    """Cycles renders of ``model`` on a plane filling an orthographic camera, one per light direction (a handle
+    placed along it); one texel per pixel, one sample, no pixel filter."""
+    h, w = model.codes.shape[:2]
+    aspect = w / h
+    scene = bpy.data.scenes.new("RTI node test")
+    scene.render.engine = "CYCLES"
+    scene.cycles.samples = 1
+    scene.cycles.use_denoising = False
+    scene.cycles.device = "CPU"
+    scene.cycles.pixel_filter_type = "BOX"
+    scene.cycles.filter_width = 0.01
+    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = w, h, 100
+    scene.view_settings.view_transform = "Standard"
+    scene.render.image_settings.file_format = "OPEN_EXR"
+    scene.render.image_settings.color_depth = "32"
+    mesh = bpy.data.meshes.new("RTI plane")
+    mesh.from_pydata([(-aspect, -1, 0), (aspect, -1, 0), (aspect, 1, 0), (-aspect, 1, 0)], [], [(0, 1, 2, 3)])
+    uv = mesh.uv_layers.new()
+    for loop, corner in zip(uv.data, [(0, 0), (1, 0), (1, 1), (0, 1)]):
+        loop.uv = corner
+    plane = bpy.data.objects.new("RTI plane", mesh)
+    handle = bpy.data.objects.new("RTI light", None)
+    camera = bpy.data.objects.new("RTI camera", bpy.data.cameras.new("RTI camera"))
+    camera.data.type = "ORTHO"
+    camera.data.ortho_scale = 2 * max(aspect, 1.0)
+    camera.location = (0, 0, 5)
+    for obj in (plane, handle, camera):
+        scene.collection.objects.link(obj)
+    scene.camera = camera
+    planes = [float_image(f"plane {k}", model.codes[..., 3 * k : 3 * k + 3]) for k in range(3)]
+    group = nodes.neural_group("RTI test decoder", nodeplan.plan(model.layers))
+    mesh.materials.append(nodes.relight_material("RTI test", group, planes, handle))
+    results = []
+    for k, light in enumerate(lights):
+        handle.location = tuple(3.0 * light)
+        scene.render.filepath = str(out / f"render_{k}.exr")
+        bpy.ops.render.render(write_still=True, scene=scene.name)
+        results.append(read_exr(out / f"render_{k}.exr")[..., :3])
+    return results
+
+
+@pytest.mark.parametrize("width", [20, 7])
+def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
+    model = random_model(width, size=(12, 16))
+    for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
+        expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
+        assert np.abs(image - expected).max() <= 1e-4
+
+
+def test_group_sizes_and_build_time() -> None:
+    start = time.perf_counter()
+    group = nodes.neural_group("RTI size check", nodeplan.plan(random_model(20).layers))
+    seconds = time.perf_counter() - start
+    inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
+    assert len(inner) == math.ceil(20 / 3) * 2 + 1
+    # one multiply-add per input of each triple, ELU + 1 in eight nodes (min, max, split, 3 exp, join, add), two ends
+    assert [len(t.nodes) for t in inner[:7]] == [11 + 8 + 2] * 7
+    assert seconds < 10  # a sanity bound only; build times are measured in the benchmark
