@@ -23,59 +23,54 @@ COLUMN = 220
 
 def neural_group(name: str, dense: list[nodeplan.Dense]) -> bpy.types.ShaderNodeTree:
     """The decoder as a group: inputs ``Plane 1..3`` (the code textures' colours) and ``Light`` (a unit vector in the
-    image frame), output ``Color``."""
+    image frame), output ``Color``. Values travel between the layer groups as 3-vectors (a plane's colour, the light,
+    a triple of units), so the decoder's own tree stays small: links into a big tree are what cost build time."""
     tree = _group(name, [("Plane 1", "NodeSocketColor"), ("Plane 2", "NodeSocketColor"),
                          ("Plane 3", "NodeSocketColor"), ("Light", "NodeSocketVector")], [("Color", "NodeSocketColor")])
     start, end = _ends(tree)
-    scalars: list[Socket] = []
-    for k in range(3):
-        split = _node(tree, "ShaderNodeSeparateColor", (COLUMN, -200 * k))
-        tree.links.new(start.outputs[k], split.inputs[0])
-        scalars += list(split.outputs)
-    light = _node(tree, "ShaderNodeSeparateXYZ", (COLUMN, -600))
-    tree.links.new(start.outputs["Light"], light.inputs[0])
-    scalars += [light.outputs["X"], light.outputs["Y"]]
+    vectors = list(start.outputs)[:4]
     for index, layer in enumerate(dense):
-        column = (2 * index + 2) * COLUMN
         triples = []
         for t, (weights, bias) in enumerate(layer.triples):
-            node = _node(tree, "ShaderNodeGroup", (column, -160 * t))
-            setattr(node, "node_tree", _triple(f"{name} · layer {index + 1} · {3 * t}-{3 * t + 2}", weights, bias,
-                                               layer.elu))
-            for i, socket in enumerate(scalars):
-                if weights[i].any():
-                    tree.links.new(socket, node.inputs[i])
+            node = _node(tree, "ShaderNodeGroup", ((index + 1) * COLUMN, -160 * t))
+            label = f"{name} · layer {index + 1} · {3 * t}-{3 * t + 2}"
+            setattr(node, "node_tree", _triple(label, weights, bias, layer.elu))
+            for k, socket in enumerate(vectors):
+                tree.links.new(socket, node.inputs[k])
             triples.append(node.outputs[0])
-        if index == len(dense) - 1:
-            tree.links.new(triples[0], end.inputs["Color"])
-            end.location = (column + COLUMN, 0)
-            continue
-        scalars = []
-        for t, socket in enumerate(triples):
-            split = _node(tree, "ShaderNodeSeparateXYZ", (column + COLUMN, -160 * t))
-            tree.links.new(socket, split.inputs[0])
-            scalars += list(split.outputs)
-        scalars = scalars[: layer.weights.shape[1]]
+        vectors = triples
+    tree.links.new(vectors[0], end.inputs["Color"])
+    end.location = ((len(dense) + 1) * COLUMN, 0)
     return tree
 
 
 def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.types.ShaderNodeTree:
-    """Three output units of a layer: ``Σ x_i · weights[i] + bias`` as a multiply-add chain, then ELU + 1."""
-    tree = _group(name, [(f"x{i}", "NodeSocketFloat") for i in range(len(weights))], [("Value", "NodeSocketVector")])
+    """Three output units of a layer: ``Σ x_i · weights[i] + bias`` as a multiply-add chain, then ELU + 1. The inputs
+    x arrive as 3-vectors (x0-x2, x3-x5, …; a missing last component weighs nothing)."""
+    count = -(-len(weights) // 3)
+    rows = np.zeros((3 * count, 3))
+    rows[: len(weights)] = weights
+    tree = _group(name, [(f"x{3 * k}-{3 * k + 2}", "NodeSocketVector") for k in range(count)],
+                  [("Value", "NodeSocketVector")])
     start, end = _ends(tree)
     total: Socket | None = None
-    for i, row in enumerate(weights):
-        if not row.any():
+    for k in range(count):
+        if not rows[3 * k : 3 * k + 3].any():
             continue
-        node = _math(tree, "MULTIPLY_ADD", (COLUMN * (len(tree.nodes) - 1), 0))
-        tree.links.new(start.outputs[i], node.inputs[0])
-        _value(node.inputs[1], row)
-        if total is None:
-            _value(node.inputs[2], bias)
-        else:
-            tree.links.new(total, node.inputs[2])
-        total = node.outputs[0]
-    if total is None:  # every weight zero: the unit is its bias
+        split = _node(tree, "ShaderNodeSeparateXYZ", (COLUMN, -160 * k))
+        tree.links.new(start.outputs[k], split.inputs[0])
+        for c in range(3):
+            if not rows[3 * k + c].any():
+                continue
+            node = _math(tree, "MULTIPLY_ADD", (COLUMN * (len(tree.nodes) - count), 0))
+            tree.links.new(split.outputs[c], node.inputs[0])
+            _value(node.inputs[1], rows[3 * k + c])
+            if total is None:
+                _value(node.inputs[2], bias)
+            else:
+                tree.links.new(total, node.inputs[2])
+            total = node.outputs[0]
+    if total is None:  # every weight zero: the units are their biases
         constant = _math(tree, "ADD", (COLUMN, 0))
         _value(constant.inputs[0], bias)
         total = constant.outputs[0]

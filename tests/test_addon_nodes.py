@@ -88,6 +88,7 @@ def test_group_sizes_and_build_time() -> None:
     seconds = time.perf_counter() - start
     inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
     assert len(inner) == math.ceil(20 / 3) * 2 + 1
-    # one multiply-add per input of each triple, ELU + 1 in eight nodes (min, max, split, 3 exp, join, add), two ends
-    assert [len(t.nodes) for t in inner[:7]] == [11 + 8 + 2] * 7
+    # per triple: a split per input vector (3 planes, light), one multiply-add per input, ELU + 1 in eight nodes
+    # (min, max, split, 3 exp, join, add), two ends
+    assert [len(t.nodes) for t in inner[:7]] == [4 + 11 + 8 + 2] * 7
     assert seconds < 10  # a sanity bound only; build times are measured in the benchmark
