@@ -15,7 +15,7 @@ from core.neural import NeuralRTI, decode
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-from blender_addon import nodes  # noqa: E402  (needs bpy)
+from blender_addon import material, neural_nodes  # noqa: E402  (needs bpy)
 from synth.scene import read_exr  # noqa: E402
 
 LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
@@ -63,8 +63,8 @@ def render(model: NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.nda
         scene.collection.objects.link(obj)
     scene.camera = camera
     planes = [float_image(f"plane {k}", model.codes[..., 3 * k : 3 * k + 3]) for k in range(3)]
-    group = nodes.neural_group("RTI test decoder", nodeplan.plan(model.layers))
-    mesh.materials.append(nodes.relight_material("RTI test", group, planes, handle))
+    group = neural_nodes.neural_group("RTI test decoder", nodeplan.plan(model.layers))
+    mesh.materials.append(material.relight_material("RTI test", group, planes, handle))
     results = []
     for k, light in enumerate(lights):
         handle.location = tuple(3.0 * light)
@@ -84,7 +84,7 @@ def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
 
 def test_group_sizes_and_build_time() -> None:
     start = time.perf_counter()
-    group = nodes.neural_group("RTI size check", nodeplan.plan(random_model(20).layers))
+    group = neural_nodes.neural_group("RTI size check", nodeplan.plan(random_model(20).layers))
     seconds = time.perf_counter() - start
     inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
     assert len(inner) == math.ceil(20 / 3) * 2 + 1

@@ -1,0 +1,46 @@
+"""Small helpers for building shader node trees from code (the stubs lack most socket and node attributes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import bpy
+import numpy as np
+
+Socket = bpy.types.NodeSocket
+COLUMN = 220
+"""Horizontal spacing of node columns, for a readable tree."""
+
+
+def group(name: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> bpy.types.ShaderNodeTree:
+    tree = bpy.data.node_groups.new(name, "ShaderNodeTree")  # type: ignore[arg-type]  # the stubs' enum is empty
+    assert isinstance(tree, bpy.types.ShaderNodeTree)
+    interface = tree.interface
+    assert interface is not None
+    for socket_name, kind in inputs:
+        interface.new_socket(socket_name, in_out="INPUT", socket_type=kind)
+    for socket_name, kind in outputs:
+        interface.new_socket(socket_name, in_out="OUTPUT", socket_type=kind)
+    return tree
+
+
+def ends(tree: bpy.types.ShaderNodeTree) -> tuple[bpy.types.Node, bpy.types.Node]:
+    start = add_node(tree, "NodeGroupInput", (0, 0))
+    return start, add_node(tree, "NodeGroupOutput", (COLUMN, 0))
+
+
+def add_node(tree: bpy.types.NodeTree, kind: str, location: tuple[float, float]) -> bpy.types.Node:
+    made = tree.nodes.new(kind)
+    made.location = location
+    return made
+
+
+def vector_math(tree: bpy.types.NodeTree, operation: str, location: tuple[float, float]) -> bpy.types.Node:
+    made = add_node(tree, "ShaderNodeVectorMath", location)
+    setattr(made, "operation", operation)
+    return made
+
+
+def set_vector(socket: Socket, value: Sequence[float] | np.ndarray) -> None:
+    """Set an unlinked vector input's value (the stubs type sockets without ``default_value``)."""
+    setattr(socket, "default_value", tuple(float(v) for v in value))
