@@ -1,4 +1,4 @@
-"""The neural decoder as shader node groups, rendered by Cycles, against the decoder in numpy."""
+"""RTI models as shader node groups (neural, PTM, HSH), rendered by Cycles, against the same models in numpy."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from core import nodeplan
-from core.neural import NeuralRTI, decode
+from core.classic import ClassicRTI
+from core.neural import decode
 
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-from blender_addon import material, neural_nodes  # noqa: E402  (needs bpy)
+from blender_addon import classic_nodes, material, neural_nodes  # noqa: E402  (needs bpy)
 from synth.scene import read_exr  # noqa: E402
 
 LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
@@ -32,10 +33,11 @@ def float_image(name: str, rgb: np.ndarray) -> bpy.types.Image:
     return image
 
 
-def render(model: NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.ndarray]:
-    """Cycles renders of ``model`` on a plane filling an orthographic camera, one per light direction (a handle
-    placed along it); one texel per pixel, one sample, no pixel filter."""
-    h, w = model.codes.shape[:2]
+def render(group: bpy.types.ShaderNodeTree, textures: list[np.ndarray], lights: list[np.ndarray],
+           out: Path) -> list[np.ndarray]:
+    """Cycles renders of ``group`` fed by float ``textures`` (H, W, 3) on a plane filling an orthographic camera, one
+    per light direction (a handle placed along it); one texel per pixel, one sample, no pixel filter or denoiser."""
+    h, w = textures[0].shape[:2]
     aspect = w / h
     scene = bpy.data.scenes.new("RTI node test")
     scene.render.engine = "CYCLES"
@@ -62,9 +64,8 @@ def render(model: NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.nda
     for obj in (plane, handle, camera):
         scene.collection.objects.link(obj)
     scene.camera = camera
-    planes = [float_image(f"plane {k}", model.codes[..., 3 * k : 3 * k + 3]) for k in range(3)]
-    group = neural_nodes.neural_group("RTI test decoder", nodeplan.plan(model.layers))
-    mesh.materials.append(material.relight_material("RTI test", group, planes, handle))
+    images = [float_image(f"texture {k}", texture) for k, texture in enumerate(textures)]
+    mesh.materials.append(material.relight_material("RTI test", group, images, handle))
     results = []
     for k, light in enumerate(lights):
         handle.location = tuple(3.0 * light)
@@ -77,9 +78,28 @@ def render(model: NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.nda
 @pytest.mark.parametrize("width", [20, 7])
 def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
     model = random_model(width, size=(12, 16))
-    for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
+    group = neural_nodes.neural_group("RTI test decoder", nodeplan.plan(model.layers))
+    planes = [model.codes[..., 3 * k : 3 * k + 3] for k in range(3)]
+    for light, image in zip(LIGHTS, render(group, planes, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
         assert np.abs(image - expected).max() <= 1e-4
+
+
+@pytest.mark.parametrize("method", ["ptm", "lptm", "hsh2", "hsh3"])
+def test_cycles_matches_classic_relighting(tmp_path: Path, method: str) -> None:
+    rng = np.random.default_rng(5)
+    terms = len(classic_nodes.texture_names(method)) if method != "lptm" else 6
+    coeffs = rng.normal(0, 0.4, (terms, 12, 16, 1 if method == "lptm" else 3)).astype(np.float32)
+    chroma = rng.uniform(0.2, 1.0, (12, 16, 3)).astype(np.float32) if method == "lptm" else None
+    model = ClassicRTI(method, coeffs, chroma)
+    if method == "lptm":
+        assert chroma is not None
+        textures = [np.moveaxis(coeffs[0:3, ..., 0], 0, -1), np.moveaxis(coeffs[3:6, ..., 0], 0, -1), chroma]
+    else:
+        textures = list(coeffs)
+    group = classic_nodes.classic_group(f"RTI test {method}", method)
+    for light, image in zip(LIGHTS, render(group, textures, LIGHTS, tmp_path)):
+        assert np.abs(image - model.relight(light)).max() <= 1e-4
 
 
 def test_group_sizes_and_build_time() -> None:
