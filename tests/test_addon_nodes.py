@@ -11,33 +11,22 @@ import pytest
 
 from core import nodeplan
 from core.classic import ClassicRTI
-from core.neural import decode
+from core.lights import azimuth, elevation
+from core.neural import NeuralRTI, decode
 
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-from blender_addon import classic_nodes, material, neural_nodes  # noqa: E402  (needs bpy)
+from blender_addon import classic_nodes, importer, neural_nodes  # noqa: E402  (needs bpy)
 from synth.scene import read_exr  # noqa: E402
 
 LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
 
 
-def float_image(name: str, rgb: np.ndarray) -> bpy.types.Image:
-    """A full-float Non-Color image of (H, W, 3) values, row 0 at the top."""
-    h, w = rgb.shape[:2]
-    image = bpy.data.images.new(name, w, h, alpha=True, float_buffer=True)
-    image.colorspace_settings.name = "Non-Color"
-    rgba = np.ones((h, w, 4), dtype=np.float32)
-    rgba[..., :3] = rgb[::-1]
-    image.pixels.foreach_set(rgba.ravel())
-    return image
-
-
-def render(group: bpy.types.ShaderNodeTree, textures: list[np.ndarray], lights: list[np.ndarray],
-           out: Path) -> list[np.ndarray]:
-    """Cycles renders of ``group`` fed by float ``textures`` (H, W, 3) on a plane filling an orthographic camera, one
-    per light direction (a handle placed along it); one texel per pixel, one sample, no pixel filter or denoiser."""
-    h, w = textures[0].shape[:2]
+def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.ndarray]:
+    """Cycles renders of ``model`` imported on a plane filling an orthographic camera, one per light direction (its
+    handle aimed there); one texel per pixel, one sample, no pixel filter or denoiser."""
+    h, w = model.height, model.width
     aspect = w / h
     scene = bpy.data.scenes.new("RTI node test")
     scene.render.engine = "CYCLES"
@@ -50,25 +39,16 @@ def render(group: bpy.types.ShaderNodeTree, textures: list[np.ndarray], lights: 
     scene.view_settings.view_transform = "Standard"
     scene.render.image_settings.file_format = "OPEN_EXR"
     scene.render.image_settings.color_depth = "32"
-    mesh = bpy.data.meshes.new("RTI plane")
-    mesh.from_pydata([(-aspect, -1, 0), (aspect, -1, 0), (aspect, 1, 0), (-aspect, 1, 0)], [], [(0, 1, 2, 3)])
-    uv = mesh.uv_layers.new()
-    for loop, corner in zip(uv.data, [(0, 0), (1, 0), (1, 1), (0, 1)]):
-        loop.uv = corner
-    plane = bpy.data.objects.new("RTI plane", mesh)
-    handle = bpy.data.objects.new("RTI light", None)
     camera = bpy.data.objects.new("RTI camera", bpy.data.cameras.new("RTI camera"))
     camera.data.type = "ORTHO"
     camera.data.ortho_scale = 2 * max(aspect, 1.0)
     camera.location = (0, 0, 5)
-    for obj in (plane, handle, camera):
-        scene.collection.objects.link(obj)
+    scene.collection.objects.link(camera)
     scene.camera = camera
-    images = [float_image(f"texture {k}", texture) for k, texture in enumerate(textures)]
-    mesh.materials.append(material.relight_material("RTI test", group, images, handle))
+    _, handle = importer.add_model(scene, model, "RTI test")
     results = []
     for k, light in enumerate(lights):
-        handle.location = tuple(3.0 * light)
+        importer.aim(handle, float(elevation(light[None])[0]), float(azimuth(light[None])[0]))
         scene.render.filepath = str(out / f"render_{k}.exr")
         bpy.ops.render.render(write_still=True, scene=scene.name)
         results.append(read_exr(out / f"render_{k}.exr")[..., :3])
@@ -78,9 +58,7 @@ def render(group: bpy.types.ShaderNodeTree, textures: list[np.ndarray], lights: 
 @pytest.mark.parametrize("width", [20, 7])
 def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
     model = random_model(width, size=(12, 16))
-    group = neural_nodes.neural_group("RTI test decoder", nodeplan.plan(model.layers))
-    planes = [model.codes[..., 3 * k : 3 * k + 3] for k in range(3)]
-    for light, image in zip(LIGHTS, render(group, planes, LIGHTS, tmp_path)):
+    for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
         assert np.abs(image - expected).max() <= 1e-4
 
@@ -92,13 +70,7 @@ def test_cycles_matches_classic_relighting(tmp_path: Path, method: str) -> None:
     coeffs = rng.normal(0, 0.4, (terms, 12, 16, 1 if method == "lptm" else 3)).astype(np.float32)
     chroma = rng.uniform(0.2, 1.0, (12, 16, 3)).astype(np.float32) if method == "lptm" else None
     model = ClassicRTI(method, coeffs, chroma)
-    if method == "lptm":
-        assert chroma is not None
-        textures = [np.moveaxis(coeffs[0:3, ..., 0], 0, -1), np.moveaxis(coeffs[3:6, ..., 0], 0, -1), chroma]
-    else:
-        textures = list(coeffs)
-    group = classic_nodes.classic_group(f"RTI test {method}", method)
-    for light, image in zip(LIGHTS, render(group, textures, LIGHTS, tmp_path)):
+    for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         assert np.abs(image - model.relight(light)).max() <= 1e-4
 
 
