@@ -1,18 +1,28 @@
 """Reading and writing images in their stored bit depth (8 or 16 bits per channel), RGB channel order.
 
 OpenCV is the reader because it keeps 16-bit PNG and TIFF (Pillow silently drops 16-bit RGB to 8 bits) and is fast.
+Blender's Python has no OpenCV: there the add-on hands :func:`use_decoder` one built on Blender's own image loader.
 Policy for unusual channel layouts (documented in the README): grayscale images are accepted and replicated to RGB;
 an alpha channel is dropped when it is fully opaque and refused otherwise (transparency belongs in ``mask.png``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import RTIError
+
+try:
+    import cv2
+except ImportError:  # Blender's Python
+    cv2 = None  # type: ignore[assignment]
+
+Decoder = Callable[[Path], np.ndarray]
+"""Reads a file into (H, W) or (H, W, channels) uint8/uint16 pixels as stored, channels in RGB(A) order."""
+_decoder: Decoder | None = None
 
 READABLE = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
@@ -33,7 +43,7 @@ def read_image(path: Path | str) -> np.ndarray:
         raw = raw[:, :, :3]
     elif channels != 3:
         raise RTIError(f"{path}: image has {channels} channels; expected RGB, grayscale or opaque RGBA")
-    return np.ascontiguousarray(raw[:, :, ::-1])
+    return np.ascontiguousarray(raw)
 
 
 def read_mask(path: Path | str) -> np.ndarray:
@@ -42,10 +52,22 @@ def read_mask(path: Path | str) -> np.ndarray:
     return (raw if raw.ndim == 2 else raw[:, :, 0]) > 0
 
 
+def use_decoder(decoder: Decoder | None) -> None:
+    """Decode images with ``decoder`` instead of OpenCV (None: OpenCV again)."""
+    global _decoder
+    _decoder = decoder
+
+
 def _decode(path: Path) -> np.ndarray:
-    """Decode any supported file as stored (no colour conversion, no EXIF rotation)."""
+    """Decode any supported file as stored (no colour conversion, no EXIF rotation), channels in RGB(A) order."""
     if path.suffix.lower() not in READABLE:
         raise RTIError(f"{path}: unsupported image type {path.suffix!r} (use JPEG, PNG or TIFF)")
+    if _decoder is not None:
+        if not path.is_file():
+            raise RTIError(f"{path}: image file not found")
+        return _decoder(path)
+    if cv2 is None:
+        raise RTIError("reading images needs OpenCV (opencv-python-headless), which this Python lacks")
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except FileNotFoundError:
@@ -57,7 +79,7 @@ def _decode(path: Path) -> np.ndarray:
         raise RTIError(f"{path}: not a readable image (empty or corrupt file)")
     if image.dtype not in DTYPES:
         raise RTIError(f"{path}: {image.dtype} pixels are not supported (use 8- or 16-bit images)")
-    return image
+    return image[:, :, [2, 1, 0, 3][: image.shape[2]]] if image.ndim == 3 else image
 
 
 def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
@@ -66,6 +88,8 @@ def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
     JPEG is written without chroma subsampling, so three independent planes packed as RGB survive.
     """
     path = Path(path)
+    if cv2 is None:
+        raise RTIError(f"{path}: writing images needs OpenCV (opencv-python-headless), which this Python lacks")
     if image.dtype not in DTYPES:
         raise ValueError(f"write_image: expected uint8 or uint16 pixels, got {image.dtype}")
     suffix = path.suffix.lower()
