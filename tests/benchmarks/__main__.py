@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import classic, neural, synth
+from . import addon, classic, neural, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "neural_decode": neural.neural_decode,
     "neural_memory": neural.neural_memory,
     "synth_render": synth.synth_render,
+    "addon_nodes": addon.addon_nodes,
 }
 
 
