@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,11 @@ REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
 PYTHON = VENV / "bin" / "python"
 DEMO_OUT = ROOT / "demo_out"
+DIST = ROOT / "dist"
+BLENDER_EXT = "lib/python3.11/site-packages/bpy/5.0/scripts/addons_core/bl_pkg/cli/blender_ext.py"
+VENDORED = {"core": ("__main__.py", "cli.py", "train.py", "nn.py", "distill.py", "progress.py"),
+            "synth": ("__main__.py", "cli.py", "render.py")}
+"""The repository's packages the extension carries, less what runs only outside Blender (CLIs, torch training)."""
 
 
 def run(*cmd: object) -> None:
@@ -95,6 +101,40 @@ def cmd_bench(args: argparse.Namespace) -> None:
     run(PYTHON, "-m", "tests.benchmarks", *args.names)
 
 
+def cmd_package(_: argparse.Namespace) -> None:
+    """Build dist/neural_rti-<version>.zip with Blender's own extension builder, then validate it."""
+    ensure_venv()
+    zip_path = package()
+    print(f"built {zip_path.relative_to(ROOT)}")
+
+
+def package() -> Path:
+    """Stage blender_addon/ with ``core`` and ``synth`` copied in (their imports of ``core`` made relative) and the
+    manifest's wheels fetched; build and validate the zip."""
+    stage = DIST / "stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    shutil.copytree(ROOT / "blender_addon", stage, symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", *VENDORED))
+    for name, left_out in VENDORED.items():
+        shutil.copytree(ROOT / name, stage / name, ignore=shutil.ignore_patterns("__pycache__", *left_out))
+    for module in (stage / "synth").glob("*.py"):
+        text = module.read_text()
+        module.write_text(re.sub(r"^(\s*)from core(\.| import)", r"\1from ..core\2", text, flags=re.M))
+    manifest = (stage / "blender_manifest.toml").read_text()
+    for wheel in re.findall(r'"\./wheels/([^"]+)"', manifest):
+        project, version = wheel.split("-")[:2]
+        run(PYTHON, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
+            "-d", stage / "wheels", f"{project}=={version}")
+    version = re.search(r'^version = "([^"]+)"', manifest, flags=re.M)
+    assert version is not None
+    zip_path = DIST / f"neural_rti-{version[1]}.zip"
+    tool = VENV / BLENDER_EXT
+    run(PYTHON, tool, "build", "--source-dir", stage, "--output-filepath", zip_path)
+    run(PYTHON, tool, "validate", zip_path)
+    shutil.rmtree(stage)
+    return zip_path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +149,8 @@ def main() -> None:
     bench = sub.add_parser("bench", help="run benchmarks and update BENCHMARKS.md")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     bench.set_defaults(func=cmd_bench)
+    sub.add_parser("package", help="build and validate the Blender extension zip in dist/").set_defaults(
+        func=cmd_package)
     args = parser.parse_args()
     ensure_venv()
     args.func(args)

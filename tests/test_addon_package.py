@@ -1,0 +1,96 @@
+"""The built extension zip: Blender's validator accepts it, and installed into a throwaway user folder it imports a
+trained student that Cycles renders as the numpy decoder does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import models
+from core.neural import decode
+
+from .test_neural import random_model
+
+pytest.importorskip("bpy")
+
+ROOT = Path(__file__).resolve().parents[1]
+LIGHTS = [(30.0, 90.0), (60.0, -135.0)]
+
+SCRIPT = """
+import json, sys
+import bpy
+zip_path, model, out = sys.argv[1:4]
+bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
+import bl_ext.user_default.neural_rti as addon
+scene = bpy.context.scene
+scene.render.engine = "CYCLES"
+scene.cycles.samples = 1
+scene.cycles.use_denoising = False
+scene.cycles.pixel_filter_type = "BOX"
+scene.cycles.filter_width = 0.01
+scene.view_settings.view_transform = "Standard"
+scene.render.image_settings.file_format = "OPEN_EXR"
+scene.render.image_settings.color_depth = "32"
+for obj in list(scene.objects):
+    bpy.data.objects.remove(obj)
+bpy.ops.rti.import_model(filepath=model)
+plane = bpy.context.view_layer.objects.active
+xs = [v.co.x for v in plane.data.vertices]
+w, h = max(xs) - min(xs), 2.0
+camera = bpy.data.objects.new("camera", bpy.data.cameras.new("camera"))
+camera.data.type = "ORTHO"
+camera.data.ortho_scale = max(w, h)
+camera.location = (0, 0, 5)
+scene.collection.objects.link(camera)
+scene.camera = camera
+lights = json.loads(sys.argv[4])
+scene.render.resolution_x, scene.render.resolution_y = lights["size"]
+for k, (elevation, azimuth) in enumerate(lights["angles"]):
+    bpy.ops.rti.aim_light(elevation=elevation, azimuth=azimuth)
+    scene.render.filepath = f"{out}/render_{k}.exr"
+    bpy.ops.render.render(write_still=True)
+print("ADDON", addon.__name__)
+"""
+
+
+@pytest.fixture(scope="module")
+def extension() -> Path:
+    done = subprocess.run([sys.executable, "build.py", "package"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return ROOT / "dist" / "neural_rti-0.1.0.zip"
+
+
+def test_the_zip_vendors_core_and_synth_without_path_hacks(extension: Path) -> None:
+    with zipfile.ZipFile(extension) as archive:
+        names = set(archive.namelist())
+        sources = {n: archive.read(n).decode() for n in names if n.endswith(".py")}
+    assert {"blender_manifest.toml", "core/nodeplan.py", "synth/renderer.py", "importer.py"} <= names
+    assert not any(n.startswith(("core/train", "synth/render.py", "tests/")) for n in names)
+    assert not any("sys.path" in text or "from core" in text for text in sources.values())
+
+
+def test_installed_extension_imports_and_renders_a_student(tmp_path: Path, extension: Path) -> None:
+    model = random_model(20, size=(10, 14))
+    models.save(model, tmp_path / "student")
+    (tmp_path / "script.py").write_text(SCRIPT)
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "blender")}
+    lights = {"size": [14, 10], "angles": LIGHTS}
+    done = subprocess.run([sys.executable, str(tmp_path / "script.py"), str(extension),
+                           str(tmp_path / "student" / "info.json"), str(tmp_path), json.dumps(lights)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "ADDON bl_ext.user_default.neural_rti" in done.stdout, done.stderr[-3000:]
+    from synth.scene import read_exr
+
+    for k, (elevation, azimuth) in enumerate(LIGHTS):
+        e, a = np.radians(elevation), np.radians(azimuth)
+        light = np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)])
+        image = read_exr(tmp_path / f"render_{k}.exr")[..., :3]
+        expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
+        assert np.abs(image - expected).max() <= 1e-4
