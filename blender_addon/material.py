@@ -31,9 +31,9 @@ def light_from_handle(tree: bpy.types.ShaderNodeTree, handle: bpy.types.Object,
     return unit.outputs[0]
 
 
-def relight_material(name: str, group: bpy.types.ShaderNodeTree, planes: Sequence[bpy.types.Image],
+def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Sequence[bpy.types.Image],
                      handle: bpy.types.Object) -> bpy.types.Material:
-    """An emission material: the code textures (nearest texel, Non-Color) and the handle's direction into ``group``."""
+    """An emission material: the model's ``textures`` (nearest texel) and the handle's direction into ``group``."""
     material = bpy.data.materials.new(name)
     if bpy.app.version < (5, 0, 0):
         material.use_nodes = True
@@ -42,7 +42,7 @@ def relight_material(name: str, group: bpy.types.ShaderNodeTree, planes: Sequenc
     tree.nodes.clear()
     decoder = add_node(tree, "ShaderNodeGroup", (3 * COLUMN, 0))
     setattr(decoder, "node_tree", group)
-    for k, image in enumerate(planes):
+    for k, image in enumerate(textures):
         texture = add_node(tree, "ShaderNodeTexImage", (0, -300 * k))
         setattr(texture, "image", image)
         setattr(texture, "interpolation", "Closest")
