@@ -19,6 +19,7 @@ from .core.classic import ClassicRTI
 from .core.neural import NeuralRTI
 from .material import relight_material
 from .neural_nodes import neural_group
+from .synth import pixels
 
 HANDLE_DISTANCE = 2.0
 """Distance of the light handle from the plane's centre (the plane is 2 tall)."""
@@ -80,15 +81,8 @@ def aim(handle: bpy.types.Object, elevation: float, azimuth: float) -> None:
 
 
 def float_image(name: str, rgb: np.ndarray) -> bpy.types.Image:
-    """A full-float Non-Color image of (H, W, 3) values, row 0 at the top, packed into the .blend."""
-    h, w = rgb.shape[:2]
-    image = bpy.data.images.new(name, w, h, alpha=True, float_buffer=True)
-    settings = image.colorspace_settings
-    assert settings is not None
-    settings.name = "Non-Color"  # type: ignore[assignment]  # the stubs' colour enums are empty
-    rgba = np.ones((h, w, 4), dtype=np.float32)
-    rgba[..., :3] = rgb[::-1]
-    getattr(image, "pixels").foreach_set(rgba.ravel())
+    """A full-float Non-Color image of (H, W, 3) values, packed into the .blend."""
+    image = pixels.new_image(name, rgb, float_buffer=True)
     image.pack()
     return image
 

@@ -27,7 +27,8 @@ from core.atomic import Staged
 from core.errors import RTIError
 
 from .materials import linear_to_srgb
-from .scene import Stage, cycles_settings, read_exr, write_png
+from .pixels import read, write_png
+from .scene import Stage, cycles_settings
 from .spec import FORMATS, OWN, SceneSpec
 
 MASK_NAME = "mask.png"
@@ -143,7 +144,7 @@ class MLICRender:
         passes = {}
         for name in ("normals", "albedo"):
             self.stage.render(scratch / f"{name}.exr", "exr", override=name)
-            passes[name] = read_exr(scratch / f"{name}.exr")
+            passes[name] = read(scratch / f"{name}.exr")
         shutil.rmtree(scratch)
         alpha = passes["normals"][..., 3]
         inside = alpha > 0.5

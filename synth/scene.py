@@ -23,7 +23,7 @@ import numpy as np
 
 from core.errors import RTIError
 
-from . import materials, relief
+from . import materials, pixels, relief
 from .spec import OWN, SceneSpec, sun_rotation
 
 ALBEDO_ATTRIBUTE = "rti_albedo"
@@ -140,19 +140,7 @@ class Stage:
         spec = self.spec
         if spec.heightmap is None:
             return relief.make(spec.relief, spec.size, spec.seed) * (spec.depth / relief.DEPTH)
-        try:
-            image = bpy.data.images.load(str(Path(spec.heightmap).resolve()), check_existing=False)
-        except RuntimeError:
-            raise RTIError(f"{spec.heightmap}: not an image Blender can read") from None
-        try:
-            w, h = image.size
-            if w == 0 or h == 0:
-                raise RTIError(f"{spec.heightmap}: not an image Blender can read")
-            _non_color(image)
-            pixels = _pixels(image)
-        finally:
-            bpy.data.images.remove(image)
-        gray = pixels[..., :3].mean(axis=2)
+        gray = pixels.read(Path(spec.heightmap).resolve())[..., :3].mean(axis=2)
         return relief.from_image(gray, spec.size, spec.depth)
 
     def _relief_mesh(self) -> bpy.types.Mesh:
@@ -343,44 +331,3 @@ def _base_colour(material: bpy.types.Material | None) -> tuple[float, ...]:
     tree = material.node_tree if material is not None else None
     bsdf = next((n for n in tree.nodes if n.type == "BSDF_PRINCIPLED"), None) if tree is not None else None
     return tuple(getattr(bsdf.inputs["Base Color"], "default_value")) if bsdf else (0.8, 0.8, 0.8, 1.0)
-
-
-def _non_color(image: bpy.types.Image) -> None:
-    settings = image.colorspace_settings
-    assert settings is not None
-    settings.name = "Non-Color"  # type: ignore[assignment]  # the stubs' colour enums are empty
-
-
-def _pixels(image: bpy.types.Image) -> np.ndarray:
-    """An image's pixels as float (H, W, channels), row 0 at the top."""
-    w, h = image.size
-    pixels: Any = image.pixels
-    flat = np.empty(w * h * image.channels, dtype=np.float32)
-    pixels.foreach_get(flat)
-    return flat.reshape(h, w, image.channels)[::-1]
-
-
-def read_exr(path: Path) -> np.ndarray:
-    """A float RGBA EXR as (H, W, 4), row 0 at the top."""
-    image = bpy.data.images.load(str(path), check_existing=False)
-    try:
-        return _pixels(image)
-    finally:
-        bpy.data.images.remove(image)
-
-
-def write_png(path: Path, rgb: np.ndarray, bits: int) -> None:
-    """Write values in [0, 1] (H, W, 3), row 0 at the top, as an 8- or 16-bit PNG, without colour conversion."""
-    h, w = rgb.shape[:2]
-    image = bpy.data.images.new("RTI output", w, h, alpha=False, float_buffer=bits == 16)
-    try:
-        _non_color(image)
-        rgba = np.ones((h, w, 4), dtype=np.float32)
-        rgba[..., :3] = rgb[::-1]
-        pixels: Any = image.pixels
-        pixels.foreach_set(rgba.ravel())
-        image.filepath_raw = str(path)
-        image.file_format = "PNG"
-        image.save()
-    finally:
-        bpy.data.images.remove(image)

@@ -18,7 +18,7 @@ from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
 from blender_addon import classic_nodes, importer, neural_nodes  # noqa: E402  (needs bpy)
-from synth.scene import read_exr  # noqa: E402
+from synth.pixels import read as read_exr  # noqa: E402
 
 LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
 

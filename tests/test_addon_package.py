@@ -86,7 +86,7 @@ def test_installed_extension_imports_and_renders_a_student(tmp_path: Path, exten
                            str(tmp_path / "student" / "info.json"), str(tmp_path), json.dumps(lights)],
                           cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "ADDON bl_ext.user_default.neural_rti" in done.stdout, done.stderr[-3000:]
-    from synth.scene import read_exr
+    from synth.pixels import read as read_exr
 
     for k, (elevation, azimuth) in enumerate(LIGHTS):
         e, a = np.radians(elevation), np.radians(azimuth)

@@ -10,23 +10,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from core import nodeplan
 from core.neural import NeuralRTI
+
+from ..test_neural import random_model
 
 from .report import table, write_section
 
 WIDTHS = {"student (723)": 20, "teacher (3,303)": 50}
 FRAME = 1024
-
-
-def random_model(width: int, size: int) -> NeuralRTI:
-    rng = np.random.default_rng(width)
-    codes = rng.normal(0, 1, (size, size, 9)).astype(np.float32)
-    shapes = [(width, 11), (width, width), (3, width)]
-    layers = [(rng.normal(0, 0.3, s).astype(np.float32), rng.normal(0, 0.1, s[0]).astype(np.float32)) for s in shapes]
-    return NeuralRTI(codes, layers)
 
 
 def addon_nodes() -> None:
@@ -38,7 +31,7 @@ def addon_nodes() -> None:
     builds: dict[str, float] = {}
     eevee = os.environ.get("BENCH_EEVEE", "1") != "0"
     for label, width in WIDTHS.items():
-        dense = nodeplan.plan(random_model(width, 4).layers)
+        dense = nodeplan.plan(random_model(width, (4, 4)).layers)
         times = []
         for _ in range(5):
             start = time.perf_counter()
@@ -51,7 +44,7 @@ def addon_nodes() -> None:
         builds[label] = min(times)
         row = [label, f"{min(times):.3f}", nodes, len(inner) + 1]
         if eevee:
-            compile_s, frame_s = _eevee(random_model(width, FRAME))
+            compile_s, frame_s = _eevee(random_model(width, (FRAME, FRAME)))
             row += [f"{compile_s:.1f}", f"{frame_s:.1f}"]
         rows.append(row)
     header = ["decoder", "node-group build (s)", "nodes", "groups"]

@@ -4,7 +4,8 @@ decode throughput, and training memory on a 12-megapixel stack.
 Everything goes through the CLI a user would run. ``BENCH_DEVICE`` (auto, cpu, cuda) picks the training device;
 ``BENCH_REFERENCE_SECONDS`` the reference recipe's time budget (default: as long as the fast teacher + student took);
 ``BENCH_SCENE`` the scene (synth: rendered by ``python -m synth``, the default; analytic; or the path of a split
-folder, e.g. a synth scene rendered elsewhere for a GPU machine without bpy), ``BENCH_SCENE_SIZE`` its size and ``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials).
+folder, e.g. a synth scene rendered elsewhere for a GPU machine without bpy), ``BENCH_SCENE_SIZE`` its size and
+``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials).
 """
 
 from __future__ import annotations
