@@ -27,9 +27,9 @@ PYTHON = VENV / "bin" / "python"
 DEMO_OUT = ROOT / "demo_out"
 DIST = ROOT / "dist"
 BLENDER_EXT = "lib/python3.11/site-packages/bpy/5.0/scripts/addons_core/bl_pkg/cli/blender_ext.py"
-VENDORED = {"core": ("__main__.py", "cli.py", "train.py", "nn.py", "distill.py", "progress.py"),
-            "synth": ("__main__.py", "cli.py", "render.py")}
-"""The repository's packages the extension carries, less what runs only outside Blender (CLIs, torch training)."""
+VENDORED = {"core": (), "synth": ("__main__.py", "cli.py", "render.py")}
+"""The repository's packages the extension carries, less synth's command line. All of core goes in: the add-on's
+training operator runs its ``python -m core train`` in an external Python."""
 
 
 def run(*cmd: object) -> None:

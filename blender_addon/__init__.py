@@ -1,16 +1,17 @@
 """The Neural RTI Blender extension: import RTI models as real-time relightable materials.
 
 Modules: ``neural_nodes`` / ``classic_nodes`` build a model's node group, ``material`` wires it to textures and a
-light handle, ``importer`` puts a model in a scene, ``operators`` and ``panels`` are the user's way in, ``imageio``
-lets ``core`` read images without OpenCV. ``core`` and ``synth`` are this repository's packages, vendored into the
-extension when it is built.
+light handle, ``importer`` puts models on a plane in a scene. The user's way in: ``operators`` (import, aim, switch
+models), ``render_mlic`` and ``training`` (long jobs run by ``jobs``), ``orbit`` (batch relighting), ``panels``,
+``properties`` and ``preferences``. ``imageio`` lets ``core`` read images without OpenCV. ``core`` and ``synth`` are
+this repository's packages, vendored into the extension when it is built.
 """
 
 from __future__ import annotations
 
-from . import imageio, operators, panels
+from . import imageio, operators, orbit, panels, preferences, properties, render_mlic, training
 
-modules = (imageio, operators, panels)
+modules = (imageio, properties, preferences, operators, render_mlic, training, orbit, panels)
 
 
 def register() -> None:

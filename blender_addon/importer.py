@@ -1,21 +1,27 @@
-"""Put an RTI model into a scene: a plane with the image's aspect ratio, the model's textures and node group in an
+"""Put RTI models into a scene: a plane with the image's aspect ratio, each model's textures and node group in an
 emission material, and a light handle whose position relights it (no drivers: dragging it relights at once).
 
 The plane is 2 units tall and lies in its object's xy plane, image right along x and image up along y, so the
-handle's direction in the plane's frame is the light direction of the RTI convention.
+handle's direction in the plane's frame is the light direction of the RTI convention. A plane can hold several models
+of the same capture (student, teacher, PTM, HSH…), one material slot each, lit by one handle; :func:`show` picks the
+one displayed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeGuard, cast
 
 import numpy as np
+from mathutils import Vector
 
 import bpy
 
 from .classic_nodes import classic_group
 from .core import lights, nodeplan
 from .core.classic import ClassicRTI
+from .core.errors import RTIError
 from .core.neural import NeuralRTI
 from .material import relight_material
 from .neural_nodes import neural_group
@@ -24,14 +30,88 @@ from .synth import pixels
 HANDLE_DISTANCE = 2.0
 """Distance of the light handle from the plane's centre (the plane is 2 tall)."""
 
+ASPECT_TOLERANCE = 0.01
+"""Models shown on one plane must have the same aspect ratio within this fraction."""
 
-def is_neural(model: ClassicRTI | NeuralRTI) -> TypeGuard[NeuralRTI]:
+Model = ClassicRTI | NeuralRTI
+
+
+def is_neural(model: Model) -> TypeGuard[NeuralRTI]:
     """Told apart by ``method``, not by class: scripts may hand in models made by the repository's own ``core``."""
     return model.method == "neural"
 
 
-def model_textures(model: ClassicRTI | NeuralRTI) -> list[np.ndarray]:
-    """The float textures (H, W, 3) a model's node group reads, in its input order."""
+def add_model(scene: bpy.types.Scene, model: Model, name: str) -> tuple[bpy.types.Object, bpy.types.Object]:
+    """Add ``model`` to ``scene`` on a new plane with a new light handle; returns (plane, handle). On an error nothing
+    is left behind."""
+    with rolled_back_on_error():
+        handle = add_handle(scene, f"{name} light")
+        plane = bpy.data.objects.new(name, _plane_mesh(name, model.width / model.height))
+        scene.collection.objects.link(plane)
+        setattr(plane, "rti_handle", handle)
+        add_to_plane(plane, model, name)
+    return plane, handle
+
+
+def add_to_plane(plane: bpy.types.Object, model: Model, name: str) -> bpy.types.Material:
+    """Add ``model`` to an RTI plane as one more material slot lit by the plane's handle, and show it."""
+    handle = getattr(plane, "rti_handle", None)
+    if handle is None:
+        raise RTIError(f"'{plane.name}' is not an RTI plane (it has no light handle)")
+    aspect = model.width / model.height
+    if abs(aspect / plane_aspect(plane) - 1.0) > ASPECT_TOLERANCE:
+        raise RTIError(f"{name} is {model.width}×{model.height}, which does not fit the aspect ratio of "
+                       f"'{plane.name}' ({plane_aspect(plane):.3f}): import it on a plane of its own")
+    with rolled_back_on_error():
+        material = relight_material(name, model_group(model, f"{name} decoder"), model_images(model, name), handle)
+        mesh = cast(bpy.types.Mesh, plane.data)
+        mesh.materials.append(material)
+        show(plane, len(mesh.materials) - 1)
+    return material
+
+
+def show(plane: bpy.types.Object, index: int) -> None:
+    """Display the plane's model in material slot ``index``."""
+    mesh = cast(bpy.types.Mesh, plane.data)
+    if not 0 <= index < len(mesh.materials):
+        raise RTIError(f"'{plane.name}' has no model number {index + 1}")
+    for polygon in mesh.polygons:
+        polygon.material_index = index
+
+
+def shown(plane: bpy.types.Object) -> int:
+    """The material slot displayed on the plane."""
+    return cast(bpy.types.Mesh, plane.data).polygons[0].material_index
+
+
+def plane_aspect(plane: bpy.types.Object) -> float:
+    xs = [v.co.x for v in cast(bpy.types.Mesh, plane.data).vertices]
+    return (max(xs) - min(xs)) / 2.0
+
+
+def model_group(model: Model, name: str) -> bpy.types.ShaderNodeTree:
+    """The decoder node group; for 8-bit neural planes it dequantises the byte textures itself."""
+    if is_neural(model):
+        planes = model.planes
+        if planes is None:
+            return neural_group(name, nodeplan.plan(model.layers))
+        return neural_group(name, nodeplan.plan(model.layers, scale=planes.hi - planes.lo, offset=planes.lo))
+    classic = cast(ClassicRTI, model)
+    return classic_group(name, classic.method, classic.hsh_min_elevation)
+
+
+def model_images(model: Model, name: str) -> list[bpy.types.Image]:
+    """The textures the model's node group reads, in its input order: 8-bit neural planes as byte images (as stored),
+    everything else full float."""
+    if is_neural(model) and model.planes is not None:
+        texels = model.planes.texels
+        return [_packed(f"{name} {k + 1}", texels[..., 3 * k : 3 * k + 3] / 255.0, float_buffer=False)
+                for k in range(3)]
+    return [_packed(f"{name} {k + 1}", t, float_buffer=True) for k, t in enumerate(model_textures(model))]
+
+
+def model_textures(model: Model) -> list[np.ndarray]:
+    """The float textures (H, W, 3) of a model's coefficients, in its node group's input order."""
     if is_neural(model):
         return [model.codes[..., 3 * k : 3 * k + 3] for k in range(3)]
     classic = cast(ClassicRTI, model)
@@ -39,26 +119,6 @@ def model_textures(model: ClassicRTI | NeuralRTI) -> list[np.ndarray]:
         luminance = classic.coeffs[..., 0]
         return [np.moveaxis(luminance[0:3], 0, -1), np.moveaxis(luminance[3:6], 0, -1), classic.chroma]
     return list(classic.coeffs)
-
-
-def model_group(model: ClassicRTI | NeuralRTI, name: str) -> bpy.types.ShaderNodeTree:
-    if is_neural(model):
-        return neural_group(name, nodeplan.plan(model.layers))
-    classic = cast(ClassicRTI, model)
-    return classic_group(name, classic.method, classic.hsh_min_elevation)
-
-
-def add_model(scene: bpy.types.Scene, model: ClassicRTI | NeuralRTI, name: str,
-              handle: bpy.types.Object | None = None) -> tuple[bpy.types.Object, bpy.types.Object]:
-    """Add ``model`` to ``scene`` on a new plane lit by ``handle`` (a new one when None); returns (plane, handle)."""
-    if handle is None:
-        handle = add_handle(scene, f"{name} light")
-    material = relight_material(name, model_group(model, f"{name} decoder"),
-                                [float_image(f"{name} {k + 1}", t) for k, t in enumerate(model_textures(model))],
-                                handle)
-    plane = bpy.data.objects.new(name, _plane_mesh(name, model.width / model.height, material))
-    scene.collection.objects.link(plane)
-    return plane, handle
 
 
 def add_handle(scene: bpy.types.Scene, name: str, elevation: float = 45.0, azimuth: float = 0.0) -> bpy.types.Object:
@@ -69,30 +129,52 @@ def add_handle(scene: bpy.types.Scene, name: str, elevation: float = 45.0, azimu
     handle.lock_rotation = (True, True, True)
     handle.lock_scale = (True, True, True)
     scene.collection.objects.link(handle)
-    aim(handle, elevation, azimuth)
+    handle.location = tuple(HANDLE_DISTANCE * lights.from_angles([elevation], [azimuth])[0])
     return handle
 
 
-def aim(handle: bpy.types.Object, elevation: float, azimuth: float) -> None:
-    """Place the handle at ``HANDLE_DISTANCE`` in the direction of (elevation, azimuth) degrees, in the world frame
-    (where an imported plane lies unless the user moved it)."""
-    direction = lights.from_angles([elevation], [azimuth])[0]
-    handle.location = tuple(HANDLE_DISTANCE * direction)
+def aim(plane: bpy.types.Object, elevation: float, azimuth: float) -> None:
+    """Move the plane's handle to (elevation, azimuth) degrees in the plane's frame, ``HANDLE_DISTANCE`` away."""
+    direction = Vector(HANDLE_DISTANCE * lights.from_angles([elevation], [azimuth])[0])
+    getattr(plane, "rti_handle").location = plane.matrix_world @ direction
 
 
-def float_image(name: str, rgb: np.ndarray) -> bpy.types.Image:
-    """A full-float Non-Color image of (H, W, 3) values, packed into the .blend."""
-    image = pixels.new_image(name, rgb, float_buffer=True)
+def light_angles(plane: bpy.types.Object) -> tuple[float, float]:
+    """(elevation, azimuth) degrees of the plane's handle in the plane's frame: the light its material uses."""
+    local = np.asarray(plane.matrix_world.inverted() @ getattr(plane, "rti_handle").location, dtype=np.float64)
+    length = float(np.linalg.norm(local))
+    if length == 0.0:
+        return 90.0, 0.0
+    direction = (local / length)[None]
+    return float(lights.elevation(direction)[0]), float(lights.azimuth(direction)[0])
+
+
+@contextmanager
+def rolled_back_on_error() -> Iterator[None]:
+    """Remove every object, mesh, material, image and node group made inside the block when it raises."""
+    collections = (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.images, bpy.data.node_groups)
+    before = [set(c) for c in collections]
+    try:
+        yield
+    except BaseException:
+        for collection, old in zip(collections, before):
+            for block in set(collection) - old:
+                collection.remove(block)  # type: ignore[arg-type]  # each collection removes its own kind
+        raise
+
+
+def _packed(name: str, rgb: np.ndarray, float_buffer: bool) -> bpy.types.Image:
+    """A Non-Color image of (H, W, 3) values, packed into the .blend."""
+    image = pixels.new_image(name, rgb, float_buffer=float_buffer)
     image.pack()
     return image
 
 
-def _plane_mesh(name: str, aspect: float, material: bpy.types.Material) -> bpy.types.Mesh:
+def _plane_mesh(name: str, aspect: float) -> bpy.types.Mesh:
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata([(-aspect, -1, 0), (aspect, -1, 0), (aspect, 1, 0), (-aspect, 1, 0)], [], [(0, 1, 2, 3)])
     uv = mesh.uv_layers.new()
     assert uv is not None
     for loop, corner in zip(uv.data, [(0, 0), (1, 0), (1, 1), (0, 1)]):
         loop.uv = corner
-    mesh.materials.append(material)
     return mesh

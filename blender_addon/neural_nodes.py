@@ -1,6 +1,6 @@
 """The neural decoder as shader node groups.
 
-One group per layer output triple (a chain of Vector Math ``MULTIPLY_ADD`` nodes, plus ELU), wired inside one decoder
+One group per layer output triple (dot products of the input triples summed into a vector, plus ELU), wired inside one decoder
 group: many small groups build in well under a second where one flat tree of the same nodes takes minutes (node and
 link costs grow with the tree), and Blender inlines groups when it compiles the shader, so rendering is unchanged.
 The arithmetic comes prepared from ``core.nodeplan``.
@@ -39,8 +39,12 @@ def neural_group(name: str, dense: list[nodeplan.Dense]) -> bpy.types.ShaderNode
 
 
 def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.types.ShaderNodeTree:
-    """Three output units of a layer: ``Σ x_i · weights[i] + bias`` as a multiply-add chain, then ELU + 1. The inputs
-    x arrive as 3-vectors (x0-x2, x3-x5, …; a missing last component weighs nothing)."""
+    """Three output units of a layer, ``Σ x_i · weights[i] + bias``, then ELU + 1. The inputs x arrive as 3-vectors
+    (x0-x2, x3-x5, …; a missing last component weighs nothing); each adds (x · w_a, x · w_b, x · w_c) to the sum.
+
+    Dot products keep every value in a socket of its own type: a float linked into a vector socket makes Cycles add a
+    conversion node, numbered after all of its group's nodes, and Cycles' SVM compiler (which compiles ready nodes in
+    number order) would then hold every split input at once and run out of stack on the 50-unit teacher."""
     count = -(-len(weights) // 3)
     rows = np.zeros((3 * count, 3))
     rows[: len(weights)] = weights
@@ -49,21 +53,25 @@ def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.
     start, end = ends(tree)
     total: Socket | None = None
     for k in range(count):
-        if not rows[3 * k : 3 * k + 3].any():
+        block = rows[3 * k : 3 * k + 3]
+        if not block.any():
             continue
-        split = add_node(tree, "ShaderNodeSeparateXYZ", (COLUMN, -160 * k))
-        tree.links.new(start.outputs[k], split.inputs[0])
+        x = COLUMN * (len(tree.nodes) // 5 + 1)
+        join = add_node(tree, "ShaderNodeCombineXYZ", (x + COLUMN, -160 * k))
         for c in range(3):
-            if not rows[3 * k + c].any():
+            if not block[:, c].any():
                 continue
-            node = vector_math(tree, "MULTIPLY_ADD", (COLUMN * (len(tree.nodes) - count), 0))
-            tree.links.new(split.outputs[c], node.inputs[0])
-            set_vector(node.inputs[1], rows[3 * k + c])
-            if total is None:
-                set_vector(node.inputs[2], bias)
-            else:
-                tree.links.new(total, node.inputs[2])
-            total = node.outputs[0]
+            dot = vector_math(tree, "DOT_PRODUCT", (x, -160 * k - 50 * c))
+            tree.links.new(start.outputs[k], dot.inputs[0])
+            set_vector(dot.inputs[1], block[:, c])
+            tree.links.new(dot.outputs["Value"], join.inputs[c])
+        add = vector_math(tree, "ADD", (x + 2 * COLUMN, -160 * k))
+        tree.links.new(join.outputs[0], add.inputs[0])
+        if total is None:
+            set_vector(add.inputs[1], bias)
+        else:
+            tree.links.new(total, add.inputs[1])
+        total = add.outputs[0]
     if total is None:  # every weight zero: the units are their biases
         constant = vector_math(tree, "ADD", (COLUMN, 0))
         set_vector(constant.inputs[0], bias)
@@ -71,7 +79,7 @@ def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.
     if elu:
         total = _elu_plus_one(tree, total)
     tree.links.new(total, end.inputs[0])
-    end.location = (COLUMN * len(tree.nodes), 0)
+    end.location = (COLUMN * (len(tree.nodes) // 5 + 4), 0)
     return tree
 
 

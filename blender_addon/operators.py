@@ -1,4 +1,5 @@
-"""Operators: import a model (``rti.import_model``) and aim its light handle."""
+"""Operators for looking at models: import one (``rti.import_model``), aim its light, show another model of the
+same plane."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import bpy
-from bpy.props import FloatProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
 from . import importer
@@ -25,25 +26,34 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
 
     filename_ext = ""
     filter_glob: StringProperty(default="*.json;*.ptm;*.rti", options={"HIDDEN"})  # type: ignore[valid-type]
+    add_to_active: BoolProperty(  # type: ignore[valid-type]
+        name="Add to Active Plane", default=False,
+        description="Add the model to the active RTI plane (same capture) to compare models under one light")
 
     def execute(self, context: bpy.types.Context) -> Status:
         path = Path(getattr(self, "filepath"))
+        name = (path.parent if path.name == "info.json" else path).stem or "RTI"
+        scene = context.scene
+        assert scene is not None
         try:
             model = models.load(path)
+            if self.add_to_active:
+                plane = rti_plane(context)
+                if plane is None:
+                    raise RTIError("the active object is not an RTI plane to add a model to")
+                importer.add_to_plane(plane, model, name)
+            else:
+                plane, _ = importer.add_model(scene, model, name)
         except RTIError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        scene = context.scene
-        assert scene is not None
-        name = (path.parent if path.name == "info.json" else path).stem or "RTI"
-        plane, handle = importer.add_model(scene, model, name)
-        setattr(plane, "rti_handle", handle)
         for obj in context.selected_objects:
             obj.select_set(False)
         plane.select_set(True)
         view_layer = context.view_layer
         if view_layer is not None:
             view_layer.objects.active = plane
+        handle = getattr(plane, "rti_handle")
         self.report({"INFO"}, f"imported {name}: {model.width}×{model.height}, drag '{handle.name}' to relight")
         return {"FINISHED"}
 
@@ -60,20 +70,49 @@ class RTI_OT_aim_light(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return getattr(context.active_object, "rti_handle", None) is not None
+        return rti_plane(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Status:
-        importer.aim(getattr(context.active_object, "rti_handle"), self.elevation, self.azimuth)
+        plane = rti_plane(context)
+        assert plane is not None
+        importer.aim(plane, self.elevation, self.azimuth)
         return {"FINISHED"}
 
 
-classes = (RTI_OT_import_model, RTI_OT_aim_light)
+class RTI_OT_show_model(bpy.types.Operator):
+    """Show another of the active RTI plane's models (student, teacher, PTM, HSH…) under the same light"""
+
+    bl_idname = "rti.show_model"
+    bl_label = "Show RTI Model"
+    bl_options = {"REGISTER", "UNDO"}
+
+    index: IntProperty(name="Model", default=0, min=0)  # type: ignore[valid-type]
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return rti_plane(context) is not None
+
+    def execute(self, context: bpy.types.Context) -> Status:
+        plane = rti_plane(context)
+        assert plane is not None
+        try:
+            importer.show(plane, self.index)
+        except RTIError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+
+def rti_plane(context: bpy.types.Context) -> bpy.types.Object | None:
+    """The active object when it is an RTI plane (it has a light handle)."""
+    obj = context.active_object
+    return obj if getattr(obj, "rti_handle", None) is not None else None
+
+
+classes = (RTI_OT_import_model, RTI_OT_aim_light, RTI_OT_show_model)
 
 
 def register() -> None:
-    handle = bpy.props.PointerProperty(  # type: ignore[func-returns-value]  # stubs: returns None
-        type=bpy.types.Object, name="RTI light handle", description="The Empty whose position relights this plane")
-    setattr(bpy.types.Object, "rti_handle", handle)
     for cls in classes:
         bpy.utils.register_class(cls)
 
@@ -81,4 +120,3 @@ def register() -> None:
 def unregister() -> None:
     for cls in reversed(classes):
         bpy.utils.unregister_class(cls)
-    delattr(bpy.types.Object, "rti_handle")

@@ -1,8 +1,13 @@
-"""The "RTI" tab of the 3D viewport's sidebar."""
+"""The "RTI" tab of the 3D viewport's sidebar: models and their light, the running job, rendering and training."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import bpy
+
+from . import importer
+from .operators import rti_plane
 
 
 class RTI_PT_main(bpy.types.Panel):
@@ -15,14 +20,72 @@ class RTI_PT_main(bpy.types.Panel):
         layout = self.layout
         assert layout is not None
         layout.operator("rti.import_model", icon="IMPORT")
-        handle = getattr(context.active_object, "rti_handle", None)
-        if handle is not None:
-            box = layout.box()
-            box.label(text=f"Light: {handle.name}", icon="LIGHT_SUN")
-            box.operator("rti.aim_light")
+        job = getattr(context.window_manager, "rti_job")
+        if job.running:
+            layout.progress(factor=job.progress, type="BAR", text=job.status or "Working…")
+            layout.label(text="Esc cancels", icon="INFO")
+        elif job.status:
+            layout.label(text=job.status)
+        plane = rti_plane(context)
+        if plane is None:
+            return
+        box = layout.box()
+        box.label(text=f"Light: {getattr(plane, 'rti_handle').name}", icon="LIGHT_SUN")
+        box.prop(plane, "rti_elevation", slider=True)
+        box.prop(plane, "rti_azimuth", slider=True)
+        box.operator("rti.render_light_orbit", icon="RENDER_ANIMATION")
+        box = layout.box()
+        box.label(text="Models", icon="MATERIAL")
+        current = importer.shown(plane)
+        for index, material in enumerate(cast(bpy.types.Mesh, plane.data).materials):
+            op = box.operator("rti.show_model", text=material.name if material else "(empty)",
+                              depress=index == current)
+            setattr(op, "index", index)
+        op = box.operator("rti.import_model", text="Add Model to This Plane", icon="ADD")
+        setattr(op, "add_to_active", True)
 
 
-classes = (RTI_PT_main,)
+class RTI_PT_synth(bpy.types.Panel):
+    bl_label = "Synthetic MLIC"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "RTI"
+    bl_parent_id = "RTI_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None
+        settings = getattr(context.scene, "rti_synth")
+        layout.use_property_split = True
+        for name in ("output", "overwrite", "use_active", "relief", "material", "size", "seed", "train_lights",
+                     "test_lights", "samples", "format"):
+            row = layout.row()
+            row.prop(settings, name)
+            if name == "relief":
+                row.enabled = not settings.use_active
+        layout.operator("rti.render_mlic", icon="RENDER_STILL")
+
+
+class RTI_PT_train(bpy.types.Panel):
+    bl_label = "Training"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "RTI"
+    bl_parent_id = "RTI_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None
+        settings = getattr(context.scene, "rti_train")
+        layout.use_property_split = True
+        for name in ("mlic", "output", "overwrite", "time_budget"):
+            layout.prop(settings, name)
+        layout.operator("rti.train", icon="PLAY")
+
+
+classes = (RTI_PT_main, RTI_PT_synth, RTI_PT_train)
 
 
 def register() -> None:

@@ -35,6 +35,15 @@ def decode(codes: np.ndarray, layers: list[Layer], light: np.ndarray) -> np.ndar
     return h @ w3.T + b3
 
 
+@dataclass(frozen=True)
+class Planes:
+    """8-bit code texels (H, W, 9) and the per-channel min and max (9,) that map them to codes."""
+
+    texels: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
 def quantize_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """8-bit texels (H, W, 9) and the per-channel min and max (9,) that map them back: t/255·(max − min) + min."""
     lo = codes.min(axis=(0, 1)).astype(np.float64)
@@ -58,6 +67,8 @@ class NeuralRTI:
     lights: np.ndarray | None = None
     training: dict = field(default_factory=dict)
     method: str = "neural"
+    planes: Planes | None = field(default=None, repr=False, compare=False)
+    """The 8-bit planes ``codes`` were dequantised from, when they were (the Blender importer uses them as is)."""
 
     @property
     def height(self) -> int:

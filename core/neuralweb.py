@@ -17,7 +17,7 @@ import numpy as np
 from . import images
 from .atomic import output_dir
 from .errors import RTIError
-from .neural import CODE_SIZE, Layer, NeuralRTI, dequantize_codes, quantize_codes
+from .neural import CODE_SIZE, Layer, NeuralRTI, Planes, dequantize_codes, quantize_codes
 
 LOSSLESS_CODES = "codes.npy"
 QUALITY = 100
@@ -93,11 +93,13 @@ def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
         values = np.load(lossless)
         if values.shape != (height, width, CODE_SIZE):
             raise RTIError(f"{lossless}: expected codes of shape {(height, width, CODE_SIZE)}, got {values.shape}")
+        planes = None
         values = values.astype(np.float32)
     else:
-        values = dequantize_codes(_read_planes(folder, width, height, bgr), lo, hi)
+        planes = Planes(_read_planes(folder, width, height, bgr), lo, hi)
+        values = dequantize_codes(planes.texels, lo, hi)
     lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
-    return NeuralRTI(values, layers, lights, dict(info.get("training", {})))
+    return NeuralRTI(values, layers, lights, dict(info.get("training", {})), planes=planes)
 
 
 def _layers(weights: list[np.ndarray], biases: list[np.ndarray], samples: object, folder: Path) -> list[Layer]:

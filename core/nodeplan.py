@@ -1,7 +1,7 @@
 """The neural decoder rearranged for Blender shader nodes, and a numpy twin of what those nodes compute.
 
-Shader nodes have no matrices, so the add-on builds each layer from Vector Math ``MULTIPLY_ADD`` nodes, three output
-units at a time, and ELU from ``max(x, 0) + exp(min(x, 0))``, which is ELU + 1. This module prepares the weights for
+Shader nodes have no matrices, so the add-on builds each layer from Vector Math dot products, three output units at
+a time, and ELU from ``max(x, 0) + exp(min(x, 0))``, which is ELU + 1. This module prepares the weights for
 that arithmetic, so the node builder only wires numbers it is given:
 
 - the code planes' dequantisation (texel · scale + offset) is folded into the first layer, so the node tree reads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,19 @@ from core.neural import NeuralRTI, decode
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-from blender_addon import classic_nodes, importer, neural_nodes  # noqa: E402  (needs bpy)
+import blender_addon  # noqa: E402  (needs bpy)
+from blender_addon import classic_nodes, importer, neural_nodes  # noqa: E402
 from synth.pixels import read as read_exr  # noqa: E402
 
 LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def addon() -> Iterator[None]:
+    """The add-on's properties (an RTI plane's light handle) are registered."""
+    blender_addon.register()
+    yield
+    blender_addon.unregister()
 
 
 def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.ndarray]:
@@ -45,10 +55,10 @@ def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -
     camera.location = (0, 0, 5)
     scene.collection.objects.link(camera)
     scene.camera = camera
-    _, handle = importer.add_model(scene, model, "RTI test")
+    plane, _ = importer.add_model(scene, model, "RTI test")
     results = []
     for k, light in enumerate(lights):
-        importer.aim(handle, float(elevation(light[None])[0]), float(azimuth(light[None])[0]))
+        importer.aim(plane, float(elevation(light[None])[0]), float(azimuth(light[None])[0]))
         scene.render.filepath = str(out / f"render_{k}.exr")
         bpy.ops.render.render(write_still=True, scene=scene.name)
         results.append(read_exr(out / f"render_{k}.exr")[..., :3])
@@ -80,7 +90,7 @@ def test_group_sizes_and_build_time() -> None:
     seconds = time.perf_counter() - start
     inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
     assert len(inner) == math.ceil(20 / 3) * 2 + 1
-    # per triple: a split per input vector (3 planes, light), one multiply-add per input, ELU + 1 in eight nodes
-    # (min, max, split, 3 exp, join, add), two ends
-    assert [len(t.nodes) for t in inner[:7]] == [4 + 11 + 8 + 2] * 7
+    # per triple and input vector (3 planes, light): a dot product per unit (the last triple has two units), a join
+    # and an add; ELU + 1 in eight nodes (min, max, split, 3 exp, join, add); two ends
+    assert [len(t.nodes) for t in inner[:7]] == [4 * 5 + 8 + 2] * 6 + [4 * 4 + 8 + 2]
     assert seconds < 10  # a sanity bound only; build times are measured in the benchmark

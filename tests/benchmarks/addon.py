@@ -71,6 +71,8 @@ def _eevee(model: NeuralRTI) -> tuple[float, float]:
     """(compile seconds, frame seconds) of EEVEE rendering ``model`` imported in a scene of its own."""
     blender: Any = importlib.import_module("bpy")
     importer: Any = importlib.import_module("blender_addon.importer")
+    addon: Any = importlib.import_module("blender_addon")
+    addon.register()  # the planes' light-handle property
     scene = blender.data.scenes.new("RTI bench")
     engines = scene.render.bl_rna.properties["engine"].enum_items.keys()
     scene.render.engine = "BLENDER_EEVEE_NEXT" if "BLENDER_EEVEE_NEXT" in engines else "BLENDER_EEVEE"
@@ -92,4 +94,5 @@ def _eevee(model: NeuralRTI) -> tuple[float, float]:
             blender.ops.render.render(write_still=True, scene=scene.name)
             times.append(time.perf_counter() - start)
     blender.data.scenes.remove(scene)
+    addon.unregister()
     return times[0] - times[1], times[1]

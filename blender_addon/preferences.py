@@ -1,0 +1,47 @@
+"""Add-on preferences: the external Python that trains models (Blender's own Python has no PyTorch)."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import StringProperty
+
+
+class RTI_Preferences(bpy.types.AddonPreferences):
+    bl_idname = __package__  # type: ignore[assignment]  # the add-on's module name, whatever Blender installed it as
+
+    python: StringProperty(  # type: ignore[valid-type]
+        name="Python", subtype="FILE_PATH", default="",
+        description="A Python 3 interpreter with torch, numpy, opencv and tqdm, for training (empty: this "
+                    "project's .venv when the add-on runs from a checkout, else python3 on the PATH)")
+
+    def draw(self, context: bpy.types.Context) -> None:
+        from .training import find_python
+
+        layout = self.layout
+        assert layout is not None
+        layout.prop(self, "python")
+        try:
+            layout.label(text=f"Training runs with {find_python(self.python)}", icon="CHECKMARK")
+        except Exception as exc:  # any reason no interpreter was found is shown, never raised in a draw call
+            layout.label(text=str(exc), icon="ERROR")
+
+
+def configured_python(context: bpy.types.Context) -> str:
+    """The interpreter set in the preferences, or "" (also when the add-on is registered without being enabled,
+    as in tests)."""
+    preferences = context.preferences
+    addon = preferences.addons.get(__package__) if preferences is not None else None  # type: ignore[arg-type]
+    return getattr(addon.preferences, "python", "") if addon is not None and addon.preferences is not None else ""
+
+
+classes = (RTI_Preferences,)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)
