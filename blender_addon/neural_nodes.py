@@ -1,12 +1,14 @@
 """The neural decoder as shader node groups.
 
-One group per layer output triple (dot products of the input triples summed into a vector, plus ELU), wired inside one decoder
+One group per layer output triple (a chain of Mapping nodes, two per input triple, plus ELU), wired inside one decoder
 group: many small groups build in well under a second where one flat tree of the same nodes takes minutes (node and
 link costs grow with the tree), and Blender inlines groups when it compiles the shader, so rendering is unchanged.
 The arithmetic comes prepared from ``core.nodeplan``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import bpy
 import numpy as np
@@ -40,11 +42,12 @@ def neural_group(name: str, dense: list[nodeplan.Dense]) -> bpy.types.ShaderNode
 
 def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.types.ShaderNodeTree:
     """Three output units of a layer, ``Σ x_i · weights[i] + bias``, then ELU + 1. The inputs x arrive as 3-vectors
-    (x0-x2, x3-x5, …; a missing last component weighs nothing); each adds (x · w_a, x · w_b, x · w_c) to the sum.
+    (x0-x2, x3-x5, …; a missing last component weighs nothing); each one's 3×3 block of weights is two Mapping nodes
+    whose location input carries the running sum.
 
-    Dot products keep every value in a socket of its own type: a float linked into a vector socket makes Cycles add a
-    conversion node, numbered after all of its group's nodes, and Cycles' SVM compiler (which compiles ready nodes in
-    number order) would then hold every split input at once and run out of stack on the 50-unit teacher."""
+    Every socket stays a vector: a float linked into a vector socket makes Cycles add a conversion node numbered
+    after all of its group's nodes, and Cycles' SVM compiler, which compiles ready nodes in number order, would then
+    hold every input of every group at once and run out of stack on the 50-unit teacher."""
     count = -(-len(weights) // 3)
     rows = np.zeros((3 * count, 3))
     rows[: len(weights)] = weights
@@ -56,22 +59,16 @@ def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.
         block = rows[3 * k : 3 * k + 3]
         if not block.any():
             continue
-        x = COLUMN * (len(tree.nodes) // 5 + 1)
-        join = add_node(tree, "ShaderNodeCombineXYZ", (x + COLUMN, -160 * k))
-        for c in range(3):
-            if not block[:, c].any():
-                continue
-            dot = vector_math(tree, "DOT_PRODUCT", (x, -160 * k - 50 * c))
-            tree.links.new(start.outputs[k], dot.inputs[0])
-            set_vector(dot.inputs[1], block[:, c])
-            tree.links.new(dot.outputs["Value"], join.inputs[c])
-        add = vector_math(tree, "ADD", (x + 2 * COLUMN, -160 * k))
-        tree.links.new(join.outputs[0], add.inputs[0])
+        pair = nodeplan.mapping(block.T)
+        first = _mapping(tree, pair.first, (1.0, 1.0, 1.0), (COLUMN * (2 * k + 1), 0))
+        tree.links.new(start.outputs[k], first.inputs["Vector"])
+        second = _mapping(tree, pair.second, pair.scale, (COLUMN * (2 * k + 2), 0))
+        tree.links.new(first.outputs[0], second.inputs["Vector"])
         if total is None:
-            set_vector(add.inputs[1], bias)
+            set_vector(second.inputs["Location"], bias)
         else:
-            tree.links.new(total, add.inputs[1])
-        total = add.outputs[0]
+            tree.links.new(total, second.inputs["Location"])
+        total = second.outputs[0]
     if total is None:  # every weight zero: the units are their biases
         constant = vector_math(tree, "ADD", (COLUMN, 0))
         set_vector(constant.inputs[0], bias)
@@ -79,8 +76,18 @@ def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.
     if elu:
         total = _elu_plus_one(tree, total)
     tree.links.new(total, end.inputs[0])
-    end.location = (COLUMN * (len(tree.nodes) // 5 + 4), 0)
+    end.location = (COLUMN * len(tree.nodes), 0)
     return tree
+
+
+def _mapping(tree: bpy.types.ShaderNodeTree, rotation: np.ndarray, scale: Sequence[float] | np.ndarray,
+             location: tuple[float, float]) -> bpy.types.Node:
+    """A Point Mapping node: rotate(scale · vector) + its Location input."""
+    node = add_node(tree, "ShaderNodeMapping", location)
+    setattr(node, "vector_type", "POINT")
+    set_vector(node.inputs["Rotation"], rotation)
+    set_vector(node.inputs["Scale"], scale)
+    return node
 
 
 def _elu_plus_one(tree: bpy.types.ShaderNodeTree, value: Socket) -> Socket:

@@ -65,8 +65,9 @@ def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -
     return results
 
 
-@pytest.mark.parametrize("width", [20, 7])
+@pytest.mark.parametrize("width", [20, 7, 50])
 def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
+    """Students (20, 7) and the 50-unit teacher, whose size once overflowed the stack of Cycles' SVM compiler."""
     model = random_model(width, size=(12, 16))
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
@@ -90,7 +91,16 @@ def test_group_sizes_and_build_time() -> None:
     seconds = time.perf_counter() - start
     inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
     assert len(inner) == math.ceil(20 / 3) * 2 + 1
-    # per triple and input vector (3 planes, light): a dot product per unit (the last triple has two units), a join
-    # and an add; ELU + 1 in eight nodes (min, max, split, 3 exp, join, add); two ends
-    assert [len(t.nodes) for t in inner[:7]] == [4 * 5 + 8 + 2] * 6 + [4 * 4 + 8 + 2]
+    # per triple: two Mapping nodes per input vector (3 planes, light), ELU + 1 in eight nodes (min, max, split,
+    # 3 exp, join, add), two ends
+    assert [len(t.nodes) for t in inner[:7]] == [4 * 2 + 8 + 2] * 7
     assert seconds < 10  # a sanity bound only; build times are measured in the benchmark
+
+
+def test_nodeplan_euler_angles_are_blenders() -> None:
+    """The rotations the Mapping nodes are given compose as Blender's own XYZ Euler matrices."""
+    from mathutils import Euler
+
+    for angles in ([0.3, -1.1, 2.0], [2.5, 0.2, -0.4]):
+        np.testing.assert_allclose(np.array(Euler(angles, "XYZ").to_matrix()), nodeplan.euler_matrix(np.array(angles)),
+                                   atol=1e-6)

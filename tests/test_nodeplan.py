@@ -39,3 +39,23 @@ def test_triples_pad_the_last_group_with_zeros() -> None:
     assert len(triples) == 3 and all(w.shape == (11, 3) and b.shape == (3,) for w, b in triples)
     np.testing.assert_array_equal(np.concatenate([w for w, _ in triples], axis=1)[:, :7], dense.weights)
     assert not triples[-1][0][:, 1:].any() and not triples[-1][1][1:].any()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mapping_rebuilds_any_matrix(seed: int) -> None:
+    """Rotation · scale · rotation reproduces random, singular and reflecting matrices."""
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0, 1, (3, 3))
+    if seed % 4 == 1:
+        matrix[2] = 0.0  # a padded unit: a zero row
+    if seed % 4 == 2:
+        matrix[:, 1] = 0.0  # an unused input
+    if seed % 4 == 3:
+        matrix = np.diag([1.0, -1.0, 1.0])  # a reflection
+    np.testing.assert_allclose(nodeplan.mapping(matrix).matrix, matrix, atol=1e-12)
+
+
+def test_euler_angles_invert_euler_matrix_also_at_gimbal_lock() -> None:
+    for angles in ([0.3, -1.1, 2.0], [0.4, np.pi / 2, -0.7], [0.0, -np.pi / 2, 1.2]):
+        rotation = nodeplan.euler_matrix(np.array(angles))
+        np.testing.assert_allclose(nodeplan.euler_matrix(nodeplan.euler_angles(rotation)), rotation, atol=1e-12)
