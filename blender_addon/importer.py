@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeGuard, cast
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 from mathutils import Vector
@@ -152,14 +152,15 @@ def light_angles(plane: bpy.types.Object) -> tuple[float, float]:
 @contextmanager
 def rolled_back_on_error() -> Iterator[None]:
     """Remove every object, mesh, material, image and node group made inside the block when it raises."""
-    collections = (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.images, bpy.data.node_groups)
+    collections: tuple[Any, ...] = (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.images,
+                                    bpy.data.node_groups)
     before = [set(c) for c in collections]
     try:
         yield
     except BaseException:
         for collection, old in zip(collections, before):
             for block in set(collection) - old:
-                collection.remove(block)  # type: ignore[arg-type]  # each collection removes its own kind
+                collection.remove(block)
         raise
 
 

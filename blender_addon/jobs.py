@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import bpy
 
@@ -82,7 +82,7 @@ class JobOperator(bpy.types.Operator):
         assert wm is not None
         self._job = job
         self._timer = wm.event_timer_add(TICK, window=context.window)
-        wm.modal_handler_add(self)  # type: ignore[arg-type]  # an Operator at run time
+        wm.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> Status:
@@ -130,7 +130,8 @@ class JobOperator(bpy.types.Operator):
         self.report({"INFO"}, message)
         return {"FINISHED"}
 
-    def _fail(self, context: bpy.types.Context, job: Job, message: str, level: str = "ERROR") -> Status:
+    def _fail(self, context: bpy.types.Context, job: Job, message: str,
+              level: Literal["ERROR", "WARNING"] = "ERROR") -> Status:
         job.cancel()
         _done(context, message)
         if message:

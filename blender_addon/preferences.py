@@ -7,7 +7,7 @@ from bpy.props import StringProperty
 
 
 class RTI_Preferences(bpy.types.AddonPreferences):
-    bl_idname = __package__  # type: ignore[assignment]  # the add-on's module name, whatever Blender installed it as
+    bl_idname = __package__  # the add-on's module name, whatever Blender installed it as
 
     python: StringProperty(  # type: ignore[valid-type]
         name="Python", subtype="FILE_PATH", default="",
@@ -30,7 +30,7 @@ def configured_python(context: bpy.types.Context) -> str:
     """The interpreter set in the preferences, or "" (also when the add-on is registered without being enabled,
     as in tests)."""
     preferences = context.preferences
-    addon = preferences.addons.get(__package__) if preferences is not None else None  # type: ignore[arg-type]
+    addon = preferences.addons.get(__package__) if preferences is not None else None
     return getattr(addon.preferences, "python", "") if addon is not None and addon.preferences is not None else ""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from . import importer
 from .synth import materials, relief
@@ -86,18 +86,19 @@ classes = (RTI_SynthSettings, RTI_TrainSettings, RTI_Job)
 
 def _properties() -> list[tuple[type, str, Any]]:
     """(Blender type, attribute, property) of everything the add-on stores on Blender's own types."""
+    props: Any = bpy.props  # the stubs say these return None; Blender's return deferred properties
     return [
-        (bpy.types.Object, "rti_handle", PointerProperty(type=bpy.types.Object, name="RTI Light Handle",
+        (bpy.types.Object, "rti_handle", props.PointerProperty(type=bpy.types.Object, name="RTI Light Handle",
                                                          description="The Empty whose position relights this plane")),
-        (bpy.types.Object, "rti_elevation", FloatProperty(
+        (bpy.types.Object, "rti_elevation", props.FloatProperty(
             name="Elevation", min=0.0, max=90.0, get=_elevation, set=_set_elevation,
             description="Light elevation above the plane, in degrees")),
-        (bpy.types.Object, "rti_azimuth", FloatProperty(
+        (bpy.types.Object, "rti_azimuth", props.FloatProperty(
             name="Azimuth", min=-180.0, max=180.0, get=_azimuth, set=_set_azimuth,
             description="Light azimuth from the image's right toward its top, in degrees")),
-        (bpy.types.Scene, "rti_synth", PointerProperty(type=RTI_SynthSettings)),
-        (bpy.types.Scene, "rti_train", PointerProperty(type=RTI_TrainSettings)),
-        (bpy.types.WindowManager, "rti_job", PointerProperty(type=RTI_Job)),
+        (bpy.types.Scene, "rti_synth", props.PointerProperty(type=RTI_SynthSettings)),
+        (bpy.types.Scene, "rti_train", props.PointerProperty(type=RTI_TrainSettings)),
+        (bpy.types.WindowManager, "rti_job", props.PointerProperty(type=RTI_Job)),
     ]
 
 

@@ -1,8 +1,9 @@
 """The neural decoder rearranged for Blender shader nodes, and a numpy twin of what those nodes compute.
 
 Shader nodes have no matrices, so the add-on builds each layer three output units at a time from Mapping nodes (each
-3×3 block of weights as a rotation, a scale and a rotation: :func:`mapping`), and ELU from ``max(x, 0) + exp(min(x, 0))``, which is ELU + 1. This module prepares the weights for
-that arithmetic, so the node builder only wires numbers it is given:
+3×3 block of weights as a rotation, a scale and a rotation: :func:`mapping`), and ELU from
+``max(x, 0) + exp(min(x, 0))``, which is ELU + 1. This module prepares the weights for that arithmetic, so the node
+builder only wires numbers it is given:
 
 - the code planes' dequantisation (texel · scale + offset) is folded into the first layer, so the node tree reads
   8-bit planes and float codes alike;

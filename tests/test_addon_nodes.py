@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import nodeplan
+from core import models, nodeplan
 from core.classic import ClassicRTI
 from core.lights import azimuth, elevation
 from core.neural import NeuralRTI, decode
@@ -69,6 +69,17 @@ def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -
 def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
     """Students (20, 7) and the 50-unit teacher, whose size once overflowed the stack of Cycles' SVM compiler."""
     model = random_model(width, size=(12, 16))
+    for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
+        expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
+        assert np.abs(image - expected).max() <= 1e-4
+
+
+def test_8bit_planes_render_as_their_dequantised_codes(tmp_path: Path) -> None:
+    """A folder with only OpenLIME's JPEG planes: byte textures, the dequantisation folded into the first layer."""
+    models.save(random_model(20, size=(12, 16)), tmp_path / "web")
+    (tmp_path / "web" / "codes.npy").unlink()
+    model = models.load(tmp_path / "web")
+    assert isinstance(model, NeuralRTI) and model.planes is not None
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
         assert np.abs(image - expected).max() <= 1e-4

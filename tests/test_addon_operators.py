@@ -31,7 +31,7 @@ def test_import_a_neural_folder(tmp_path: Path) -> None:
     assert bpy.ops.rti.import_model(filepath=str(tmp_path / "student" / "info.json")) == {"FINISHED"}
     plane = bpy.context.view_layer.objects.active
     handle = plane.rti_handle
-    assert set(bpy.data.objects) - before == {plane, handle} and plane.name == "student"
+    assert set(bpy.data.objects) - before == {plane, handle} and plane.name.startswith("student")
     xs = [v.co.x for v in plane.data.vertices]
     assert max(xs) - min(xs) == pytest.approx(2 * 18 / 12)
     images = [n.image for n in plane.active_material.node_tree.nodes if n.type == "TEX_IMAGE"]
@@ -61,3 +61,63 @@ def test_bad_input_is_reported_and_changes_nothing(tmp_path: Path, name: str, me
     with pytest.raises(RuntimeError, match=message):
         bpy.ops.rti.import_model(filepath=str(tmp_path / name))
     assert counts == (len(bpy.data.objects), len(bpy.data.materials), len(bpy.data.images), len(bpy.data.node_groups))
+
+
+def test_models_of_one_capture_share_a_plane_and_switch(tmp_path: Path) -> None:
+    models.save(random_model(20, size=(12, 18)), tmp_path / "student")
+    models.save(ClassicRTI("ptm", np.zeros((6, 24, 36, 3), np.float32)), tmp_path / "capture.ptm")
+    models.save(ClassicRTI("ptm", np.zeros((6, 10, 10, 3), np.float32)), tmp_path / "square.ptm")
+    bpy.ops.rti.import_model(filepath=str(tmp_path / "student"))
+    plane = bpy.context.view_layer.objects.active
+    assert bpy.ops.rti.import_model(filepath=str(tmp_path / "capture.ptm"), add_to_active=True) == {"FINISHED"}
+    assert [s.material.name.split(".")[0] for s in plane.material_slots] == ["student", "capture"]
+    assert {p.material_index for p in plane.data.polygons} == {1}  # the model just added is shown
+    assert bpy.ops.rti.show_model(index=0) == {"FINISHED"}
+    assert {p.material_index for p in plane.data.polygons} == {0}
+    counts = (len(bpy.data.materials), len(bpy.data.images), len(bpy.data.node_groups))
+    with pytest.raises(RuntimeError, match="aspect ratio"):
+        bpy.ops.rti.import_model(filepath=str(tmp_path / "square.ptm"), add_to_active=True)
+    with pytest.raises(RuntimeError, match="no model number 3"):
+        bpy.ops.rti.show_model(index=2)
+    assert counts == (len(bpy.data.materials), len(bpy.data.images), len(bpy.data.node_groups))
+
+
+def test_light_sliders_move_the_handle_and_follow_it(tmp_path: Path) -> None:
+    models.save(random_model(7, size=(8, 8)), tmp_path / "student")
+    bpy.ops.rti.import_model(filepath=str(tmp_path / "student"))
+    plane = bpy.context.view_layer.objects.active
+    plane.rti_elevation, plane.rti_azimuth = 20.0, -120.0
+    e, a = np.radians(20.0), np.radians(-120.0)
+    np.testing.assert_allclose(plane.rti_handle.location, 2 * np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a),
+                                                                         np.sin(e)]), atol=1e-6)
+    plane.rti_handle.location = (0.0, -3.0, 3.0)  # dragged: the sliders read where it is
+    assert plane.rti_elevation == pytest.approx(45.0) and plane.rti_azimuth == pytest.approx(-90.0)
+    plane.location = (5.0, 0.0, 0.0)  # the angles are the plane's, wherever it is
+    bpy.context.view_layer.update()
+    plane.rti_elevation, plane.rti_azimuth = 60.0, -90.0
+    np.testing.assert_allclose(plane.rti_handle.location, (5.0, -1.0, np.sqrt(3.0)), atol=1e-6)
+    assert plane.rti_elevation == pytest.approx(60.0) and plane.rti_azimuth == pytest.approx(-90.0)
+
+
+def test_8bit_planes_import_as_byte_textures(tmp_path: Path) -> None:
+    models.save(random_model(20, size=(6, 8)), tmp_path / "web")
+    (tmp_path / "web" / "codes.npy").unlink()  # an OpenLIME folder: only the JPEG planes
+    bpy.ops.rti.import_model(filepath=str(tmp_path / "web"))
+    images = [n.image for n in bpy.context.view_layer.objects.active.active_material.node_tree.nodes
+              if n.type == "TEX_IMAGE"]
+    texels = models.load(tmp_path / "web").planes.texels
+    pixels = np.empty(8 * 6 * 4, dtype=np.float32)
+    images[1].pixels.foreach_get(pixels)
+    assert all(not i.is_float and i.colorspace_settings.name == "Non-Color" for i in images)
+    np.testing.assert_array_equal(np.rint(pixels.reshape(6, 8, 4)[::-1, :, :3] * 255), texels[..., 3:6])
+
+
+def test_a_failed_build_leaves_nothing_behind() -> None:
+    from blender_addon import importer
+
+    counts = (len(bpy.data.objects), len(bpy.data.meshes), len(bpy.data.images))
+    with pytest.raises(ValueError), importer.rolled_back_on_error():
+        bpy.data.objects.new("half", bpy.data.meshes.new("half"))
+        bpy.data.images.new("half", 4, 4)
+        raise ValueError("a build step failed")
+    assert counts == (len(bpy.data.objects), len(bpy.data.meshes), len(bpy.data.images))

@@ -260,4 +260,4 @@ def test_killed_run_resumes_to_the_same_model(tmp_path: Path, split_folder: Path
     for role in ("teacher", "student"):
         a, b = models.load(tmp_path / "whole" / role), models.load(out / role)
         assert isinstance(a, NeuralRTI) and isinstance(b, NeuralRTI)
-        assert same_model(a, b), f"{role}: codes differ by {np.abs(a.codes - b.codes).max()}, trained {a.training} / {b.training}"
+        assert same_model(a, b), f"{role} differs: codes by {np.abs(a.codes - b.codes).max()}; {a.training} / {b.training}"

@@ -1,0 +1,122 @@
+"""The add-on's long jobs run headless (as in scripts and ``blender -b``): rendering an MLIC, training in an external
+Python, and the light orbit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import models
+from core.neural import decode
+
+from .test_neural import random_model
+
+bpy = pytest.importorskip("bpy")
+import blender_addon  # noqa: E402  (needs bpy)
+from blender_addon import importer, training  # noqa: E402
+from synth.pixels import read as read_exr  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def addon() -> Iterator[None]:
+    blender_addon.register()
+    yield
+    blender_addon.unregister()
+
+
+def tiny_mlic_settings(out: Path) -> None:
+    settings = bpy.context.scene.rti_synth
+    settings.output, settings.size, settings.samples = str(out), 16, 1
+    settings.train_lights, settings.test_lights = "fibonacci:8", "fibonacci:3"
+
+
+def test_render_mlic_writes_a_split_folder_and_leaves_the_scene(tmp_path: Path) -> None:
+    tiny_mlic_settings(tmp_path / "mlic")
+    before = (set(bpy.data.scenes), set(bpy.data.objects), set(bpy.data.materials))
+    assert bpy.ops.rti.render_mlic() == {"FINISHED"}
+    assert before == (set(bpy.data.scenes), set(bpy.data.objects), set(bpy.data.materials))
+    assert len(list((tmp_path / "mlic" / "train").glob("image_*.png"))) == 8
+    assert len(list((tmp_path / "mlic" / "test").glob("image_*.png"))) == 3
+    assert bpy.context.scene.rti_train.mlic == str(tmp_path / "mlic")  # ready to train on
+
+
+def test_render_mlic_refuses_bad_settings_and_writes_nothing(tmp_path: Path) -> None:
+    tiny_mlic_settings(tmp_path / "mlic")
+    settings = bpy.context.scene.rti_synth
+    settings.material = "own"  # keeps an object's materials, but no object is photographed
+    try:
+        with pytest.raises(RuntimeError, match="give an object"):
+            bpy.ops.rti.render_mlic()
+    finally:
+        settings.material = "stripes"
+    settings.train_lights = "fibonacci:x"
+    with pytest.raises(RuntimeError, match="positive count"):
+        bpy.ops.rti.render_mlic()
+    assert not any(tmp_path.iterdir())
+
+
+def test_train_runs_the_external_python_and_imports_the_student(tmp_path: Path) -> None:
+    tiny_mlic_settings(tmp_path / "mlic")
+    bpy.ops.rti.render_mlic()
+    settings = bpy.context.scene.rti_train
+    settings.output, settings.time_budget = str(tmp_path / "model"), 6.0
+    assert bpy.ops.rti.train() == {"FINISHED"}
+    plane = bpy.context.view_layer.objects.active
+    assert [s.material.name for s in plane.material_slots] == ["model student", "model teacher"]
+    assert {p.material_index for p in plane.data.polygons} == {0}
+    summary = json.loads((tmp_path / "model" / "train.json").read_text())
+    assert summary["models"]["student"]["decoder_parameters"] == 723
+    assert "trained" in bpy.context.window_manager.rti_job.status
+
+
+def test_train_cancel_stops_the_process_and_writes_no_model(tmp_path: Path) -> None:
+    tiny_mlic_settings(tmp_path / "mlic")
+    bpy.ops.rti.render_mlic()
+    job = training.TrainJob(Path(sys.executable), tmp_path / "mlic", tmp_path / "model", False, 0.0)
+    job.start()
+    while job.progress == 0.0:  # until its first progress line
+        assert not job.step()
+    assert job.status.startswith("teacher: step")
+    job.cancel()
+    assert job.process is not None and job.process.returncode is not None
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_python_without_torch_is_refused_with_the_reason(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(Exception, match=r"cannot train \(ModuleNotFoundError: No module named 'torch'\)"):
+        training.check_python(fake)
+    with pytest.raises(Exception, match="does not exist"):
+        training.find_python(str(tmp_path / "missing"))
+
+
+def test_light_orbit_renders_one_turn(tmp_path: Path) -> None:
+    model = random_model(20, size=(6, 8))
+    models.save(model, tmp_path / "student")
+    scene = bpy.data.scenes.new("RTI orbit test")
+    plane, _ = importer.add_model(scene, models.load(tmp_path / "student"), "student")
+    scene.render.engine = "CYCLES"
+    scene.cycles.samples, scene.cycles.use_denoising = 1, False
+    scene.cycles.pixel_filter_type, scene.cycles.filter_width = "BOX", 0.01
+    scene.view_settings.view_transform = "Standard"
+    scene.render.image_settings.file_format, scene.render.image_settings.color_depth = "OPEN_EXR", "32"
+    scene.render.resolution_x, scene.render.resolution_percentage = 8, 100
+    scene.render.filepath = str(tmp_path / "orbit" / "frame_")
+    with bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0], active_object=plane):
+        assert bpy.ops.rti.render_light_orbit(elevation=40.0, frames=3) == {"FINISHED"}
+    frames = sorted((tmp_path / "orbit").glob("frame_*.exr"))
+    assert [f.name for f in frames] == ["frame_0001.exr", "frame_0002.exr", "frame_0003.exr"]
+    assert scene.camera is not None and scene.render.resolution_y == 6
+    for frame, azimuth in zip(frames, (0.0, 120.0, 240.0)):
+        e, a = np.radians(40.0), np.radians(azimuth)
+        light = np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)])
+        image = read_exr(frame)[..., :3]
+        assert np.abs(image - decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)).max() < 1e-4
+
