@@ -58,10 +58,10 @@ def add_to_plane(plane: bpy.types.Object, model: Model, name: str) -> bpy.types.
     handle = getattr(plane, "rti_handle", None)
     if handle is None:
         raise RTIError(f"'{plane.name}' is not an RTI plane (it has no light handle)")
-    aspect = model.width / model.height
-    if abs(aspect / plane_aspect(plane) - 1.0) > ASPECT_TOLERANCE:
+    aspect = plane_aspect(plane)
+    if abs(model.width / model.height / aspect - 1.0) > ASPECT_TOLERANCE:
         raise RTIError(f"{name} is {model.width}×{model.height}, which does not fit the aspect ratio of "
-                       f"'{plane.name}' ({plane_aspect(plane):.3f}): import it on a plane of its own")
+                       f"'{plane.name}' ({aspect:.3f}): import it on a plane of its own")
     with rolled_back_on_error():
         material = relight_material(name, model_group(model, f"{name} decoder"), model_images(model, name), handle)
         mesh = cast(bpy.types.Mesh, plane.data)

@@ -10,11 +10,16 @@ from . import importer
 from .operators import rti_plane
 
 
-class RTI_PT_main(bpy.types.Panel):
-    bl_label = "Neural RTI"
+class Sidebar(bpy.types.Panel):
+    """Where every RTI panel lives: the 3D viewport's sidebar, tab "RTI"."""
+
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "RTI"
+
+
+class RTI_PT_main(Sidebar):
+    bl_label = "Neural RTI"
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
@@ -45,11 +50,8 @@ class RTI_PT_main(bpy.types.Panel):
         setattr(op, "add_to_active", True)
 
 
-class RTI_PT_synth(bpy.types.Panel):
+class RTI_PT_synth(Sidebar):
     bl_label = "Synthetic MLIC"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "RTI"
     bl_parent_id = "RTI_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
 
@@ -67,11 +69,8 @@ class RTI_PT_synth(bpy.types.Panel):
         layout.operator("rti.render_mlic", icon="RENDER_STILL")
 
 
-class RTI_PT_train(bpy.types.Panel):
+class RTI_PT_train(Sidebar):
     bl_label = "Training"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "RTI"
     bl_parent_id = "RTI_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
 
