@@ -16,6 +16,13 @@ import numpy as np
 from .core import nodeplan
 from .nodetree import COLUMN, Socket, add_node, ends, group, set_vector, vector_math
 
+CHAINED = bpy.app.version < (5, 0, 0)
+"""Whether each block waits for the running sum (see :func:`_wait_for`): Cycles' SVM compiler before Blender 5.0
+otherwise compiles every block's first Mapping node ahead and runs out of stack on decoders wider than 27 units."""
+
+WAIT_WEIGHT = 1e-30
+"""The running sum's weight in a chained block's first Mapping: a real link, nothing next to float32 values."""
+
 
 def neural_group(name: str, dense: list[nodeplan.Dense]) -> bpy.types.ShaderNodeTree:
     """The decoder as a group: inputs ``Plane 1..3`` (the code textures' colours) and ``Light`` (a unit vector in the
@@ -43,7 +50,7 @@ def neural_group(name: str, dense: list[nodeplan.Dense]) -> bpy.types.ShaderNode
 def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.types.ShaderNodeTree:
     """Three output units of a layer, ``Σ x_i · weights[i] + bias``, then ELU + 1. The inputs x arrive as 3-vectors
     (x0-x2, x3-x5, …; a missing last component weighs nothing); each one's 3×3 block of weights is two Mapping nodes
-    whose location input carries the running sum.
+    whose location input carries the running sum (and, where ``CHAINED``, a vanishing share of it enters the first).
 
     Every socket stays a vector: a float linked into a vector socket makes Cycles add a conversion node numbered
     after all of its group's nodes, and Cycles' SVM compiler, which compiles ready nodes in number order, would then
@@ -62,6 +69,8 @@ def _triple(name: str, weights: np.ndarray, bias: np.ndarray, elu: bool) -> bpy.
         pair = nodeplan.mapping(block.T)
         first = _mapping(tree, pair.first, (1.0, 1.0, 1.0), (COLUMN * (2 * k + 1), 0))
         tree.links.new(start.outputs[k], first.inputs["Vector"])
+        if CHAINED and total is not None:
+            _wait_for(tree, total, first)
         second = _mapping(tree, pair.second, pair.scale, (COLUMN * (2 * k + 2), 0))
         tree.links.new(first.outputs[0], second.inputs["Vector"])
         if total is None:
@@ -88,6 +97,15 @@ def _mapping(tree: bpy.types.ShaderNodeTree, rotation: np.ndarray, scale: Sequen
     set_vector(node.inputs["Rotation"], rotation)
     set_vector(node.inputs["Scale"], scale)
     return node
+
+
+def _wait_for(tree: bpy.types.ShaderNodeTree, total: Socket, first: bpy.types.Node) -> None:
+    """Link ``total · WAIT_WEIGHT`` into ``first``'s Location, so that the block's Mapping pair is compiled only after
+    the blocks before it: Cycles then holds one partial sum per group instead of every block's rotated input."""
+    weight = vector_math(tree, "SCALE", (first.location.x, first.location.y + 200))
+    setattr(weight.inputs["Scale"], "default_value", WAIT_WEIGHT)
+    tree.links.new(total, weight.inputs[0])
+    tree.links.new(weight.outputs[0], first.inputs["Location"])
 
 
 def _elu_plus_one(tree: bpy.types.ShaderNodeTree, value: Socket) -> Socket:

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 
 from core import images
+
+
+class VendoredAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Import ``blender_addon.core.X`` as ``core.X`` and ``blender_addon.synth.X`` as ``synth.X``.
+
+    The built zip holds one copy of each package; in the repository the add-on reaches them through symlinks, which
+    would load every module twice, so an error raised by synth (``core.errors.RTIError``) would not be the class the
+    add-on catches (``blender_addon.core.errors.RTIError``). One module per file, as in the zip."""
+
+    PACKAGES = ("blender_addon.core", "blender_addon.synth")
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if any(fullname == p or fullname.startswith(p + ".") for p in self.PACKAGES):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(spec.name.removeprefix("blender_addon."))
+
+    def exec_module(self, module: ModuleType) -> None:
+        """The module ran when it was imported under its own name."""
+
+
+sys.meta_path.insert(0, VendoredAlias())
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +20,10 @@ from .test_neural import random_model
 bpy = pytest.importorskip("bpy")
 import blender_addon  # noqa: E402  (needs bpy)
 from blender_addon import importer, training  # noqa: E402
+from blender_addon.core.errors import RTIError  # noqa: E402
+from blender_addon.jobs import JobOperator  # noqa: E402
+from blender_addon.render_mlic import RenderJob, spec_from  # noqa: E402
+from blender_addon.synth.renderer import MLICRender  # noqa: E402
 from synth.pixels import read as read_exr  # noqa: E402
 
 
@@ -50,14 +55,94 @@ def test_render_mlic_refuses_bad_settings_and_writes_nothing(tmp_path: Path) -> 
     settings = bpy.context.scene.rti_synth
     settings.material = "own"  # keeps an object's materials, but no object is photographed
     try:
-        with pytest.raises(RuntimeError, match="give an object"):
+        with pytest.raises(RuntimeError, match="give an object") as refused:
             bpy.ops.rti.render_mlic()
     finally:
         settings.material = "stripes"
+    assert str(refused.value).count("\n") == 1 and "Traceback" not in str(refused.value)  # a report, not a crash
     settings.train_lights = "fibonacci:x"
     with pytest.raises(RuntimeError, match="positive count"):
         bpy.ops.rti.render_mlic()
     assert not any(tmp_path.iterdir())
+
+
+class Steps:
+    """A job of ``count`` steps that records what the operator did to it; ``fail`` is raised by its second step."""
+
+    def __init__(self, count: int, fail: Exception | None = None):
+        self.count, self.fail = count, fail
+        self.progress, self.status, self.done, self.cancelled, self.finished = 0.0, "", 0, False, False
+
+    def start(self) -> None: ...
+
+    def step(self) -> bool:
+        self.done += 1
+        if self.fail is not None and self.done == 2:
+            raise self.fail
+        self.progress, self.status = self.done / self.count, f"step {self.done}"
+        return self.done == self.count
+
+    def finish(self, context: object) -> str:
+        self.finished = True
+        return "all steps done"
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ModalProbe:
+    """The operator's modal event handling on a plain object: headless Blender sends no timer or key events, so the
+    test sends them."""
+
+    modal = JobOperator.modal
+    _end, _fail, _stop_timer = JobOperator._end, JobOperator._fail, JobOperator._stop_timer
+    _timer = None
+
+    def __init__(self, job: object):
+        self._job, self.reports = job, []
+        bpy.context.window_manager.rti_job.running = True
+
+    def report(self, level: set[str], message: str) -> None:
+        self.reports.append((*level, message))
+
+    def send(self, kind: str) -> set[str]:
+        return self.modal(bpy.context, SimpleNamespace(type=kind))
+
+
+def test_timer_events_step_the_job_and_other_events_pass_through() -> None:
+    job = Steps(3)
+    probe = ModalProbe(job)
+    state = bpy.context.window_manager.rti_job
+    assert probe.send("MOUSEMOVE") == {"PASS_THROUGH"} and job.done == 0
+    assert probe.send("TIMER") == {"RUNNING_MODAL"}
+    assert (state.running, state.progress, state.status) == (True, pytest.approx(1 / 3), "step 1")
+    assert probe.send("TIMER") == {"RUNNING_MODAL"}
+    assert probe.send("TIMER") == {"FINISHED"}
+    assert job.finished and not job.cancelled and probe.reports == [("INFO", "all steps done")]
+    assert (state.running, state.status) == (False, "all steps done")
+
+
+def test_esc_cancels_a_running_render_and_leaves_nothing(tmp_path: Path) -> None:
+    tiny_mlic_settings(tmp_path / "mlic")
+    scenes = set(bpy.data.scenes)
+    job = RenderJob(MLICRender(spec_from(bpy.context.scene.rti_synth), tmp_path / "mlic", False, None))
+    job.start()
+    probe = ModalProbe(job)
+    assert probe.send("TIMER") == probe.send("TIMER") == {"RUNNING_MODAL"}
+    assert probe.send("ESC") == {"CANCELLED"}
+    assert probe.reports == [("WARNING", "cancelled")] and not bpy.context.window_manager.rti_job.running
+    assert set(bpy.data.scenes) == scenes and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("error, message", [(RTIError("disk full"), "disk full"),
+                                            (ValueError("a bug"), "ValueError: a bug")])
+def test_an_error_in_a_step_is_reported_and_cancels_the_job(error: Exception, message: str) -> None:
+    job = Steps(3, fail=error)
+    probe = ModalProbe(job)
+    assert probe.send("TIMER") == {"RUNNING_MODAL"}
+    assert probe.send("TIMER") == {"CANCELLED"}
+    assert job.cancelled and probe.reports == [("ERROR", message)]
+    assert not bpy.context.window_manager.rti_job.running
 
 
 def test_train_runs_the_external_python_and_imports_the_student(tmp_path: Path) -> None:

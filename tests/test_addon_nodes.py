@@ -68,9 +68,13 @@ def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -
     return results
 
 
-@pytest.mark.parametrize("width", [20, 7, 50])
-def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int) -> None:
-    """Students (20, 7) and the 50-unit teacher, whose size once overflowed the stack of Cycles' SVM compiler."""
+@pytest.mark.parametrize("width, chained", [(20, neural_nodes.CHAINED), (7, neural_nodes.CHAINED),
+                                            (50, neural_nodes.CHAINED)] + [(50, True)] * (not neural_nodes.CHAINED))
+def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int, chained: bool,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Students (20, 7) and the 50-unit teacher, whose size overflows the stack of Cycles' SVM compiler unless its
+    layout suits the compiler (chained before Blender 5.0); on 5.0 the chained layout must decode exactly too."""
+    monkeypatch.setattr(neural_nodes, "CHAINED", chained)
     model = random_model(width, size=(12, 16))
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
@@ -105,9 +109,9 @@ def test_group_sizes_and_build_time() -> None:
     seconds = time.perf_counter() - start
     inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
     assert len(inner) == math.ceil(20 / 3) * 2 + 1
-    # per triple: two Mapping nodes per input vector (3 planes, light), ELU + 1 in eight nodes (min, max, split,
-    # 3 exp, join, add), two ends
-    assert [len(t.nodes) for t in inner[:7]] == [4 * 2 + 8 + 2] * 7
+    # per triple: two Mapping nodes per input vector (3 planes, light) and, chained, a wait on each but the first;
+    # ELU + 1 in eight nodes (min, max, split, 3 exp, join, add), two ends
+    assert [len(t.nodes) for t in inner[:7]] == [4 * 2 + 3 * neural_nodes.CHAINED + 8 + 2] * 7
     assert seconds < 10  # a sanity bound only; build times are measured in the benchmark
 
 
