@@ -139,9 +139,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup", help="create .venv with the pinned requirements").set_defaults(func=cmd_setup)
-    test = sub.add_parser("test", help="type-check the bpy-facing code and run the tests")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
-    test.set_defaults(func=cmd_test)
+    sub.add_parser("test", help="type-check the bpy-facing code and run the tests",
+                   description="Any further arguments go to pytest as they are (e.g. -x -k addon).").set_defaults(
+        func=cmd_test)
     demo = sub.add_parser("demo", help="run the main job end to end")
     demo.add_argument("--out", default=str(DEMO_OUT), help="output folder (default: demo_out/)")
     demo.add_argument("--size", type=int, default=192, help="image size in pixels")
@@ -151,7 +151,11 @@ def main() -> None:
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("package", help="build and validate the Blender extension zip in dist/").set_defaults(
         func=cmd_package)
-    args = parser.parse_args()
+    args, unknown = parser.parse_known_args()
+    if args.command == "test":
+        args.pytest_args = sys.argv[sys.argv.index("test") + 1:]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     ensure_venv()
     args.func(args)
 

@@ -169,7 +169,7 @@ def test_eevee_matches_the_numpy_decoder(tmp_path: Path) -> None:
                            json.dumps(angles)], cwd=Path(__file__).resolve().parents[1], capture_output=True,
                           text=True, timeout=600)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]  # a Python error is ours; a crash is the machine's
-    if done.returncode != 0 or not (tmp_path / "eevee_1.exr").is_file():
+    if not (tmp_path / "eevee_1.exr").is_file():  # the 4.2 module may crash on exit, after the renders: that is fine
         pytest.skip(f"EEVEE does not render here (exit status {done.returncode})")
     for k, (elevation, azimuth) in enumerate(angles):
         e, a = np.radians(elevation), np.radians(azimuth)
