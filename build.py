@@ -25,8 +25,30 @@ REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
 PYTHON = VENV / "bin" / "python"
 DEMO_OUT = ROOT / "demo_out"
+DEMO_SIZE = 256
 DIST = ROOT / "dist"
 BLENDER_EXT = "lib/python3.11/site-packages/bpy/5.0/scripts/addons_core/bl_pkg/cli/blender_ext.py"
+CLASSIC = ("ptm", "lptm", "hsh2", "hsh3")
+DEMO_BLEND = """
+import sys
+import bpy
+import blender_addon
+
+*models, blend = sys.argv[1:]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+blender_addon.register()
+bpy.ops.rti.import_model(filepath=models[0])
+for model in models[1:]:
+    bpy.ops.rti.import_model(filepath=model, add_to_active=True)
+bpy.ops.rti.show_model(index=0)
+for area in (a for screen in bpy.data.screens for a in screen.areas if a.type == "VIEW_3D"):
+    area.spaces.active.shading.type = "MATERIAL"
+    view = area.spaces.active.region_3d
+    view.view_perspective, view.view_rotation, view.view_distance = "ORTHO", (1, 0, 0, 0), 3.0
+bpy.ops.wm.save_as_mainfile(filepath=blend)
+print(f"wrote {blend}")
+"""
+"""What a user types in Blender's Python console to put models on one plane, as a script for the bpy module."""
 VENDORED = {"core": (), "synth": ("__main__.py", "cli.py", "render.py")}
 """The repository's packages the extension carries, less synth's command line. All of core goes in: the add-on's
 training operator runs its ``python -m core train`` in an external Python."""
@@ -35,7 +57,7 @@ training operator runs its ``python -m core train`` in an external Python."""
 def run(*cmd: object) -> None:
     """Run a command from the repository root, echoing it; stop the build when it fails."""
     args = [str(c) for c in cmd]
-    print("$ " + " ".join(args), flush=True)
+    print("$ " + " ".join("'<script>'" if "\n" in a else a for a in args), flush=True)
     code = subprocess.call(args, cwd=ROOT)
     if code != 0:
         sys.exit(code)
@@ -75,25 +97,52 @@ def cmd_test(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    """The main job, through the same CLI a user types: make an MLIC, fit, evaluate, export, relight."""
+    """The main job, through the same commands a user types: render a synthetic MLIC, fit PTM and HSH, train the
+    teacher and distil the student, train the direct student, export, score everything on the test lights in
+    report.html, and save demo.blend with the models on a plane."""
     started = time.monotonic()
-    out = Path(args.out)
-    mlic, models = out / "mlic", out / "models"
+    out = Path(args.out).resolve()
+    mlic, models, exports = out / "mlic", out / "models", out / "exports"
     cli = (PYTHON, "-m", "core")
-    run(*cli, "analytic", "-o", mlic, "--size", args.size, "--force")
-    run(*cli, "info", mlic / "train")
-    for method in ("ptm", "lptm", "hsh2", "hsh3"):
-        run(*cli, "fit", mlic, "-m", method, "-o", models / method, "--force")
-        run(*cli, "eval", models / method, "--test", mlic, "--json-out", models / f"{method}.eval.json")
-    run(*cli, "export", models / "ptm", "-o", out / "model_rgb.ptm", "--force")
-    run(*cli, "export", models / "lptm", "-o", out / "model_lrgb.ptm", "--force")
-    run(*cli, "export", models / "hsh3", "-o", out / "model_hsh3.rti", "--force")
-    run(*cli, "relight", models / "hsh3", "--lp", mlic / "test" / "dirs.lp", "-o", out / "relit_hsh3", "--force")
-    print(f"\n{'model':<8} {'test PSNR (dB)':>15} {'test SSIM':>10}")
-    for method in ("ptm", "lptm", "hsh2", "hsh3"):
-        report = json.loads((models / f"{method}.eval.json").read_text())
-        print(f"{method:<8} {report['psnr']:>15.2f} {report['ssim']:>10.4f}")
-    print(f"\ndemo finished in {time.monotonic() - started:.0f} s; outputs in {out}")
+    size = 320 if args.full else args.size
+    steps = [
+        ("render a SynthRTI-style scene: 49 training and 20 test lights",
+         [(PYTHON, "-m", "synth", "--out", mlic, "--size", size, "--force")]),
+        ("fit PTM (RGB, LRGB) and HSH (orders 2, 3)",
+         [(*cli, "fit", mlic, "-m", m, "-o", models / m, "--force", "-q") for m in CLASSIC]),
+        ("train the DisK teacher, then distil the 723-parameter student",
+         [(*cli, "train", mlic, "-o", models / "neural", "--force", "--progress", "bar")]),
+        ("train the same student directly on the photos (the baseline distillation must beat)",
+         [(*cli, "train", mlic, "--student-only", "--direct", "-o", models / "direct", "--force", "--progress", "bar")]),
+        ("export .ptm and .rti files (the model folders are OpenLIME's format already)",
+         [(*cli, "export", models / "ptm", "-o", exports / "ptm_rgb.ptm", "--force"),
+          (*cli, "export", models / "lptm", "-o", exports / "ptm_lrgb.ptm", "--force"),
+          (*cli, "export", models / "hsh3", "-o", exports / "hsh3.rti", "--force")]),
+    ]
+    labelled = {"student": models / "neural" / "student", "teacher": models / "neural" / "teacher",
+                "direct": models / "direct" / "student", **{m: models / m for m in ("hsh3", "hsh2", "ptm", "lptm")}}
+    made = "\n".join(" ".join(_shown(a) for a in command) for _, commands in steps for command in commands)
+    steps.append(("score every model on the test lights; write report.html",
+                  [(*cli, "report", *(f"{label}={path}" for label, path in labelled.items()), "--test", mlic,
+                    "-o", out / "report.html", "--json-out", out / "results.json", "--title",
+                    f"Neural RTI demo: a {size}×{size} synthetic scene", "--command-line", made, "--force")]))
+    steps.append(("save demo.blend: the student, teacher, HSH3 and PTM on one plane with a light handle",
+                  [(PYTHON, "-c", DEMO_BLEND, *(labelled[k] for k in ("student", "teacher", "hsh3", "ptm")),
+                    out / "demo.blend")]))
+    for number, (title, commands) in enumerate(steps, 1):
+        print(f"\n[{number}/{len(steps)}] {title} ({time.monotonic() - started:.0f} s so far)", flush=True)
+        for command in commands:
+            run(*command)
+    print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
+    print(f"report: {out / 'report.html'}")
+    print(f"Blender file: {out / 'demo.blend'} (install dist/neural_rti-*.zip for the RTI tab; "
+          "drag the light handle to relight)")
+
+
+def _shown(argument: object) -> str:
+    """A command-line argument as the report shows it: paths relative to the repository."""
+    text = str(argument)
+    return text.replace(str(ROOT) + "/", "").replace(str(PYTHON.relative_to(ROOT)), "python")
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -144,7 +193,8 @@ def main() -> None:
         func=cmd_test)
     demo = sub.add_parser("demo", help="run the main job end to end")
     demo.add_argument("--out", default=str(DEMO_OUT), help="output folder (default: demo_out/)")
-    demo.add_argument("--size", type=int, default=192, help="image size in pixels")
+    demo.add_argument("--size", type=int, default=DEMO_SIZE, help=f"image size in pixels (default {DEMO_SIZE})")
+    demo.add_argument("--full", action="store_true", help="the full 320×320 scene of the benchmarks")
     demo.set_defaults(func=cmd_demo)
     bench = sub.add_parser("bench", help="run benchmarks and update BENCHMARKS.md")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")

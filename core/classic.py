@@ -8,7 +8,8 @@ stored stack plus the coefficients.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm import tqdm
@@ -48,6 +49,8 @@ class ClassicRTI:
     chroma: np.ndarray | None = None
     lights: np.ndarray | None = None
     hsh_min_elevation: float = hsh.MIN_ELEVATION
+    training: dict = field(default_factory=dict)
+    """How the fit was made (``seconds``, ``lights``), kept by web folders; empty when unknown."""
 
     def __post_init__(self) -> None:
         k = method_terms(self.method)
@@ -95,6 +98,7 @@ def method_basis(method: str, lights: np.ndarray, hsh_min_elevation: float = hsh
 
 def fit(mlic: MLIC, method: str, quiet: bool = True) -> ClassicRTI:
     """Least-squares fit of ``method`` to every pixel of an MLIC (images scaled to [0, 1])."""
+    started = time.perf_counter()
     basis = method_basis(method, mlic.lights)
     k = basis.shape[1]
     if mlic.count < k:
@@ -120,6 +124,7 @@ def fit(mlic: MLIC, method: str, quiet: bool = True) -> ClassicRTI:
         coeffs.reshape(k, h, w, -1),
         None if chroma is None else chroma.reshape(h, w, 3),
         lights=mlic.lights.copy(),
+        training={"seconds": round(time.perf_counter() - started, 3), "device": "cpu", "lights": n},
     )
 
 

@@ -178,6 +178,38 @@ def cmd_analytic(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}/train ({train.count} lights) and {args.out}/test ({test.count} lights)")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from . import report  # matplotlib loads only for the report
+
+    test = splits.load_part(args.test, "test", quiet=args.quiet)
+    labelled = [_labelled(text) for text in args.models]
+    labels = [label for label, _ in labelled]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise RTIError(f"two models are labelled {twice[0]!r}: name them as LABEL=MODEL")
+    check_target(Path(args.out), args.force)
+    entries = []
+    for label, path in tqdm(labelled, desc="scoring", unit="model", disable=args.quiet or None, leave=False):
+        entries.append(report.score(label, path, test))
+    command = "python -m core " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
+    report.write(entries, test, args.out, title=args.title, command=command, force=args.force)
+    if args.json_out:
+        with output_file(args.json_out, force=True) as tmp:
+            tmp.write_text(json.dumps(report.to_json(entries), indent=1))
+    print(report.table(entries))
+    print(f"wrote {args.out}")
+
+
+def _labelled(text: str) -> tuple[str, Path]:
+    """``LABEL=PATH`` or ``PATH`` (labelled by its file or folder name)."""
+    label, sep, path = text.partition("=")
+    if not sep:
+        label, path = Path(text).stem, text
+    if not label or not path:
+        raise RTIError(f"{text!r}: give a model as PATH or LABEL=PATH")
+    return label, Path(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -261,6 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a bar (default on a terminal) or JSON lines on stdout for programs")
     p.add_argument("--quality", type=int, default=neuralweb.QUALITY, help="JPEG quality of the code planes")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("report", parents=[common, writes],
+                       help="compare models on held-out lights: a table and a self-contained HTML page")
+    p.add_argument("models", nargs="+", metavar="[LABEL=]MODEL",
+                   help="model folders or files; LABEL names one in the report (default: its file or folder name)")
+    p.add_argument("--test", required=True, help="test MLIC, or a split folder (its test part is used)")
+    p.add_argument("-o", "--out", required=True, help="the report's .html file")
+    p.add_argument("--title", default="RTI model comparison", help="the page's title")
+    p.add_argument("--json-out", help="also write every model's scores (and per-light scores) to this JSON file")
+    p.add_argument("--command-line", help="how the models were made, shown at the end of the page")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("analytic", parents=[common, writes], help="write an analytic test MLIC (no Blender)")
     p.add_argument("-o", "--out", required=True, help="output split folder (train/ and test/)")

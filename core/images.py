@@ -88,24 +88,33 @@ def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
     JPEG is written without chroma subsampling, so three independent planes packed as RGB survive.
     """
     path = Path(path)
+    try:
+        encoded = encode_image(image, path.suffix, quality)
+    except RTIError as exc:
+        raise RTIError(f"{path}: {exc}") from None
+    try:
+        path.write_bytes(encoded)
+    except OSError as exc:
+        raise RTIError(f"{path}: cannot write image ({exc.strerror})") from None
+
+
+def encode_image(image: np.ndarray, suffix: str, quality: int = 95) -> bytes:
+    """The bytes of an image file of type ``suffix`` (.png, .jpg or .tif), as :func:`write_image` writes it."""
     if cv2 is None:
-        raise RTIError(f"{path}: writing images needs OpenCV (opencv-python-headless), which this Python lacks")
+        raise RTIError("writing images needs OpenCV (opencv-python-headless), which this Python lacks")
     if image.dtype not in DTYPES:
         raise ValueError(f"write_image: expected uint8 or uint16 pixels, got {image.dtype}")
-    suffix = path.suffix.lower()
+    suffix = suffix.lower()
     params: list[int] = []
     if suffix in (".jpg", ".jpeg"):
         if image.dtype != np.uint8:
-            raise RTIError(f"{path}: JPEG holds only 8-bit images")
+            raise RTIError("JPEG holds only 8-bit images")
         params = [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
                   cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
     elif suffix not in (".png", ".tif", ".tiff"):
-        raise RTIError(f"{path}: unsupported image type {path.suffix!r} (use .png, .jpg or .tif)")
+        raise RTIError(f"unsupported image type {suffix!r} (use .png, .jpg or .tif)")
     bgr = image[:, :, [2, 1, 0, 3][: image.shape[2]]] if image.ndim == 3 else image
     ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(bgr), params)
     if not ok:
-        raise RTIError(f"{path}: could not encode image")
-    try:
-        encoded.tofile(path)
-    except OSError as exc:
-        raise RTIError(f"{path}: cannot write image ({exc.strerror})") from None
+        raise RTIError("could not encode image")
+    return encoded.tobytes()

@@ -64,6 +64,8 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
         info["lights"] = np.round(model.lights, 6).ravel().tolist()
     if model.method.startswith("hsh"):
         info["hsh_min_elevation"] = model.hsh_min_elevation
+    if model.training:
+        info["training"] = model.training
     with output_dir(folder, force=force) as tmp:
         for j in range(len(planes) // 3):
             rgb = (planes[3 * j : 3 * j + 3] - lo[3 * j : 3 * j + 3, None, None]) / scale[3 * j : 3 * j + 3, None, None]
@@ -98,14 +100,15 @@ def read(folder: Path | str) -> ClassicRTI:
     planes = (texels - bias[:, None, None]) * scale[:, None, None]
     lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
     min_elevation = float(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION))
+    training = dict(info.get("training", {}))
     if method == "lptm":
         terms = np.empty((6, height, width, 1), dtype=np.float32)
         terms[WEB_PTM_ORDER, ..., 0] = planes[3:]
-        return ClassicRTI(method, terms, texels[:3].transpose(1, 2, 0).copy(), lights)
+        return ClassicRTI(method, terms, texels[:3].transpose(1, 2, 0).copy(), lights, training=training)
     coeffs = planes.astype(np.float32).reshape(nplanes // 3, 3, height, width).transpose(0, 2, 3, 1)
     if method == "ptm":
         coeffs = coeffs[np.argsort(WEB_PTM_ORDER)]
-    return ClassicRTI(method, np.ascontiguousarray(coeffs), None, lights, min_elevation)
+    return ClassicRTI(method, np.ascontiguousarray(coeffs), None, lights, min_elevation, training)
 
 
 def read_info(folder: Path) -> dict:

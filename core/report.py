@@ -1,0 +1,242 @@
+"""A comparison of models of one capture on its held-out lights, as one self-contained HTML page.
+
+The page holds a results table (PSNR, SSIM, coefficients per pixel, decoder parameters, training time), each
+model's PSNR per test light against the light's elevation, relit images beside the photos with error heat maps for a
+few test lights, and a neural model's latent planes. Neural models are scored from their 8-bit planes, as viewers
+show them (the lossless score is in the table too). Images and the plot are embedded, so the file can be mailed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import images, metrics, models
+from .atomic import output_file
+from .classic import ClassicRTI, coefficients_per_pixel
+from .errors import RTIError
+from .evaluate import Evaluation, evaluate
+from .mlic import MLIC
+from .neural import CODE_SIZE, NeuralRTI
+
+ERROR_SCALE = 0.1
+"""Mean absolute error (in [0, 1] units) shown as the hottest colour of the heat maps."""
+
+GRID_LIGHTS = 4
+"""Test lights shown in the image grid, spread from the lowest to the highest."""
+
+CMAP_ERROR, CMAP_LATENT = "inferno", "gray"
+
+
+@dataclass
+class Entry:
+    """One model of the comparison and its scores."""
+
+    label: str
+    path: Path
+    model: ClassicRTI | NeuralRTI
+    scores: Evaluation
+    lossless: Evaluation | None = None
+    """Neural models: the scores of the float codes (``scores`` are from the 8-bit planes)."""
+
+    @property
+    def kind(self) -> str:
+        model = self.model
+        if isinstance(model, NeuralRTI):
+            role = model.training.get("role", "neural")
+            trained = model.training.get("trained")
+            return f"{role} ({trained}), decoder {model.hidden}-{model.hidden}" if trained else f"neural, {model.hidden}"
+        names = {"ptm": "PTM (RGB)", "lptm": "PTM (LRGB)", "hsh2": "HSH order 2", "hsh3": "HSH order 3"}
+        return names.get(model.method, model.method.upper())
+
+    @property
+    def coefficients(self) -> int:
+        """Numbers stored per pixel."""
+        return CODE_SIZE if isinstance(self.model, NeuralRTI) else coefficients_per_pixel(self.model.method)
+
+    @property
+    def decoder_parameters(self) -> int:
+        return self.model.parameters if isinstance(self.model, NeuralRTI) else 0
+
+    @property
+    def seconds(self) -> float | None:
+        value = self.model.training.get("seconds")
+        return None if value is None else float(value)
+
+    @property
+    def device(self) -> str:
+        return str(self.model.training.get("device", ""))
+
+
+def score(label: str, path: Path | str, test: MLIC) -> Entry:
+    """Load the model at ``path`` and score it on ``test`` (a neural one from its 8-bit planes and losslessly)."""
+    path = Path(path)
+    model = models.load(path)
+    if isinstance(model, NeuralRTI) and (path / "codes.npy").is_file():
+        planes = models.load(path, codes="planes")
+        assert isinstance(planes, NeuralRTI)
+        return Entry(label, path, planes, evaluate(planes, test), evaluate(model, test))
+    return Entry(label, path, model, evaluate(model, test))
+
+
+def to_json(entries: list[Entry]) -> list[dict]:
+    """The scores of every model, with its per-light scores."""
+    return [{"label": e.label, "model": str(e.path), "kind": e.kind, "psnr": e.scores.psnr, "ssim": e.scores.ssim,
+             "lossless_psnr": None if e.lossless is None else e.lossless.psnr, "coefficients": e.coefficients,
+             "decoder_parameters": e.decoder_parameters, "seconds": e.seconds, "device": e.device,
+             "per_light": e.scores.to_json()["per_light"]} for e in entries]
+
+
+def table(entries: list[Entry]) -> str:
+    """The results as plain text, for the terminal."""
+    lines = [f"{'model':<10} {'PSNR dB':>8} {'SSIM':>7} {'coef/px':>8} {'decoder':>8} {'time s':>8}  kind"]
+    for e in entries:
+        seconds = "" if e.seconds is None else f"{e.seconds:.1f}"
+        lines.append(f"{e.label:<10} {e.scores.psnr:>8.2f} {e.scores.ssim:>7.4f} {e.coefficients:>8} "
+                     f"{e.decoder_parameters:>8} {seconds:>8}  {e.kind}")
+    return "\n".join(lines)
+
+
+def grid_lights(test: MLIC, count: int = GRID_LIGHTS) -> list[int]:
+    """Indices of ``count`` test lights from the lowest elevation to the highest, evenly spread in that order."""
+    order = np.argsort(test.lights[:, 2], kind="stable")
+    picks = np.linspace(0, len(order) - 1, min(count, len(order))).round().astype(int)
+    return [int(order[p]) for p in dict.fromkeys(picks)]
+
+
+def error_map(truth: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """8-bit RGB heat map of the mean absolute error over the channels (0 black, ``ERROR_SCALE`` and more white)."""
+    error = np.abs(truth.astype(np.float32) - guess.astype(np.float32)).mean(axis=2) / 255.0
+    return _colour(np.clip(error / ERROR_SCALE, 0.0, 1.0), CMAP_ERROR)
+
+
+def latent_maps(model: NeuralRTI) -> list[np.ndarray]:
+    """The codes' nine channels as 8-bit grey images, each stretched over its own range."""
+    maps = []
+    for k in range(model.codes.shape[2]):
+        channel = model.codes[..., k]
+        lo, hi = float(channel.min()), float(channel.max())
+        maps.append(_colour((channel - lo) / max(hi - lo, 1e-12), CMAP_LATENT))
+    return maps
+
+
+def write(entries: list[Entry], test: MLIC, out: Path | str, title: str = "RTI model comparison",
+          command: str = "", force: bool = False) -> None:
+    """Write the report page to ``out``."""
+    if not entries:
+        raise RTIError("give at least one model to report on")
+    page = _page(entries, test, title, command)
+    with output_file(out, force=force) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+
+
+def _page(entries: list[Entry], test: MLIC, title: str, command: str) -> str:
+    neural = next((e for e in entries if isinstance(e.model, NeuralRTI)), None)
+    sections = [
+        f"<h1>{_text(title)}</h1>",
+        f"<p class=note>{test.width}×{test.height} pixels, {test.count} held-out test lights from "
+        f"<code>{_text(str(test.source))}</code>; written {datetime.datetime.now():%Y-%m-%d %H:%M}. Neural models "
+        "are scored from their 8-bit planes, as viewers show them; PSNR and SSIM on 8-bit images.</p>",
+        "<h2>Results</h2>", _results(entries),
+        "<h2>PSNR against light elevation</h2>", _plot(entries),
+        "<h2>Relit images and errors</h2>", _grid(entries, test),
+    ]
+    if neural is not None:
+        sections += [f"<h2>Latent planes of {_text(neural.label)}</h2>", _latents(neural)]
+    if command:
+        sections += ["<h2>How this was made</h2>", f"<pre>{_text(command)}</pre>"]
+    return (f"<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>{_text(title)}</title>"
+            f"<style>{STYLE}</style></head><body>\n" + "\n".join(sections) + "\n</body></html>\n")
+
+
+def _results(entries: list[Entry]) -> str:
+    best = max(e.scores.psnr for e in entries)
+    rows = []
+    for e in entries:
+        lossless = "" if e.lossless is None else f"{e.lossless.psnr:.2f}"
+        seconds = "" if e.seconds is None else f"{e.seconds:.1f}"
+        psnr = f"<b>{e.scores.psnr:.2f}</b>" if e.scores.psnr == best else f"{e.scores.psnr:.2f}"
+        rows.append(f"<tr><td>{_text(e.label)}</td><td>{_text(e.kind)}</td><td>{psnr}</td>"
+                    f"<td>{e.scores.ssim:.4f}</td><td>{lossless}</td><td>{e.coefficients}</td>"
+                    f"<td>{e.decoder_parameters or ''}</td><td>{seconds}</td><td>{_text(e.device)}</td></tr>")
+    head = ("<tr><th>model</th><th>kind</th><th>PSNR (dB)</th><th>SSIM</th><th>PSNR, float codes</th>"
+            "<th>coefficients per pixel</th><th>decoder parameters</th><th>training (s)</th><th>device</th></tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _plot(entries: list[Entry]) -> str:
+    figure = Figure(figsize=(8, 4))
+    axes = figure.add_subplot()
+    for e in entries:
+        points = sorted((s.elevation, s.psnr) for s in e.scores.per_light)
+        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, label=e.label)
+    axes.set_xlabel("light elevation (degrees)")
+    axes.set_ylabel("PSNR (dB)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", ncol=2)
+    figure.tight_layout()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def _grid(entries: list[Entry], test: MLIC) -> str:
+    rows = []
+    for index in grid_lights(test):
+        light = test.lights[index]
+        truth = metrics.to_uint8(test.images[index])
+        cells = [_figure(truth, f"photo · elevation {np.degrees(np.arcsin(np.clip(light[2], -1, 1))):.0f}°")]
+        errors = ["<figure></figure>"]
+        for e in entries:
+            guess = metrics.to_uint8(e.model.relight(light))
+            cells.append(_figure(guess, f"{e.label} · {metrics.psnr(truth, guess):.2f} dB"))
+            errors.append(_figure(error_map(truth, guess), f"{e.label} error"))
+        rows.append(f"<div class=row>{''.join(cells)}</div><div class=row>{''.join(errors)}</div>")
+    legend = (f"<p class=note>Heat maps: mean absolute error over R, G, B, from 0 (black) to {ERROR_SCALE:g} of the "
+              f"full range and more (white), colour map {CMAP_ERROR}.</p>")
+    return legend + "".join(rows)
+
+
+def _latents(entry: Entry) -> str:
+    assert isinstance(entry.model, NeuralRTI)
+    cells = [_figure(image, f"code {k + 1}") for k, image in enumerate(latent_maps(entry.model))]
+    return ("<p class=note>Each of the nine numbers a pixel is compressed to, stretched over its own range.</p>"
+            f"<div class=row>{''.join(cells)}</div>")
+
+
+def _figure(image: np.ndarray, caption: str) -> str:
+    data = base64.b64encode(images.encode_image(image, ".png")).decode("ascii")
+    return f"<figure><img src='data:image/png;base64,{data}' alt=''><figcaption>{_text(caption)}</figcaption></figure>"
+
+
+def _colour(values: np.ndarray, cmap: str) -> np.ndarray:
+    rgba = matplotlib.colormaps[cmap](values)
+    return np.rint(rgba[..., :3] * 255.0).astype(np.uint8)
+
+
+def _text(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1500px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+.note { color: #555; }
+table { border-collapse: collapse; } th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #e3e3e3; }
+td:nth-child(n+3) { text-align: right; font-variant-numeric: tabular-nums; }
+th { text-align: left; background: #f4f4f4; }
+.row { display: flex; gap: 6px; margin-bottom: 4px; flex-wrap: nowrap; overflow-x: auto; }
+figure { margin: 0; width: 160px; flex: none; }
+figure img { width: 160px; image-rendering: pixelated; display: block; }
+figcaption { font-size: 12px; color: #444; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
+"""
