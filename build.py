@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,7 @@ training operator runs its ``python -m core train`` in an external Python."""
 def run(*cmd: object) -> None:
     """Run a command from the repository root, echoing it; stop the build when it fails."""
     args = [str(c) for c in cmd]
-    print("$ " + " ".join("'<script>'" if "\n" in a else a for a in args), flush=True)
+    print("$ " + " ".join("'<script>'" if "\n" in a else shlex.quote(a) for a in args), flush=True)
     code = subprocess.call(args, cwd=ROOT)
     if code != 0:
         sys.exit(code)
@@ -113,7 +114,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         ("train the DisK teacher, then distil the 723-parameter student",
          [(*cli, "train", mlic, "-o", models / "neural", "--force", "--progress", "bar")]),
         ("train the same student directly on the photos (the baseline distillation must beat)",
-         [(*cli, "train", mlic, "--student-only", "--direct", "-o", models / "direct", "--force", "--progress", "bar")]),
+         [(*cli, "train", mlic, "--student-only", "--direct", "-o", models / "direct", "--force",
+           "--progress", "bar")]),
         ("export .ptm and .rti files (the model folders are OpenLIME's format already)",
          [(*cli, "export", models / "ptm", "-o", exports / "ptm_rgb.ptm", "--force"),
           (*cli, "export", models / "lptm", "-o", exports / "ptm_lrgb.ptm", "--force"),

@@ -53,7 +53,8 @@ class Entry:
         if isinstance(model, NeuralRTI):
             role = model.training.get("role", "neural")
             trained = model.training.get("trained")
-            return f"{role} ({trained}), decoder {model.hidden}-{model.hidden}" if trained else f"neural, {model.hidden}"
+            decoder = f"decoder {model.hidden}-{model.hidden}"
+            return f"{role} ({trained}), {decoder}" if trained else f"neural, {decoder}"
         names = {"ptm": "PTM (RGB)", "lptm": "PTM (LRGB)", "hsh2": "HSH order 2", "hsh3": "HSH order 3"}
         return names.get(model.method, model.method.upper())
 
@@ -99,21 +100,29 @@ def table(entries: list[Entry]) -> str:
     """The results as plain text, for the terminal."""
     lines = [f"{'model':<10} {'PSNR dB':>8} {'SSIM':>7} {'coef/px':>8} {'decoder':>8} {'time s':>8}  kind"]
     for e in entries:
-        seconds = "" if e.seconds is None else f"{e.seconds:.1f}"
+        seconds = _seconds(e)
         lines.append(f"{e.label:<10} {e.scores.psnr:>8.2f} {e.scores.ssim:>7.4f} {e.coefficients:>8} "
                      f"{e.decoder_parameters:>8} {seconds:>8}  {e.kind}")
     return "\n".join(lines)
 
 
 def grid_lights(test: MLIC, count: int = GRID_LIGHTS) -> list[int]:
-    """Indices of ``count`` test lights from the lowest elevation to the highest, evenly spread in that order."""
-    order = np.argsort(test.lights[:, 2], kind="stable")
+    """Indices of ``count`` test lights from the lowest elevation to the highest: one per elevation, evenly spread
+    over the distinct elevations (test lights often come in rings), or evenly over all lights when there are fewer
+    elevations than ``count``."""
+    z = test.lights[:, 2].round(3)
+    levels = np.unique(z)
+    if len(levels) >= count:
+        chosen = levels[np.linspace(0, len(levels) - 1, count).round().astype(int)]
+        return [int(np.flatnonzero(z == level)[0]) for level in chosen]
+    order = np.argsort(z, kind="stable")
     picks = np.linspace(0, len(order) - 1, min(count, len(order))).round().astype(int)
     return [int(order[p]) for p in dict.fromkeys(picks)]
 
 
 def error_map(truth: np.ndarray, guess: np.ndarray) -> np.ndarray:
-    """8-bit RGB heat map of the mean absolute error over the channels (0 black, ``ERROR_SCALE`` and more white)."""
+    """8-bit RGB heat map of the mean absolute error over the channels: 0 black, ``ERROR_SCALE`` and more pale
+    yellow."""
     error = np.abs(truth.astype(np.float32) - guess.astype(np.float32)).mean(axis=2) / 255.0
     return _colour(np.clip(error / ERROR_SCALE, 0.0, 1.0), CMAP_ERROR)
 
@@ -162,7 +171,7 @@ def _results(entries: list[Entry]) -> str:
     rows = []
     for e in entries:
         lossless = "" if e.lossless is None else f"{e.lossless.psnr:.2f}"
-        seconds = "" if e.seconds is None else f"{e.seconds:.1f}"
+        seconds = _seconds(e)
         psnr = f"<b>{e.scores.psnr:.2f}</b>" if e.scores.psnr == best else f"{e.scores.psnr:.2f}"
         rows.append(f"<tr><td>{_text(e.label)}</td><td>{_text(e.kind)}</td><td>{psnr}</td>"
                     f"<td>{e.scores.ssim:.4f}</td><td>{lossless}</td><td>{e.coefficients}</td>"
@@ -176,10 +185,14 @@ def _plot(entries: list[Entry]) -> str:
     figure = Figure(figsize=(8, 4))
     axes = figure.add_subplot()
     for e in entries:
-        points = sorted((s.elevation, s.psnr) for s in e.scores.per_light)
-        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3, label=e.label)
+        elevations = np.array([s.elevation for s in e.scores.per_light])
+        psnrs = np.array([s.psnr for s in e.scores.per_light])
+        levels = np.unique(elevations.round(1))  # test lights often share elevations: one mean per level
+        means = [psnrs[elevations.round(1) == level].mean() for level in levels]
+        line, = axes.plot(levels, means, linewidth=1.2, label=e.label)
+        axes.scatter(elevations, psnrs, s=9, color=line.get_color(), alpha=0.6)
     axes.set_xlabel("light elevation (degrees)")
-    axes.set_ylabel("PSNR (dB)")
+    axes.set_ylabel("PSNR (dB): each light, and the mean per elevation")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small", ncol=2)
     figure.tight_layout()
@@ -202,7 +215,7 @@ def _grid(entries: list[Entry], test: MLIC) -> str:
             errors.append(_figure(error_map(truth, guess), f"{e.label} error"))
         rows.append(f"<div class=row>{''.join(cells)}</div><div class=row>{''.join(errors)}</div>")
     legend = (f"<p class=note>Heat maps: mean absolute error over R, G, B, from 0 (black) to {ERROR_SCALE:g} of the "
-              f"full range and more (white), colour map {CMAP_ERROR}.</p>")
+              f"full range and more (pale yellow), colour map {CMAP_ERROR}.</p>")
     return legend + "".join(rows)
 
 
@@ -210,7 +223,13 @@ def _latents(entry: Entry) -> str:
     assert isinstance(entry.model, NeuralRTI)
     cells = [_figure(image, f"code {k + 1}") for k, image in enumerate(latent_maps(entry.model))]
     return ("<p class=note>Each of the nine numbers a pixel is compressed to, stretched over its own range.</p>"
-            f"<div class=row>{''.join(cells)}</div>")
+            f"<div class='row wrap'>{''.join(cells)}</div>")
+
+
+def _seconds(entry: Entry) -> str:
+    if entry.seconds is None:
+        return ""
+    return f"{entry.seconds:.1f}" if entry.seconds >= 0.1 else "< 0.1"
 
 
 def _figure(image: np.ndarray, caption: str) -> str:
@@ -235,6 +254,7 @@ table { border-collapse: collapse; } th, td { padding: 0.3em 0.7em; border-botto
 td:nth-child(n+3) { text-align: right; font-variant-numeric: tabular-nums; }
 th { text-align: left; background: #f4f4f4; }
 .row { display: flex; gap: 6px; margin-bottom: 4px; flex-wrap: nowrap; overflow-x: auto; }
+.row.wrap { flex-wrap: wrap; }
 figure { margin: 0; width: 160px; flex: none; }
 figure img { width: 160px; image-rendering: pixelated; display: block; }
 figcaption { font-size: 12px; color: #444; }

@@ -12,6 +12,7 @@ BENCHMARKS = {
     "icon_classic": classic.icon_classic,
     "neural_scene": neural.neural_scene,
     "neural_icon": neural.neural_icon,
+    "neural_suite": neural.neural_suite,
     "neural_stability": neural.neural_stability,
     "neural_reference_curve": neural.neural_reference_curve,
     "neural_decode": neural.neural_decode,

@@ -5,7 +5,8 @@ Everything goes through the CLI a user would run. ``BENCH_DEVICE`` (auto, cpu, c
 ``BENCH_REFERENCE_SECONDS`` the reference recipe's time budget (default: as long as the fast teacher + student took);
 ``BENCH_SCENE`` the scene (synth: rendered by ``python -m synth``, the default; analytic; or the path of a split
 folder, e.g. a synth scene rendered elsewhere for a GPU machine without bpy), ``BENCH_SCENE_SIZE`` its size and
-``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials).
+``BENCH_TRAIN_ARGS`` extra ``train`` options (for quick trials). ``BENCH_SUITE`` is a suite already rendered by
+``python -m synth --suite`` (default: render one now at ``BENCH_SUITE_SIZE``, 128 pixels).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,10 @@ DEVICE = os.environ.get("BENCH_DEVICE", "auto")
 SCENE = os.environ.get("BENCH_SCENE", "synth")
 SCENE_SIZE = int(os.environ.get("BENCH_SCENE_SIZE", 320))
 TRAIN_ARGS = os.environ.get("BENCH_TRAIN_ARGS", "").split()
+SUITE = os.environ.get("BENCH_SUITE", "")
+SUITE_SIZE = int(os.environ.get("BENCH_SUITE_SIZE", 128))
+SUITE_MODELS = ("ptm", "hsh3", "teacher", "student", "direct")
+JOBS = int(os.environ.get("BENCH_JOBS", 1))
 
 
 def cli(*args: str) -> str:
@@ -159,6 +165,61 @@ def neural_icon() -> None:
              "(`python -m core split ... --every 8`), models trained on the other 63. " + _common_intro())
     write_section(f"neural_icon_{_device_name()}", f"Neural RTI on the real capture, training on {_device_name()}",
                   intro + body + "\n\nTargets:\n\n" + _targets(results), _command("neural_icon"))
+
+
+def neural_suite() -> None:
+    """Quality over synth's suite (3 reliefs × 4 material sets): PTM, HSH3, teacher, student and direct student on
+    every scene's 20 test lights, and how often the student meets its targets. ``BENCH_JOBS`` scenes at a time."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(SUITE) if SUITE else _render_suite(Path(tmp) / "suite")
+        index = json.loads((root / "index.json").read_text())["scenes"]
+        with ThreadPoolExecutor(JOBS) as pool:  # each scene runs in subprocesses
+            results = list(pool.map(lambda entry: _suite_scene(root / entry["path"], Path(tmp) / entry["path"]),
+                                    index))
+    rows, gaps = [], []
+    for entry, (psnr, seconds) in zip(index, results):
+        gaps.append(tuple(psnr["student"] - psnr[k] for k in ("teacher", "direct", "hsh3")))
+        rows.append([entry["relief"], entry["material"], *(f"{psnr[k]:.2f}" for k in SUITE_MODELS),
+                     *(f"{g:+.2f}" for g in gaps[-1]), f"{seconds:.0f}"])
+    mean = np.mean(gaps, axis=0)
+    rows.append(["**mean**", "", "", "", "", "", "", *(f"**{g:+.2f}**" for g in mean), ""])
+    met = [sum(g[0] >= -0.5 for g in gaps), sum(g[1] > 0 for g in gaps), sum(g[2] >= 0 for g in gaps)]
+    header = ["relief", "material", "PTM", "HSH3", "teacher", "student (723)", "direct student", "student − teacher",
+              "student − direct", "student − HSH3", "teacher + student wall (s)"]
+    size = json.loads((root / index[0]["path"] / "scene.json").read_text())["spec"]["size"] if SUITE else SUITE_SIZE
+    made = f"`python -m synth --suite --size {size}`" + (f", rendered elsewhere (`{SUITE}`)" if SUITE else "")
+    intro = (f"Data: {made}: reliefs bumps, basrelief, tablet × material sets matte, glossy, stripes, split, each "
+             "with 49 dome lights to train and 20 test lights. Test PSNR (dB) from the 8-bit planes of every model "
+             "(`python -m core eval`); PTM and HSH3 by `fit`, teacher + distilled student by `train`, the direct "
+             f"student by `train --student-only --direct`, all with the defaults; {JOBS} scene(s) at a time "
+             "(`BENCH_JOBS`), so the wall times are only comparable within this table.\n\n")
+    verdict = (f"\n\nTargets met on {len(gaps)} scenes: student within 0.5 dB of its teacher on {met[0]}, above the "
+               f"direct student on {met[1]}, at or above HSH3 on {met[2]}.")
+    write_section(f"neural_suite_{_device_name()}", f"Neural RTI over the synth suite, training on {_device_name()}",
+                  intro + table(header, rows) + verdict,
+                  f"BENCH_DEVICE={_device_name()} BENCH_JOBS={JOBS} python3 build.py bench neural_suite")
+
+
+def _suite_scene(split: Path, work: Path) -> tuple[dict, float]:
+    """Test PSNR of every model of ``SUITE_MODELS`` on one scene, and the wall time of teacher + student."""
+    print(f"  scene {split}", flush=True)
+    psnr = {}
+    for method in ("ptm", "hsh3"):
+        cli("fit", str(split), "-m", method, "-o", str(work / method), "-q")
+        psnr[method] = scores(work / method, split)["psnr"]
+    seconds = train_timed(split, work / "disk")
+    train_timed(split, work / "direct", "--student-only", "--direct")
+    for name, folder in (("teacher", "disk/teacher"), ("student", "disk/student"), ("direct", "direct/student")):
+        psnr[name] = scores(work / folder, split)["psnr"]
+    return psnr, seconds
+
+
+def _render_suite(out: Path) -> Path:
+    done = subprocess.run([sys.executable, "-m", "synth", "--suite", "--out", str(out), "--size", str(SUITE_SIZE),
+                           "-q"], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"rendering the suite failed:\n{done.stderr}")
+    return out
 
 
 def _command(bench: str) -> str:
