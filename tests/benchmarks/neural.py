@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import analytic, classic, evaluate, splits
+from core import classic, evaluate, splits
 from core.neural import NeuralRTI
 from core.nn import Autoencoder, Decoder, decoder_parameters
 from core.train import Data, TrainConfig, architecture, encode, to_model
