@@ -197,7 +197,7 @@ def neural_suite() -> None:
                f"direct student on {met[1]}, at or above HSH3 on {met[2]}.")
     write_section(f"neural_suite_{_device_name()}", f"Neural RTI over the synth suite, training on {_device_name()}",
                   intro + table(header, rows) + verdict,
-                  f"BENCH_DEVICE={_device_name()} BENCH_JOBS={JOBS} python3 build.py bench neural_suite")
+                  _command("neural_suite"))
 
 
 def _suite_scene(split: Path, work: Path) -> tuple[dict, float]:
@@ -223,8 +223,12 @@ def _render_suite(out: Path) -> Path:
 
 
 def _command(bench: str) -> str:
+    """The command that reproduces a section, with the ``BENCH_*`` settings it ran under."""
     extra = f" BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}'" if TRAIN_ARGS else ""
-    extra += f" BENCH_SCENE={SCENE}" if SCENE != "synth" else ""
+    if bench == "neural_suite":
+        extra += f" BENCH_JOBS={JOBS}" + (f" BENCH_SUITE={SUITE}" if SUITE else f" BENCH_SUITE_SIZE={SUITE_SIZE}")
+    else:
+        extra += f" BENCH_SCENE={SCENE}" if SCENE != "synth" else ""
     return f"BENCH_DEVICE={_device_name()}{extra} python3 build.py bench {bench}"
 
 
