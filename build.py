@@ -136,8 +136,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
             run(*command)
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
     print(f"report: {out / 'report.html'}")
-    print(f"Blender file: {out / 'demo.blend'} (install dist/neural_rti-*.zip for the RTI tab; "
-          "drag the light handle to relight)")
+    print(f"Blender file: {out / 'demo.blend'} (drag the light handle to relight; for the RTI tab, install the "
+          "add-on that `python3 build.py package` builds)")
 
 
 def _shown(argument: object) -> str:
