@@ -9,16 +9,27 @@ this repository's packages, vendored into the extension when it is built.
 
 from __future__ import annotations
 
+import bpy
+
 from . import imageio, operators, orbit, panels, preferences, properties, render_mlic, training
 
 modules = (imageio, properties, preferences, operators, render_mlic, training, orbit, panels)
+"""In registration order. Each lists its Blender classes in ``classes``; a module with more to set up (properties
+on Blender's types, the image decoder) also has ``register``/``unregister`` hooks, run after its classes are
+registered and before they are unregistered."""
 
 
 def register() -> None:
     for module in modules:
-        module.register()
+        for cls in module.classes:
+            bpy.utils.register_class(cls)
+        if hasattr(module, "register"):
+            module.register()
 
 
 def unregister() -> None:
     for module in reversed(modules):
-        module.unregister()
+        if hasattr(module, "unregister"):
+            module.unregister()
+        for cls in reversed(module.classes):
+            bpy.utils.unregister_class(cls)

@@ -17,6 +17,9 @@ def decode(path: Path) -> np.ndarray:
     return np.rint(values * (65535.0 if deep else 255.0)).astype(np.uint16 if deep else np.uint8)
 
 
+classes: tuple[type, ...] = ()
+
+
 def register() -> None:
     images.use_decoder(decode)
 

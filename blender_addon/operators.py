@@ -110,13 +110,3 @@ def rti_plane(context: bpy.types.Context) -> bpy.types.Object | None:
 
 
 classes = (RTI_OT_import_model, RTI_OT_aim_light, RTI_OT_show_model)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

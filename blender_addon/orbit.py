@@ -89,13 +89,3 @@ class RTI_OT_render_light_orbit(bpy.types.Operator):
 
 
 classes = (RTI_OT_render_light_orbit,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

@@ -85,13 +85,3 @@ class RTI_PT_train(Sidebar):
 
 
 classes = (RTI_PT_main, RTI_PT_synth, RTI_PT_train)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

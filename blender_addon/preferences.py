@@ -35,13 +35,3 @@ def configured_python(context: bpy.types.Context) -> str:
 
 
 classes = (RTI_Preferences,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

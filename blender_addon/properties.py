@@ -103,8 +103,7 @@ def _properties() -> list[tuple[type, str, Any]]:
 
 
 def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
+    """Attach the properties (after ``classes`` are registered: the pointers need them)."""
     for owner, name, prop in _properties():
         setattr(owner, name, prop)
 
@@ -112,5 +111,3 @@ def register() -> None:
 def unregister() -> None:
     for owner, name, _ in _properties():
         delattr(owner, name)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

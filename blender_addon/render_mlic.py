@@ -64,13 +64,3 @@ class RTI_OT_render_mlic(JobOperator):
 
 
 classes = (RTI_OT_render_mlic,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

@@ -178,13 +178,3 @@ class RTI_OT_train(JobOperator):
 
 
 classes = (RTI_OT_train,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)

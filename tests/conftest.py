@@ -6,6 +6,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -59,6 +60,16 @@ def write_mlic(folder: Path, stack: np.ndarray, lights: np.ndarray, ext: str = "
         lp_text = f"{len(names)}\n" + "".join(f"{n} {x} {y} {z}\n" for n, (x, y, z) in zip(names, lights))
     (folder / "dirs.lp").write_text(lp_text)
     return folder
+
+
+@pytest.fixture(scope="module")
+def registered_addon() -> Iterator[None]:
+    """The Blender add-on registered (its operators, properties and panels) for one test module."""
+    import blender_addon  # needs bpy: only the modules that skip without it ask for this
+
+    blender_addon.register()
+    yield
+    blender_addon.unregister()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +17,6 @@ from core.neural import decode
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-import blender_addon  # noqa: E402  (needs bpy)
 from blender_addon import importer, training  # noqa: E402
 from blender_addon.core.errors import RTIError  # noqa: E402
 from blender_addon.jobs import JobOperator  # noqa: E402
@@ -27,11 +25,7 @@ from blender_addon.synth.renderer import MLICRender  # noqa: E402
 from synth.pixels import read as read_exr  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def addon() -> Iterator[None]:
-    blender_addon.register()
-    yield
-    blender_addon.unregister()
+pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
 def tiny_mlic_settings(out: Path) -> None:

@@ -7,7 +7,6 @@ import math
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +20,13 @@ from core.neural import NeuralRTI, decode
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-import blender_addon  # noqa: E402  (needs bpy)
 from blender_addon import classic_nodes, importer, neural_nodes  # noqa: E402
 from synth.pixels import read as read_exr  # noqa: E402
 
 LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array([-0.62, 0.35, 0.7]))]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def addon() -> Iterator[None]:
-    """The add-on's properties (an RTI plane's light handle) are registered."""
-    blender_addon.register()
-    yield
-    blender_addon.unregister()
+pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
 def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.ndarray]:

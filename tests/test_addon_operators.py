@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +13,7 @@ from core.classic import ClassicRTI
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-import blender_addon  # noqa: E402  (needs bpy)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def addon() -> Iterator[None]:
-    blender_addon.register()
-    yield
-    blender_addon.unregister()
+pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
 def test_import_a_neural_folder(tmp_path: Path) -> None:
