@@ -1,6 +1,14 @@
-"""DisK distillation: the student learns from the ground truth and from a frozen teacher's predictions."""
+"""DisK distillation: the student learns from the ground truth and from a frozen teacher's predictions.
+
+The ground truth exists only at the training lights; the teacher can be asked at any light. The fast recipe takes
+the teacher's term at random light directions between the training lights: a small decoder fitted only at the
+training lights interpolates poorly between them (on the synth scene its PSNR on held-out lights was 1-1.6 dB below
+its PSNR on the training lights, the teacher's within 0.4 dB), and the teacher's answers elsewhere close that gap.
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -8,12 +16,20 @@ from torch import nn
 from .nn import Autoencoder
 
 
-def loss(student: torch.Tensor, truth: torch.Tensor, teacher: torch.Tensor, alpha: float,
-         temperature: float) -> torch.Tensor:
-    """α·MSE(student, truth) + (1 − α)·MSE(student/T, teacher/T)."""
+def loss(student: torch.Tensor, truth: torch.Tensor, student_soft: torch.Tensor, teacher: torch.Tensor,
+         alpha: float, temperature: float) -> torch.Tensor:
+    """α·MSE(student, truth) + (1 − α)·MSE(student_soft/T, teacher/T); the soft pair may be at other lights."""
     hard = nn.functional.mse_loss(student, truth)
-    soft = nn.functional.mse_loss(student / temperature, teacher / temperature)
+    soft = nn.functional.mse_loss(student_soft / temperature, teacher / temperature)
     return alpha * hard + (1.0 - alpha) * soft
+
+
+def random_lights(count: int, radius: float, generator: torch.Generator) -> torch.Tensor:
+    """``count`` (lx, ly) uniform over the disk of ``radius`` (the training lights' widest): (count, 2)."""
+    u = torch.rand((count, 2), generator=generator, device=generator.device)
+    r = radius * torch.sqrt(u[:, 0])
+    angle = 2.0 * math.pi * u[:, 1]
+    return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=1)
 
 
 class Teacher:

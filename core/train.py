@@ -8,6 +8,7 @@ runs the phases and returns plain-numpy models.
   encoder pass serves many targets; Adam (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of
   steps; validation on held-out pixels; the best validated weights are kept; a network that learned nothing restarts.
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
+  A distilled student matches the teacher at random light directions, not only at the training lights.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
   up to 100 epochs, early stopping on the validation loss with patience 5.
@@ -78,6 +79,10 @@ class TrainConfig:
     epochs: int = 100
     alpha: float = 0.6
     temperature: float = 1.0
+    distill_lights: int = 32
+    """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
+    that term at the training lights, as the reference recipe always does (see ``distill``; BENCHMARKS.md, "Distilling
+    at random lights")."""
     seed: int = 0
     device: str = "auto"
     time_budget: float | None = None
@@ -87,8 +92,10 @@ class TrainConfig:
         """Refuse settings that cannot train, with the reason."""
         if self.mode not in MODES or self.recipe not in RECIPES or self.teacher not in ("disk", "neuralrti"):
             raise RTIError(f"unknown mode {self.mode!r}, recipe {self.recipe!r} or teacher {self.teacher!r}")
-        if min(self.student_width, self.steps, self.student_steps) < 1 or self.batch < 0 or self.lights_per_step < 0:
-            raise RTIError("student width and steps must be positive, batch and lights per step not negative")
+        if min(self.student_width, self.steps, self.student_steps) < 1 or min(
+                self.batch, self.lights_per_step, self.distill_lights) < 0:
+            raise RTIError("student width and steps must be positive; batch, lights per step and distill lights "
+                           "not negative")
         if not (self.lr > 0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
             raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
         if self.time_budget is not None and self.time_budget <= 0:
@@ -137,6 +144,7 @@ class Data:
         self.stack = torch.from_numpy(flat.view(np.int16) if self.wide else flat).to(device)
         self.scale = 1.0 / mlic.max_value
         self.light_xy = torch.as_tensor(mlic.lights[:, :2], dtype=torch.float32, device=device)
+        self.light_radius = float(torch.linalg.vector_norm(self.light_xy, dim=1).max())
         inside = np.flatnonzero(mlic.mask.ravel()) if mlic.mask is not None else np.arange(self.pixels)
         if len(inside) == 0:
             raise RTIError("the mask has no pixels inside: nothing to train on")
@@ -157,18 +165,27 @@ class Data:
         return obs.reshape(len(pixels), -1), obs[rows, light_index], self.light_xy[light_index]
 
 
-class PixelBatches:
-    """Fast recipe: ``batch`` random pixels of the pool, each decoded under one shared random subset of lights."""
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+"""Pixel indices, light indices (shared (L,) or per pixel (B, L)) and free light directions (F, 2), where a
+distilled student matches its teacher (none: at the batch's lights)."""
 
-    def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, seed: int):
+
+class PixelBatches:
+    """Fast recipe: ``batch`` random pixels of the pool, each decoded under one shared random subset of lights, and
+    ``free`` random directions within ``radius`` for distillation."""
+
+    def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, free: int, radius: float,
+                 seed: int):
         self.pool, self.lights, self.batch, self.per_step = pool, lights, batch, min(per_step, lights)
+        self.free, self.radius = free, radius
         self.generator = torch.Generator(device=pool.device).manual_seed(seed)
         self.steps_per_epoch = max(1, len(pool) // batch)
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def next(self) -> Batch:
         pick = torch.randint(len(self.pool), (self.batch,), generator=self.generator, device=self.pool.device)
         light_index = torch.randperm(self.lights, generator=self.generator, device=self.pool.device)
-        return self.pool[pick], light_index[: self.per_step]
+        free = distill.random_lights(self.free, self.radius, self.generator)
+        return self.pool[pick], light_index[: self.per_step], free
 
     def state(self) -> dict:
         return {"rng": self.generator.get_state()}
@@ -182,6 +199,7 @@ class SampleBatches:
 
     def __init__(self, samples: torch.Tensor, lights: int, batch: int, seed: int):
         self.samples, self.lights, self.batch = samples, lights, batch
+        self.no_free = torch.empty((0, 2), device=samples.device)
         self.generator = torch.Generator(device=samples.device).manual_seed(seed)
         self.steps_per_epoch = -(-len(samples) // batch)
         self._new_epoch()
@@ -191,12 +209,12 @@ class SampleBatches:
         self.order = torch.randperm(len(self.samples), generator=self.generator, device=self.samples.device)
         self.position = 0
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def next(self) -> Batch:
         if self.position >= len(self.order):
             self._new_epoch()
         ids = self.samples[self.order[self.position : self.position + self.batch]]
         self.position += self.batch
-        return ids // self.lights, (ids % self.lights)[:, None]
+        return ids // self.lights, (ids % self.lights)[:, None], self.no_free
 
     def state(self) -> dict:
         return {"rng": self.epoch_rng, "position": self.position}
@@ -241,8 +259,8 @@ def split(data: Data, config: TrainConfig) -> tuple[PixelBatches | SampleBatches
         order = inside[torch.randperm(len(inside), generator=generator)]
         held = min(max(len(order) // 20, 64), 8192, len(order) // 2)
         val = Validation(order[:held].to(data.device), torch.arange(data.count, device=data.device))
-        pool = order[held:].to(data.device)
-        return PixelBatches(pool, data.count, batch, per_step, config.seed + 1), val
+        return PixelBatches(order[held:].to(data.device), data.count, batch, per_step, config.distill_lights,
+                            data.light_radius, config.seed + 1), val
     samples = (inside[:, None] * data.count + torch.arange(data.count)).ravel()
     samples = samples[torch.randperm(len(samples), generator=generator)]
     held = max(len(samples) // 10, 1)
@@ -265,7 +283,8 @@ class PhaseState:
     history: list[tuple[int, float, float]] = field(default_factory=list)
 
 
-LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+LossFn = Callable[[Autoencoder, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+"""(network, encoder inputs, targets, their lights, pixel indices, free lights) → the loss to minimise."""
 SaveFn = Callable[[Autoencoder, torch.optim.Optimizer, "PixelBatches | SampleBatches", PhaseState], None]
 
 
@@ -296,9 +315,9 @@ class EagerStep:
                  batches: PixelBatches | SampleBatches):
         self.net, self.optimizer, self.data, self.loss_fn, self.batches = net, optimizer, data, loss_fn, batches
 
-    def run(self, pixels: torch.Tensor, light_index: torch.Tensor) -> torch.Tensor:
+    def run(self, pixels: torch.Tensor, light_index: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
         x, target, light = self.data.batch(pixels, light_index)
-        loss = self.loss_fn(self.net(x, light), target, pixels, light)
+        loss = self.loss_fn(self.net, x, target, light, pixels, free)
         loss.backward()
         self.optimizer.step()
         return loss.detach()
@@ -314,7 +333,7 @@ class GraphedStep(EagerStep):
 
     def __init__(self, *args: object):
         super().__init__(*args)  # type: ignore[arg-type]
-        self.pixels, self.light_index = (t.clone() for t in self.batches.next())
+        self.inputs = tuple(t.clone() for t in self.batches.next())
         rate = self.optimizer.param_groups[0]["lr"]
         saved = rate.clone()
         rate.zero_()  # warm-up steps must not move the weights
@@ -323,18 +342,17 @@ class GraphedStep(EagerStep):
         with torch.cuda.stream(side):
             for _ in range(3):
                 self.optimizer.zero_grad(set_to_none=True)
-                self.run(self.pixels, self.light_index)
+                self.run(*self.inputs)
         torch.cuda.current_stream().wait_stream(side)
         rate.copy_(saved)
         self.graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad(set_to_none=True)
         with torch.cuda.graph(self.graph):
-            self.loss = self.run(self.pixels, self.light_index)
+            self.loss = self.run(*self.inputs)
 
     def __call__(self) -> torch.Tensor:
-        pixels, light_index = self.batches.next()
-        self.pixels.copy_(pixels)
-        self.light_index.copy_(light_index)
+        for static, drawn in zip(self.inputs, self.batches.next()):
+            static.copy_(drawn)
         self.graph.replay()
         return self.loss
 
@@ -540,9 +558,17 @@ def _share(config: TrainConfig, roles: list[str]) -> float:
 
 def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:
     if teacher is None:
-        return lambda pred, target, pixels, light: nn.functional.mse_loss(pred, target)
-    return lambda pred, target, pixels, light: distill.loss(
-        pred, target, teacher.predict(pixels, light), config.alpha, config.temperature)
+        return lambda net, x, target, light, pixels, free: nn.functional.mse_loss(net(x, light), target)
+
+    def distilled(net: Autoencoder, x: torch.Tensor, target: torch.Tensor, light: torch.Tensor, pixels: torch.Tensor,
+                  free: torch.Tensor) -> torch.Tensor:
+        codes = net.encoder(x)
+        pred = net.decoder(codes, light)
+        if len(free) == 0:
+            return distill.loss(pred, target, pred, teacher.predict(pixels, light), config.alpha, config.temperature)
+        return distill.loss(pred, target, net.decoder(codes, free), teacher.predict(pixels, free), config.alpha,
+                            config.temperature)
+    return distilled
 
 
 def _saver(saver: Checkpoint, config: TrainConfig, mlic: MLIC, saved: dict, role: str) -> SaveFn:

@@ -19,9 +19,10 @@ import torch
 from core import analytic, cli, distill, evaluate, models
 from core.errors import RTIError
 from core.mlic import MLIC
+from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import Data, TrainConfig, split, train
+from core.train import Data, TrainConfig, _loss_fn, split, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
@@ -65,9 +66,40 @@ def test_distillation_learns_the_scene(scene: tuple[MLIC, MLIC], distilled: dict
 
 def test_distillation_loss_terms() -> None:
     student, truth, teacher = torch.tensor([1.0, 2.0]), torch.tensor([0.0, 0.0]), torch.tensor([3.0, 2.0])
-    assert distill.loss(student, truth, teacher, 1.0, 1.0) == pytest.approx(2.5)
-    assert distill.loss(student, truth, teacher, 0.0, 2.0) == pytest.approx(2.0 / 4)
-    assert distill.loss(student, truth, teacher, 0.6, 1.0) == pytest.approx(0.6 * 2.5 + 0.4 * 2.0)
+    assert distill.loss(student, truth, student, teacher, 1.0, 1.0) == pytest.approx(2.5)
+    assert distill.loss(student, truth, student, teacher, 0.0, 2.0) == pytest.approx(2.0 / 4)
+    assert distill.loss(student, truth, student, teacher, 0.6, 1.0) == pytest.approx(0.6 * 2.5 + 0.4 * 2.0)
+    # the soft pair at other lights than the hard one
+    assert distill.loss(student, truth, teacher, teacher, 0.6, 1.0) == pytest.approx(0.6 * 2.5)
+
+
+def test_random_lights_cover_the_disk_of_the_training_lights_evenly() -> None:
+    lights = distill.random_lights(20000, 0.8, torch.Generator().manual_seed(3))
+    radius = torch.linalg.vector_norm(lights, dim=1)
+    assert lights.shape == (20000, 2) and float(radius.max()) <= 0.8
+    # uniform by area: half of them inside radius 0.8/√2, and no direction preferred
+    assert float((radius < 0.8 / np.sqrt(2)).float().mean()) == pytest.approx(0.5, abs=0.02)
+    assert torch.allclose(lights.mean(dim=0), torch.zeros(2), atol=0.01)
+
+
+def test_distilled_loss_takes_the_teacher_at_the_free_lights() -> None:
+    torch.manual_seed(0)
+    student, teacher_net = Autoencoder(4, Architecture((8,), 5)), Autoencoder(4, Architecture((8,), 6))
+    codes = torch.randn(6, 9)
+    x, target, pixels = torch.rand(3, 12), torch.rand(3, 4, 3), torch.tensor([0, 5, 2])
+    light, free = torch.rand(4, 2), torch.rand(7, 2)
+    loss_fn = _loss_fn(replace(TINY, alpha=0.6), distill.Teacher(teacher_net, codes))
+
+    def mse(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float(((a - b) ** 2).mean().detach())
+
+    hard = mse(student(x, light), target)
+    with torch.no_grad():
+        at_free = mse(student(x, free), teacher_net.decoder(codes[pixels], free))
+        at_light = mse(student(x, light), teacher_net.decoder(codes[pixels], light))
+    assert float(loss_fn(student, x, target, light, pixels, free).detach()) == pytest.approx(0.6 * hard + 0.4 * at_free)
+    no_free = torch.empty((0, 2))
+    assert float(loss_fn(student, x, target, light, pixels, no_free).detach()) == pytest.approx(0.6 * hard + 0.4 * at_light)
 
 
 def test_cpu_runs_are_reproducible(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
@@ -123,8 +155,10 @@ def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monke
     def sabotaged(config: TrainConfig, teacher: object) -> Callable[..., torch.Tensor]:
         """The usual loss, which on its first 60 steps (or on all, when ``calls`` starts negative) also drags every
         output towards 5: the network is wrecked before its first validation."""
-        def loss(pred: torch.Tensor, target: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        def loss(net: Autoencoder, x: torch.Tensor, target: torch.Tensor, light: torch.Tensor,
+                 *rest: torch.Tensor) -> torch.Tensor:
             calls[0] += 1
+            pred = net(x, light)
             fit = torch.nn.functional.mse_loss(pred, target)
             return fit + 100 * ((pred - 5) ** 2).mean() if calls[0] <= 60 else fit
         return loss
