@@ -6,7 +6,8 @@ runs the phases and returns plain-numpy models.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
   encoder pass serves many targets; Adam (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of
-  steps; validation on held-out pixels; the best validated weights are kept; a network that learned nothing restarts.
+  steps; validation on held-out pixels; the best validated weights are kept; a network that learned nothing restarts,
+  one that collapses goes back to its best weights.
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
   A distilled student matches the teacher at random light directions, not only at the training lights.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
@@ -47,6 +48,13 @@ of steps can push the codes so far that every unit of a small decoder saturates,
 student stuck at the constant colour's 14.2 dB on the synth scene, seed 1). It restarts from a new initialisation, at
 most ``RESTARTS`` times."""
 RESTARTS = 2
+COLLAPSE = 2.0
+"""A fast-recipe network whose validation error stays above this multiple of its best (3 dB worse) for two
+evaluations in a row collapsed: healthy runs spike at the peak learning rate and are back within an evaluation, but
+some runs (about one in six on the synth scene, teachers and students alike) fell to 25-29 dB and never came back.
+It returns to its best weights with fresh Adam moments, half the learning rate and a new warm-up, at most
+``RECOVERIES`` times."""
+RECOVERIES = 2
 
 
 class DeadStart(Exception):
@@ -279,6 +287,9 @@ class PhaseState:
     best_step: int = 0
     best: dict | None = None
     bad_evals: int = 0
+    worse_evals: int = 0
+    recoveries: int = 0
+    recovered_at: int = 0
     stopped: str = ""
     history: list[tuple[int, float, float]] = field(default_factory=list)
 
@@ -288,16 +299,25 @@ LossFn = Callable[[Autoencoder, torch.Tensor, torch.Tensor, torch.Tensor, torch.
 SaveFn = Callable[[Autoencoder, torch.optim.Optimizer, "PixelBatches | SampleBatches", PhaseState], None]
 
 
-def learning_rate(config: TrainConfig, progress: float, step: int, total: int) -> float:
-    """Fast: linear warm-up over 2% of the ``total`` steps, then cosine to zero; reference: constant."""
+def learning_rate(config: TrainConfig, progress: float, step: int, total: int, recoveries: int = 0) -> float:
+    """Fast: linear warm-up over 2% of the ``total`` steps (``step`` counts from the start or the last recovery),
+    then cosine to zero, halved for each recovery; reference: constant."""
     if config.recipe == "reference":
         return config.lr
     warmup = min(1.0, (step + 1) / warmup_steps(total))
-    return config.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    return config.lr * 0.5**recoveries * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def warmup_steps(total: int) -> int:
     return max(1, total // 50)
+
+
+def reset_moments(optimizer: torch.optim.Optimizer) -> None:
+    """Zero Adam's step counts and moments in place (a captured graph keeps reading the same tensors)."""
+    for values in optimizer.state.values():
+        for value in values.values():
+            if isinstance(value, torch.Tensor):
+                value.zero_()
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
@@ -395,7 +415,8 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
 
     while not state.stopped:
         fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
-        set_learning_rate(optimizer, learning_rate(config, fraction, state.step, total))
+        set_learning_rate(optimizer, learning_rate(config, fraction, state.step - state.recovered_at, total,
+                                                   state.recoveries))
         running += step()
         counted += 1
         state.step += 1
@@ -410,7 +431,14 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
         state.elapsed = time.monotonic() - clock
         val_psnr = None
         if state.step % eval_every == 0 or state.step >= total:
-            val_psnr = -10.0 * math.log10(max(validate(fraction), 1e-12))
+            mse = validate(fraction)
+            val_psnr = -10.0 * math.log10(max(mse, 1e-12))
+            state.worse_evals = state.worse_evals + 1 if fast and mse > COLLAPSE * state.best_mse else 0
+            if state.worse_evals >= 2 and state.recoveries < RECOVERIES and state.best is not None:
+                net.load_state_dict(state.best)
+                reset_moments(optimizer)
+                state.recoveries += 1
+                state.recovered_at, state.worse_evals, state.bad_evals = state.step, 0, 0
             if state.bad_evals >= patience:
                 state.stopped = "early stopping"
             warm = fast and state.step > warmup_steps(total) and 0.1 <= fraction < 1.0
@@ -598,6 +626,7 @@ def _summary(config: TrainConfig, role: str, net: Autoencoder, state: PhaseState
         "recipe": config.recipe,
         "steps": state.step,
         "best_step": state.best_step,
+        "recoveries": state.recoveries,
         "stopped": state.stopped,
         "seconds": round(state.elapsed, 2),
         "val_psnr": round(-10.0 * math.log10(max(state.best_mse, 1e-12)), 3),

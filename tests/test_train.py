@@ -172,6 +172,33 @@ def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monke
         train(scene[0], replace(TINY, mode="teacher"))
 
 
+def test_a_collapsed_network_goes_back_to_its_best_weights(scene: tuple[MLIC, MLIC],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    config = replace(TINY, mode="teacher", steps=800)
+    clean = train(scene[0], config)["teacher"].training
+    calls = [0]
+
+    def sabotaged(config: TrainConfig, teacher: object) -> Callable[..., torch.Tensor]:
+        """The usual loss, which on steps 160-280 also drags every output towards 5: the network learns, is wrecked
+        after its first validation and is still far from its best at the next two."""
+        def loss(net: Autoencoder, x: torch.Tensor, target: torch.Tensor, light: torch.Tensor,
+                 *rest: torch.Tensor) -> torch.Tensor:
+            calls[0] += 1
+            pred = net(x, light)
+            fit = torch.nn.functional.mse_loss(pred, target)
+            return fit + 100 * ((pred - 5) ** 2).mean() if 160 < calls[0] <= 280 else fit
+        return loss
+
+    monkeypatch.setattr("core.train._loss_fn", sabotaged)
+    recovered = train(scene[0], config)["teacher"].training
+    calls[0] = 0
+    monkeypatch.setattr("core.train.RECOVERIES", 0)
+    wrecked = train(scene[0], config)["teacher"].training
+    assert clean["recoveries"] == 0 and recovered["recoveries"] == 1 and wrecked["recoveries"] == 0
+    # back at its step-100 weights at step 300, it went on learning past them at half the learning rate
+    assert recovered["best_step"] > 300 and recovered["val_psnr"] > wrecked["val_psnr"] + 1.0
+
+
 def test_time_budget_stops_with_the_best_model(scene: tuple[MLIC, MLIC]) -> None:
     start = time.monotonic()
     result = train(scene[0], replace(TINY, steps=10**7, student_steps=3 * 10**7, time_budget=2.0))
