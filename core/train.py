@@ -49,11 +49,11 @@ student stuck at the constant colour's 14.2 dB on the synth scene, seed 1). It r
 most ``RESTARTS`` times."""
 RESTARTS = 2
 COLLAPSE = 2.0
-"""A fast-recipe network whose validation error stays above this multiple of its best (3 dB worse) for two
-evaluations in a row collapsed: healthy runs spike at the peak learning rate and are back within an evaluation, but
-some runs (about one in six on the synth scene, teachers and students alike) fell to 25-29 dB and never came back.
-It returns to its best weights with fresh Adam moments, half the learning rate and a new warm-up, at most
-``RECOVERIES`` times."""
+"""A fast-recipe network whose validation error stays above this multiple of its best (3 dB worse) for
+``COLLAPSE_EVALS`` evaluations in a row collapsed: healthy runs spike at the peak learning rate and come back, but
+about one run in six on the synth scene (teachers and students alike) fell to 25-29 dB and never did. It returns to
+its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES`` times."""
+COLLAPSE_EVALS = 3
 RECOVERIES = 2
 
 
@@ -299,13 +299,13 @@ LossFn = Callable[[Autoencoder, torch.Tensor, torch.Tensor, torch.Tensor, torch.
 SaveFn = Callable[[Autoencoder, torch.optim.Optimizer, "PixelBatches | SampleBatches", PhaseState], None]
 
 
-def learning_rate(config: TrainConfig, progress: float, step: int, total: int, recoveries: int = 0) -> float:
+def learning_rate(config: TrainConfig, progress: float, step: int, total: int) -> float:
     """Fast: linear warm-up over 2% of the ``total`` steps (``step`` counts from the start or the last recovery),
-    then cosine to zero, halved for each recovery; reference: constant."""
+    then cosine to zero; reference: constant."""
     if config.recipe == "reference":
         return config.lr
     warmup = min(1.0, (step + 1) / warmup_steps(total))
-    return config.lr * 0.5**recoveries * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    return config.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def warmup_steps(total: int) -> int:
@@ -415,8 +415,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
 
     while not state.stopped:
         fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
-        set_learning_rate(optimizer, learning_rate(config, fraction, state.step - state.recovered_at, total,
-                                                   state.recoveries))
+        set_learning_rate(optimizer, learning_rate(config, fraction, state.step - state.recovered_at, total))
         running += step()
         counted += 1
         state.step += 1
@@ -434,7 +433,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
             mse = validate(fraction)
             val_psnr = -10.0 * math.log10(max(mse, 1e-12))
             state.worse_evals = state.worse_evals + 1 if fast and mse > COLLAPSE * state.best_mse else 0
-            if state.worse_evals >= 2 and state.recoveries < RECOVERIES and state.best is not None:
+            if state.worse_evals >= COLLAPSE_EVALS and state.recoveries < RECOVERIES and state.best is not None:
                 net.load_state_dict(state.best)
                 reset_moments(optimizer)
                 state.recoveries += 1
