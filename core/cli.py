@@ -275,8 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student-width", type=int, default=20, help="student decoder width (default 20: 723 params)")
     p.add_argument("--recipe", choices=("fast", "reference"), default="fast",
                    help="fast (default) or the released reference recipe (batch 64, epochs, patience 5)")
-    p.add_argument("--steps", type=int, default=10_000, help="fast recipe: optimiser steps of the teacher")
-    p.add_argument("--student-steps", type=int, default=20_000,
+    p.add_argument("--steps", type=int, default=12_000, help="fast recipe: optimiser steps of the teacher")
+    p.add_argument("--student-steps", type=int, default=24_000,
                    help="fast recipe: optimiser steps of the student, distilled or direct")
     p.add_argument("--batch", type=int, default=0, help="pixels (fast) or samples (reference) per step")
     p.add_argument("--lights-per-step", type=int, default=0, help="fast recipe: lights decoded per pixel")

@@ -19,6 +19,7 @@ The stack stays in its stored dtype (8 or 16 bits) on the device; batches are co
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -31,6 +32,7 @@ import torch
 from torch import nn
 
 from . import distill
+from .adam import Adam
 from .errors import RTIError
 from .mlic import MLIC
 from .neural import NeuralRTI
@@ -73,8 +75,8 @@ class TrainConfig:
     teacher: str = "disk"
     student_width: int = 20
     recipe: str = "fast"
-    steps: int = 10_000
-    student_steps: int = 20_000
+    steps: int = 12_000
+    student_steps: int = 24_000
     batch: int = 0
     lights_per_step: int = 0
     lr: float = 1e-2
@@ -296,7 +298,7 @@ class PhaseState:
 
 LossFn = Callable[[Autoencoder, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 """(network, encoder inputs, targets, their lights, pixel indices, free lights) → the loss to minimise."""
-SaveFn = Callable[[Autoencoder, torch.optim.Optimizer, "PixelBatches | SampleBatches", PhaseState], None]
+SaveFn = Callable[[Autoencoder, Adam, "PixelBatches | SampleBatches", PhaseState], None]
 
 
 def learning_rate(config: TrainConfig, progress: float, step: int, total: int) -> float:
@@ -312,26 +314,10 @@ def warmup_steps(total: int) -> int:
     return max(1, total // 50)
 
 
-def reset_moments(optimizer: torch.optim.Optimizer) -> None:
-    """Zero Adam's step counts and moments in place (a captured graph keeps reading the same tensors)."""
-    for values in optimizer.state.values():
-        for value in values.values():
-            if isinstance(value, torch.Tensor):
-                value.zero_()
-
-
-def set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
-    for group in optimizer.param_groups:
-        if isinstance(group["lr"], torch.Tensor):
-            group["lr"].fill_(value)  # a captured graph reads the rate from this tensor
-        else:
-            group["lr"] = value
-
-
 class EagerStep:
     """One optimiser step on a freshly drawn batch; returns the loss (a tensor, not synchronised)."""
 
-    def __init__(self, net: Autoencoder, optimizer: torch.optim.Optimizer, data: Data, loss_fn: LossFn,
+    def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn,
                  batches: PixelBatches | SampleBatches):
         self.net, self.optimizer, self.data, self.loss_fn, self.batches = net, optimizer, data, loss_fn, batches
 
@@ -343,7 +329,7 @@ class EagerStep:
         return loss.detach()
 
     def __call__(self) -> torch.Tensor:
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad()
         return self.run(*self.batches.next())
 
 
@@ -354,19 +340,18 @@ class GraphedStep(EagerStep):
     def __init__(self, *args: object):
         super().__init__(*args)  # type: ignore[arg-type]
         self.inputs = tuple(t.clone() for t in self.batches.next())
-        rate = self.optimizer.param_groups[0]["lr"]
-        saved = rate.clone()
-        rate.zero_()  # warm-up steps must not move the weights
+        before = copy.deepcopy(self.optimizer.state_dict())  # the warm-up must leave Adam as it found it
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for _ in range(3):
-                self.optimizer.zero_grad(set_to_none=True)
+                self.optimizer.schedule(0.0)  # warm-up steps must not move the weights
+                self.optimizer.zero_grad()
                 self.run(*self.inputs)
         torch.cuda.current_stream().wait_stream(side)
-        rate.copy_(saved)
+        self.optimizer.load_state_dict(before)
         self.graph = torch.cuda.CUDAGraph()
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad()
         with torch.cuda.graph(self.graph):
             self.loss = self.run(*self.inputs)
 
@@ -383,10 +368,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     batches, val = split(data, config)
     graphed = data.device.type == "cuda" and config.recipe == "fast"
     fast = config.recipe == "fast"
-    # on the GPU one fused kernel updates every parameter (the default launches ~15 per step: 18% of a step)
-    optimizer = torch.optim.Adam(net.parameters(), lr=torch.tensor(config.lr, device=data.device) if graphed else
-                                 config.lr, betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast,
-                                 capturable=graphed, fused=graphed or None)
+    optimizer = Adam(net.parameters(), betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast)
     state = PhaseState()
     if resume is not None:
         net.load_state_dict(resume["net"])
@@ -416,7 +398,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
 
     while not state.stopped:
         fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
-        set_learning_rate(optimizer, learning_rate(config, fraction, state.step - state.recovered_at, total))
+        optimizer.schedule(learning_rate(config, fraction, state.step - state.recovered_at, total))
         running += step()
         counted += 1
         state.step += 1
@@ -436,7 +418,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
             state.worse_evals = state.worse_evals + 1 if fast and mse > COLLAPSE * state.best_mse else 0
             if state.worse_evals >= COLLAPSE_EVALS and state.recoveries < RECOVERIES and state.best is not None:
                 net.load_state_dict(state.best)
-                reset_moments(optimizer)
+                optimizer.reset()
                 state.recoveries += 1
                 state.recovered_at, state.worse_evals, state.bad_evals = state.step, 0, 0
             if state.bad_evals >= patience:
@@ -603,7 +585,7 @@ def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:
 
 
 def _saver(saver: Checkpoint, config: TrainConfig, mlic: MLIC, saved: dict, role: str) -> SaveFn:
-    def save(net: Autoencoder, optimizer: torch.optim.Optimizer, batches: PixelBatches | SampleBatches,
+    def save(net: Autoencoder, optimizer: Adam, batches: PixelBatches | SampleBatches,
              state: PhaseState) -> None:
         if not saver.due():
             return
