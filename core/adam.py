@@ -29,6 +29,7 @@ class Adam:
         self.second_max = [torch.zeros_like(p) for p in self.params] if amsgrad else []
 
     def schedule(self, lr: float) -> None:
+        """Set the learning rate in place, where a captured graph reads it."""
         self.lr.fill_(lr)
 
     def zero_grad(self) -> None:
@@ -38,9 +39,10 @@ class Adam:
     @torch.no_grad()
     def step(self) -> None:
         self.count.add_(1)
-        grads = [p.grad for p in self.params if p.grad is not None]  # every parameter has one after backward
+        grads = [p.grad for p in self.params if p.grad is not None]  # all of them: the kernel checks the lengths
+        lr = self.lr if self.lr.is_cuda else self.lr.item()  # PyTorch 2.4's CPU kernel takes only a float rate
         torch._fused_adam_(self.params, grads, self.first, self.second, self.second_max,
-                           [self.count] * len(self.params), lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
+                           [self.count] * len(self.params), lr=lr, beta1=self.betas[0], beta2=self.betas[1],
                            weight_decay=0.0, eps=self.eps, amsgrad=self.amsgrad, maximize=False)
 
     def reset(self) -> None:
@@ -49,6 +51,7 @@ class Adam:
             tensor.zero_()
 
     def state_dict(self) -> dict:
+        """The live tensors (``torch.save`` them, or deep-copy them to keep a snapshot)."""
         return {"count": self.count, "first": self.first, "second": self.second, "second_max": self.second_max}
 
     def load_state_dict(self, state: dict) -> None:
