@@ -341,11 +341,11 @@ class GraphedStep(EagerStep):
         super().__init__(*args)  # type: ignore[arg-type]
         self.inputs = tuple(t.clone() for t in self.batches.next())
         before = copy.deepcopy(self.optimizer.state_dict())  # the warm-up must leave Adam as it found it
+        self.optimizer.schedule(0.0)  # warm-up steps must not move the weights
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for _ in range(3):
-                self.optimizer.schedule(0.0)  # warm-up steps must not move the weights
                 self.optimizer.zero_grad()
                 self.run(*self.inputs)
         torch.cuda.current_stream().wait_stream(side)

@@ -54,4 +54,5 @@ def test_adam_reset_and_state_round_trip() -> None:
     copy.load_state_dict(adam.state_dict())
     assert int(copy.count) == 3 and all(torch.equal(a, b) for a, b in zip(copy.second_max, adam.second_max))
     adam.reset()
-    assert int(adam.count) == 0 and all(float(m.abs().sum()) == 0 for m in (*adam.first, *adam.second, *adam.second_max))
+    moments = (*adam.first, *adam.second, *adam.second_max)
+    assert int(adam.count) == 0 and all(float(m.abs().sum()) == 0 for m in moments)
