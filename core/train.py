@@ -57,6 +57,8 @@ about one run in six on the synth scene (teachers and students alike) fell to 25
 its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES`` times."""
 COLLAPSE_EVALS = 3
 RECOVERIES = 2
+AHEAD = 100
+"""Fast-recipe batches drawn at a time (see ``PixelBatches``)."""
 
 
 class DeadStart(Exception):
@@ -182,7 +184,11 @@ distilled student matches its teacher (none: at the batch's lights)."""
 
 class PixelBatches:
     """Fast recipe: ``batch`` random pixels of the pool, each decoded under one shared random subset of lights, and
-    ``free`` random directions within ``radius`` for distillation."""
+    ``free`` random directions within ``radius`` for distillation.
+
+    Batches are drawn ``AHEAD`` steps at a time into buffers that stay in place (a few kernels per hundred steps
+    instead of a dozen per step); ``next`` hands them out in order, and a captured CUDA graph reads them directly
+    (``GraphedStep``)."""
 
     def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, free: int, radius: float,
                  seed: int):
@@ -190,18 +196,42 @@ class PixelBatches:
         self.free, self.radius = free, radius
         self.generator = torch.Generator(device=pool.device).manual_seed(seed)
         self.steps_per_epoch = max(1, len(pool) // batch)
+        self.pixels = torch.empty((AHEAD, batch), dtype=pool.dtype, device=pool.device)
+        self.light_index = torch.empty((AHEAD, self.per_step), dtype=torch.long, device=pool.device)
+        self.free_lights = torch.empty((AHEAD, free, 2), device=pool.device)
+        self._draw()
+
+    def _draw(self) -> None:
+        """Fill the buffers with the next ``AHEAD`` batches."""
+        self.drawn_from = self.generator.get_state()
+        device = self.pool.device
+        picks = torch.randint(len(self.pool), (AHEAD, self.batch), generator=self.generator, device=device)
+        self.pixels.copy_(self.pool[picks])
+        order = torch.rand((AHEAD, self.lights), generator=self.generator, device=device).argsort(dim=1)
+        self.light_index.copy_(order[:, : self.per_step])
+        free = distill.random_lights(AHEAD * self.free, self.radius, self.generator)
+        self.free_lights.copy_(free.reshape(AHEAD, self.free, 2))
+        self.position = 0
+
+    def take(self) -> int:
+        """The buffer row of the next batch, drawing new ones when all were used."""
+        if self.position == AHEAD:
+            self._draw()
+        self.position += 1
+        return self.position - 1
 
     def next(self) -> Batch:
-        pick = torch.randint(len(self.pool), (self.batch,), generator=self.generator, device=self.pool.device)
-        light_index = torch.randperm(self.lights, generator=self.generator, device=self.pool.device)
-        free = distill.random_lights(self.free, self.radius, self.generator)
-        return self.pool[pick], light_index[: self.per_step], free
+        """The next batch, copied (the buffers are refilled every ``AHEAD`` batches)."""
+        row = self.take()
+        return self.pixels[row].clone(), self.light_index[row].clone(), self.free_lights[row].clone()
 
     def state(self) -> dict:
-        return {"rng": self.generator.get_state()}
+        return {"rng": self.drawn_from, "position": self.position}
 
     def restore(self, state: dict) -> None:
         self.generator.set_state(state["rng"])
+        self._draw()
+        self.position = state["position"]
 
 
 class SampleBatches:
@@ -335,11 +365,13 @@ class EagerStep:
 
 class GraphedStep(EagerStep):
     """The same step captured once as a CUDA graph and replayed: a step launches ~100 tiny kernels, and replaying
-    them as one graph removes the per-launch cost that otherwise dominates (fixed shapes: the fast recipe only)."""
+    them as one graph removes the per-launch cost that otherwise dominates (fixed shapes: the fast recipe only).
+    The graph reads its batch from the pre-drawn buffers at a row counter that it advances itself."""
 
-    def __init__(self, *args: object):
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.inputs = tuple(t.clone() for t in self.batches.next())
+    def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn, batches: PixelBatches):
+        super().__init__(net, optimizer, data, loss_fn, batches)
+        self.pixel_batches = batches
+        self.row = torch.zeros(1, dtype=torch.long, device=data.device)  # a tensor index: no sync, unlike int()
         before = copy.deepcopy(self.optimizer.state_dict())  # the warm-up must leave Adam as it found it
         self.optimizer.schedule(0.0)  # warm-up steps must not move the weights
         side = torch.cuda.Stream()
@@ -347,17 +379,24 @@ class GraphedStep(EagerStep):
         with torch.cuda.stream(side):
             for _ in range(3):
                 self.optimizer.zero_grad()
-                self.run(*self.inputs)
+                self.run(*self.inputs())
         torch.cuda.current_stream().wait_stream(side)
         self.optimizer.load_state_dict(before)
         self.graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad()
         with torch.cuda.graph(self.graph):
-            self.loss = self.run(*self.inputs)
+            self.loss = self.run(*self.inputs())
+            self.row.add_(1)
+        self.row.fill_(batches.position)
+
+    def inputs(self) -> Batch:
+        drawn, row = self.pixel_batches, self.row
+        return (drawn.pixels.index_select(0, row)[0], drawn.light_index.index_select(0, row)[0],
+                drawn.free_lights.index_select(0, row)[0])
 
     def __call__(self) -> torch.Tensor:
-        for static, drawn in zip(self.inputs, self.batches.next()):
-            static.copy_(drawn)
+        if self.pixel_batches.take() == 0:  # new batches were drawn into the buffers
+            self.row.zero_()
         self.graph.replay()
         return self.loss
 
@@ -366,7 +405,6 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
               budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> PhaseState:
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights."""
     batches, val = split(data, config)
-    graphed = data.device.type == "cuda" and config.recipe == "fast"
     fast = config.recipe == "fast"
     optimizer = Adam(net.parameters(), betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast)
     state = PhaseState()
@@ -380,7 +418,10 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
     flat = val.flat_mse(data) if fast else 0.0
-    step = (GraphedStep if graphed else EagerStep)(net, optimizer, data, loss_fn, batches)
+    if data.device.type == "cuda" and isinstance(batches, PixelBatches):
+        step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches)
+    else:
+        step = EagerStep(net, optimizer, data, loss_fn, batches)
     progress.start(name, total, state.step)
     clock = time.monotonic() - state.elapsed
     running, counted = torch.zeros((), device=data.device), 0

@@ -22,7 +22,7 @@ from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import Data, TrainConfig, _loss_fn, split, train
+from core.train import AHEAD, Data, TrainConfig, _loss_fn, split, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
@@ -237,6 +237,24 @@ def test_masked_pixels_are_never_drawn(scene: tuple[MLIC, MLIC]) -> None:
     batches, val = split(data, TINY)
     drawn = torch.cat([batches.next()[0] for _ in range(50)] + [val.pixels])
     assert mask.ravel()[drawn.numpy()].all()
+
+
+def test_batches_drawn_ahead_resume_mid_block(scene: tuple[MLIC, MLIC]) -> None:
+    """Batches come AHEAD at a time; a restored drawer hands out exactly what the original would have next, and
+    every batch is a fresh draw (distinct light subsets, within the pool)."""
+    data = Data(scene[0], torch.device("cpu"))
+    batches, _ = split(data, TINY)
+    first = [batches.next() for _ in range(AHEAD + 30)]
+    saved = batches.state()
+    expected = [batches.next() for _ in range(AHEAD)]
+    again, _ = split(data, TINY)
+    again.restore(saved)
+    for want, got in zip(expected, [again.next() for _ in range(AHEAD)], strict=True):
+        for a, b in zip(want, got, strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    subsets = {tuple(sorted(light.tolist())) for _, light, _ in first + expected}
+    assert len(subsets) == len(first) + len(expected)
+    assert all(len(set(light.tolist())) == TINY.lights_per_step for _, light, _ in first)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
