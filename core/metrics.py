@@ -7,7 +7,6 @@ K1 = 0.01, K2 = 0.03, data range 255, computed per channel and averaged.
 from __future__ import annotations
 
 import numpy as np
-from skimage.metrics import structural_similarity
 
 PSNR_CAP = 100.0
 """PSNR reported for identical images (instead of infinity, so results stay valid JSON)."""
@@ -39,6 +38,7 @@ def ssim(reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None
 
     As in the standard definition, the 5-pixel border where the 11×11 window does not fit is left out.
     """
+    from skimage.metrics import structural_similarity  # with SciPy 0.7 s to load: not on the training path
     _, ssim_map = structural_similarity(
         reference, test, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
         data_range=255, channel_axis=2, full=True,
