@@ -241,7 +241,7 @@ def test_masked_pixels_are_never_drawn(scene: tuple[MLIC, MLIC]) -> None:
 
 def test_batches_drawn_ahead_resume_mid_block(scene: tuple[MLIC, MLIC]) -> None:
     """Batches come AHEAD at a time; a restored drawer hands out exactly what the original would have next, and
-    every batch is a fresh draw (distinct light subsets, within the pool)."""
+    every batch is a fresh draw (distinct light subsets of the configured size)."""
     data = Data(scene[0], torch.device("cpu"))
     batches, _ = split(data, TINY)
     first = [batches.next() for _ in range(AHEAD + 30)]
