@@ -368,9 +368,10 @@ class GraphedStep(EagerStep):
     them as one graph removes the per-launch cost that otherwise dominates (fixed shapes: the fast recipe only).
     The graph reads its batch from the pre-drawn buffers at a row counter that it advances itself."""
 
+    batches: PixelBatches
+
     def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn, batches: PixelBatches):
         super().__init__(net, optimizer, data, loss_fn, batches)
-        self.pixel_batches = batches
         self.row = torch.zeros(1, dtype=torch.long, device=data.device)  # a tensor index: no sync, unlike int()
         before = copy.deepcopy(self.optimizer.state_dict())  # the warm-up must leave Adam as it found it
         self.optimizer.schedule(0.0)  # warm-up steps must not move the weights
@@ -390,12 +391,12 @@ class GraphedStep(EagerStep):
         self.row.fill_(batches.position)
 
     def inputs(self) -> Batch:
-        drawn, row = self.pixel_batches, self.row
+        drawn, row = self.batches, self.row
         return (drawn.pixels.index_select(0, row)[0], drawn.light_index.index_select(0, row)[0],
                 drawn.free_lights.index_select(0, row)[0])
 
     def __call__(self) -> torch.Tensor:
-        if self.pixel_batches.take() == 0:  # new batches were drawn into the buffers
+        if self.batches.take() == 0:  # new batches were drawn into the buffers
             self.row.zero_()
         self.graph.replay()
         return self.loss
