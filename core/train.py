@@ -58,6 +58,9 @@ its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES
 COLLAPSE_EVALS = 3
 RECOVERIES = 2
 AHEAD = 100
+MIN_STD = 0.01
+"""Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
+light that leaves the scene dark) must not have its quantisation noise blown up."""
 """Fast-recipe batches drawn at a time (see ``PixelBatches``)."""
 
 
@@ -139,7 +142,7 @@ def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]
     """(batch, lights per step): the fast recipe's defaults were tuned per device, the reference's are fixed."""
     if config.recipe == "reference":
         return config.batch or 64, 1
-    default_batch, default_lights = (1024, 32) if device.type == "cuda" else (128, 16)
+    default_batch, default_lights = (1024, 64) if device.type == "cuda" else (128, 16)
     return config.batch or default_batch, config.lights_per_step or default_lights
 
 
@@ -161,6 +164,16 @@ class Data:
         if len(inside) == 0:
             raise RTIError("the mask has no pixels inside: nothing to train on")
         self.inside = torch.as_tensor(inside, device=device)
+        self._moments: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def moments(self, sample: int = 65536) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation (at least ``MIN_STD``) of each encoder input, over a fixed random sample of
+        the pixels inside the mask."""
+        if self._moments is None:
+            picks = torch.randperm(len(self.inside), generator=torch.Generator().manual_seed(0))[:sample]
+            x = self.observations(self.inside[picks.to(self.device)]).reshape(len(picks), -1)
+            self._moments = x.mean(dim=0), x.std(dim=0, correction=0).clamp_min(MIN_STD)
+        return self._moments
 
     def observations(self, pixels: torch.Tensor) -> torch.Tensor:
         """Float values in [0, 1] of the given pixels under every light: (B, N, 3)."""
@@ -598,7 +611,10 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
 
 def _network(config: TrainConfig, role: str, data: Data, seed: int) -> Autoencoder:
     torch.manual_seed(seed)
-    return Autoencoder(data.count, architecture(config, role)).to(data.device)
+    net = Autoencoder(data.count, architecture(config, role)).to(data.device)
+    if config.recipe == "fast":
+        net.encoder.standardise(*data.moments())
+    return net
 
 
 def _share(config: TrainConfig, roles: list[str]) -> float:
