@@ -55,13 +55,11 @@ class Encoder(nn.Module):
         self.register_buffer("input_scale", torch.ones(widths[0]))
         self.register_buffer("input_shift", torch.zeros(widths[0]))
 
-    def standardise(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """Give every input zero mean and unit deviation (statistics of the MLIC's pixels, not trained): the inputs
-        are brightnesses in [0, 1], and a fixed-step teacher trained on them standardised reached 0.9 dB more
-        (BENCHMARKS.md, "Standardised encoder inputs"). Only the codes and the decoder are exported, so this map
-        never leaves training."""
-        self.input_scale.copy_(1.0 / std)
-        self.input_shift.copy_(-mean / std)
+    def standardise(self, mean: torch.Tensor, std: torch.Tensor, spread: float) -> None:
+        """Map every input to zero mean and standard deviation ``spread`` (statistics of the MLIC's pixels, not
+        trained). Only the codes and the decoder are exported, so this map never leaves training."""
+        self.input_scale.copy_(spread / std)
+        self.input_shift.copy_(-spread * mean / std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.addcmul(self.input_shift, x, self.input_scale)

@@ -58,6 +58,12 @@ its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES
 COLLAPSE_EVALS = 3
 RECOVERIES = 2
 AHEAD = 100
+INPUT_SPREAD = 0.3
+"""Standard deviation of every encoder input in the fast recipe, after centring (``Encoder.standardise``). The raw
+inputs are brightnesses in [0, 1] with a large common offset; centred and evened out, a fixed-step teacher on the
+synth scene reached 0.9-1.5 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
+learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a suite teacher at 15.5 dB); at 0.3 none
+did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
 MIN_STD = 0.01
 """Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
 light that leaves the scene dark) must not have its quantisation noise blown up."""
@@ -613,7 +619,7 @@ def _network(config: TrainConfig, role: str, data: Data, seed: int) -> Autoencod
     torch.manual_seed(seed)
     net = Autoencoder(data.count, architecture(config, role)).to(data.device)
     if config.recipe == "fast":
-        net.encoder.standardise(*data.moments())
+        net.encoder.standardise(*data.moments(), INPUT_SPREAD)
     return net
 
 

@@ -22,7 +22,7 @@ from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import AHEAD, MIN_STD, Data, TrainConfig, _loss_fn, _network, split, train
+from core.train import AHEAD, INPUT_SPREAD, MIN_STD, Data, TrainConfig, _loss_fn, _network, split, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
@@ -239,13 +239,13 @@ def test_fast_recipe_standardises_encoder_inputs_over_the_masked_pixels(scene: t
     x = inside.transpose(1, 0, 2).reshape(int(mask.sum()), -1)
     mean, std = x.mean(axis=0), np.maximum(x.std(axis=0), MIN_STD)
     encoder = _network(TINY, "teacher", data, 0).encoder
-    np.testing.assert_allclose(encoder.input_scale.numpy(), 1.0 / std, rtol=1e-4)
-    np.testing.assert_allclose(encoder.input_shift.numpy(), -mean / std, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(encoder.input_scale.numpy(), INPUT_SPREAD / std, rtol=1e-4)
+    np.testing.assert_allclose(encoder.input_shift.numpy(), -INPUT_SPREAD * mean / std, rtol=1e-4, atol=1e-5)
     mapped = x * encoder.input_scale.numpy() + encoder.input_shift.numpy()
     varying = x.std(axis=0) > MIN_STD
     assert varying.sum() > x.shape[1] // 2
     np.testing.assert_allclose(mapped.mean(axis=0), 0.0, atol=1e-4)
-    np.testing.assert_allclose(mapped.std(axis=0)[varying], 1.0, rtol=1e-3)
+    np.testing.assert_allclose(mapped.std(axis=0)[varying], INPUT_SPREAD, rtol=1e-3)
     reference = _network(replace(TINY, recipe="reference"), "teacher", data, 0).encoder
     assert bool((reference.input_scale == 1).all()) and bool((reference.input_shift == 0).all())
 
