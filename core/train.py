@@ -5,9 +5,10 @@ every network (learning rate, validation, early stopping, time budget, checkpoin
 runs the phases and returns plain-numpy models.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
-  encoder pass serves many targets; Adam (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of
-  steps; validation on held-out pixels; the best validated weights are kept; a network that learned nothing restarts,
-  one that collapses goes back to its best weights.
+  encoder pass serves many targets; the encoder's inputs are centred and evened out (``INPUT_SPREAD``); Adam
+  (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of steps; validation on held-out pixels;
+  the best validated weights are kept; a network that learned nothing restarts, one that collapses goes back to its
+  best weights.
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
   A distilled student matches the teacher at random light directions, not only at the training lights.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
