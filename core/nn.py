@@ -47,6 +47,9 @@ class Encoder(nn.Module):
     """Pixel observations (B, 3N) → codes (B, 9), through a fixed per-input affine map (identity until
     ``standardise``)."""
 
+    input_scale: torch.Tensor
+    input_shift: torch.Tensor
+
     def __init__(self, lights: int, hidden: tuple[int, ...]):
         super().__init__()
         widths = (3 * lights, *hidden)

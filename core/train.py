@@ -59,16 +59,19 @@ its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES
 COLLAPSE_EVALS = 3
 RECOVERIES = 2
 AHEAD = 100
+"""Fast-recipe batches drawn at a time (see ``PixelBatches``)."""
 INPUT_SPREAD = 0.3
 """Standard deviation of every encoder input in the fast recipe, after centring (``Encoder.standardise``). The raw
 inputs are brightnesses in [0, 1] with a large common offset; centred and evened out, a fixed-step teacher on the
-synth scene reached 0.9-1.5 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
+synth scene reached 1-1.7 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
 learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a suite teacher at 15.5 dB); at 0.3 none
 did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
+CHECKPOINT_VERSION = 2
+"""Raised whenever the networks' saved state changes meaning (2: the encoder's input map), so that ``--resume``
+refuses a checkpoint of an older trainer instead of failing halfway through loading it."""
 MIN_STD = 0.01
 """Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
 light that leaves the scene dark) must not have its quantisation noise blown up."""
-"""Fast-recipe batches drawn at a time (see ``PixelBatches``)."""
 
 
 class DeadStart(Exception):
@@ -546,6 +549,8 @@ class Checkpoint:
             payload = torch.load(self.path, map_location="cpu", weights_only=False)
         except Exception as exc:  # a truncated or foreign file: any unpickling error
             raise RTIError(f"{self.path}: unreadable checkpoint ({exc})") from None
+        if payload.get("version") != CHECKPOINT_VERSION:
+            raise RTIError(f"{self.path}: written by another version of the trainer; rerun without --resume")
         if payload.get("config") != config.result_keys() or payload.get("shape") != _shape(mlic):
             raise RTIError(f"{self.path}: made with other options or another MLIC; rerun with the same ones "
                            "or without --resume")
@@ -655,6 +660,7 @@ def _saver(saver: Checkpoint, config: TrainConfig, mlic: MLIC, saved: dict, role
         if not saver.due():
             return
         saver.write({
+            "version": CHECKPOINT_VERSION,
             "config": config.result_keys(),
             "shape": _shape(mlic),
             "done": saved["done"],

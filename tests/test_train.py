@@ -139,6 +139,11 @@ def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) 
         train(scene[0], replace(TINY, checkpoint_every=0.0), StopAt("teacher", 50), checkpoint)
     with pytest.raises(RTIError, match="other options"):
         train(scene[0], replace(TINY, lr=0.005), checkpoint=checkpoint, resume=True)
+    older = torch.load(checkpoint, weights_only=False)
+    older["version"] = 1
+    torch.save(older, checkpoint)
+    with pytest.raises(RTIError, match="another version of the trainer"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
     with pytest.raises(RTIError, match="no checkpoint"):
         train(scene[0], TINY, checkpoint=tmp_path / "none.pt", resume=True)
 
