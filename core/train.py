@@ -66,12 +66,12 @@ inputs are brightnesses in [0, 1] with a large common offset; centred and evened
 synth scene reached 1-1.7 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
 learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a suite teacher at 15.5 dB); at 0.3 none
 did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
-CHECKPOINT_VERSION = 2
-"""Raised whenever the networks' saved state changes meaning (2: the encoder's input map), so that ``--resume``
-refuses a checkpoint of an older trainer instead of failing halfway through loading it."""
 MIN_STD = 0.01
 """Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
 light that leaves the scene dark) must not have its quantisation noise blown up."""
+CHECKPOINT_VERSION = 2
+"""Increased whenever the networks' saved state changes meaning (2: the encoder's input map), so that ``--resume``
+refuses a checkpoint of an older trainer instead of failing halfway through loading it."""
 
 
 class DeadStart(Exception):
