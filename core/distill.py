@@ -18,9 +18,10 @@ from .nn import Autoencoder
 
 def loss(student: torch.Tensor, truth: torch.Tensor, student_soft: torch.Tensor, teacher: torch.Tensor,
          alpha: float, temperature: float) -> torch.Tensor:
-    """α·MSE(student, truth) + (1 − α)·MSE(student_soft/T, teacher/T); the soft pair may be at other lights."""
-    hard = nn.functional.mse_loss(student, truth)
-    soft = nn.functional.mse_loss(student_soft / temperature, teacher / temperature)
+    """α·MSE(student, truth) + (1 − α)·MSE(student_soft/T, teacher/T); the soft pair may be at other lights. Truth
+    and teacher broadcast to the students' shape (several candidates: (B, L, K, 3) against (B, L, 1, 3))."""
+    hard = nn.functional.mse_loss(student, truth.expand_as(student))
+    soft = nn.functional.mse_loss(student_soft / temperature, (teacher / temperature).expand_as(student_soft))
     return alpha * hard + (1.0 - alpha) * soft
 
 
@@ -33,7 +34,7 @@ def random_lights(count: int, radius: float, generator: torch.Generator) -> torc
 
 
 class Teacher:
-    """A frozen teacher's predictions for any pixels and lights, from its precomputed codes (P, 9)."""
+    """A frozen teacher's predictions (B, L, 1, 3) for any pixels and lights, from its precomputed codes (P, 9)."""
 
     def __init__(self, net: Autoencoder, codes: torch.Tensor):
         self.decoder = net.decoder.eval().requires_grad_(False)

@@ -14,7 +14,7 @@ import torch
 from core import images, models, neuralweb
 from core.errors import RTIError
 from core.neural import NeuralRTI, decode
-from core.nn import Decoder, decoder_parameters
+from core.nn import Architecture, Autoencoder, Decoder, Linear, decoder_parameters
 
 
 def random_model(width: int, size: tuple[int, int] = (20, 24), seed: int = 0) -> NeuralRTI:
@@ -72,11 +72,33 @@ def test_numpy_decoder_matches_torch_decoder() -> None:
     net = Decoder(13)
     codes = torch.randn(50, 9)
     light = torch.tensor([[0.3, -0.4], [0.0, 0.0]])
-    expected = net(codes, light).detach().numpy()
-    layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in (net.input, net.hidden, net.output)]
+    expected = net(codes, light)[:, :, 0].detach().numpy()
+    layers = [(w.detach().numpy(), b.detach().numpy()) for w, b in net.layers()]
     for i in range(2):
         got = decode(codes.numpy(), layers, np.array([*light[i].tolist(), 0.8]))
         np.testing.assert_allclose(got, expected[:, i], atol=1e-5)
+
+
+def test_members_of_one_network_are_independent_networks() -> None:
+    """Each member taken out computes what it computed inside the network, and a loss on one member's output
+    moves no weight of another (the off-block weights get no gradient)."""
+    torch.manual_seed(0)
+    net = Autoencoder(5, Architecture((12, 8), 6), members=3)
+    x, light, per_pixel = torch.rand(7, 15), torch.rand(4, 2), torch.rand(7, 2, 2)
+    out = net(x, light)
+    assert out.shape == (7, 4, 3, 3)
+    for k in range(3):
+        one = net.member(k)
+        assert one.members == 1 and sum(p.numel() for p in one.decoder.parameters()) == decoder_parameters(6)
+        torch.testing.assert_close(one(x, light)[:, :, 0], out[:, :, k], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(one(x, per_pixel)[:, :, 0], net(x, per_pixel)[:, :, k], rtol=1e-5, atol=1e-6)
+    out[:, :, 1].square().sum().backward()
+    for layer in net.modules():
+        if isinstance(layer, Linear):
+            rows = layer.weight.grad.unflatten(0, (3, -1))
+            assert float(rows[1].abs().sum()) > 0 and float(rows[0].abs().sum()) == float(rows[2].abs().sum()) == 0
+            if layer.mask is not None:
+                assert float((layer.weight.grad * (1 - layer.mask)).abs().sum()) == 0
 
 
 @pytest.mark.parametrize("width", [10, 20, 50])

@@ -22,7 +22,8 @@ from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import AHEAD, INPUT_SPREAD, MIN_STD, Data, TrainConfig, _loss_fn, _network, split, train
+from core.train import (AHEAD, INPUT_SPREAD, MIN_STD, Data, TrainConfig, _loss_fn, _network, run_phase, split,
+                        train)
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
@@ -91,7 +92,8 @@ def test_distilled_loss_takes_the_teacher_at_the_free_lights() -> None:
     loss_fn = _loss_fn(replace(TINY, alpha=0.6), distill.Teacher(teacher_net, codes))
 
     def mse(a: torch.Tensor, b: torch.Tensor) -> float:
-        return float(((a - b) ** 2).mean().detach())
+        """Between one-member outputs (B, L, 1, 3) or targets (B, L, 3)."""
+        return float(((a.reshape(b.shape) - b) ** 2).mean().detach())
 
     hard = mse(student(x, light), target)
     with torch.no_grad():
@@ -100,6 +102,27 @@ def test_distilled_loss_takes_the_teacher_at_the_free_lights() -> None:
     assert float(loss_fn(student, x, target, light, pixels, free).detach()) == pytest.approx(0.6 * hard + 0.4 * at_free)
     no_free = torch.empty((0, 2))
     assert float(loss_fn(student, x, target, light, pixels, no_free).detach()) == pytest.approx(0.6 * hard + 0.4 * at_light)
+
+
+def test_the_best_validated_candidate_is_kept(scene: tuple[MLIC, MLIC]) -> None:
+    config = replace(TINY, mode="direct", candidates=3)
+    data = Data(scene[0], torch.device("cpu"))
+    net = _network(config, "student", data, 0, 3)
+    state = run_phase("student", net, data, config, _loss_fn(config, None), None, Progress("none"),
+                      lambda *args: None, None)
+    _, val = split(data, config)
+    errors = val.mse(net, data)
+    assert len(set(errors)) == 3 and state.best_member == int(np.argmin(errors))
+    assert state.best_mse == pytest.approx(min(errors), rel=1e-5)
+    assert val.mse(net.member(state.best_member), data) == pytest.approx([min(errors)], rel=1e-5)
+    student = train(scene[0], config)["student"]
+    assert student.parameters == 723 and student.training["candidates"] == 3
+    assert student.training["candidate"] == state.best_member
+    assert student.training["val_psnr"] == pytest.approx(-10 * np.log10(min(errors)), abs=1e-3)
+    one = train(scene[0], replace(config, candidates=0))["student"].training
+    assert one["candidates"] == 1 and one["candidate"] == 0  # a CPU trains one unless told otherwise
+    with pytest.raises(RTIError, match="fast recipe"):
+        train(scene[0], replace(config, recipe="reference"))
 
 
 def test_cpu_runs_are_reproducible(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
@@ -164,7 +187,7 @@ def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monke
                  *rest: torch.Tensor) -> torch.Tensor:
             calls[0] += 1
             pred = net(x, light)
-            fit = torch.nn.functional.mse_loss(pred, target)
+            fit = torch.nn.functional.mse_loss(pred, target[:, :, None].expand_as(pred))
             return fit + 100 * ((pred - 5) ** 2).mean() if calls[0] <= 60 else fit
         return loss
 
@@ -190,7 +213,7 @@ def test_a_collapsed_network_goes_back_to_its_best_weights(scene: tuple[MLIC, ML
                  *rest: torch.Tensor) -> torch.Tensor:
             calls[0] += 1
             pred = net(x, light)
-            fit = torch.nn.functional.mse_loss(pred, target)
+            fit = torch.nn.functional.mse_loss(pred, target[:, :, None].expand_as(pred))
             return fit + 100 * ((pred - 5) ** 2).mean() if 160 < calls[0] <= 380 else fit
         return loss
 
@@ -243,7 +266,7 @@ def test_fast_recipe_standardises_encoder_inputs_over_the_masked_pixels(scene: t
     inside = mlic.images[:, mask].astype(np.float64) / 255.0  # (N, pixels inside, 3)
     x = inside.transpose(1, 0, 2).reshape(int(mask.sum()), -1)
     mean, std = x.mean(axis=0), np.maximum(x.std(axis=0), MIN_STD)
-    encoder = _network(TINY, "teacher", data, 0).encoder
+    encoder = _network(TINY, "teacher", data, 0, 1).encoder
     np.testing.assert_allclose(encoder.input_scale.numpy(), INPUT_SPREAD / std, rtol=1e-4)
     np.testing.assert_allclose(encoder.input_shift.numpy(), -INPUT_SPREAD * mean / std, rtol=1e-4, atol=1e-5)
     mapped = x * encoder.input_scale.numpy() + encoder.input_shift.numpy()
@@ -251,7 +274,7 @@ def test_fast_recipe_standardises_encoder_inputs_over_the_masked_pixels(scene: t
     assert varying.sum() > x.shape[1] // 2
     np.testing.assert_allclose(mapped.mean(axis=0), 0.0, atol=1e-4)
     np.testing.assert_allclose(mapped.std(axis=0)[varying], INPUT_SPREAD, rtol=1e-3)
-    reference = _network(replace(TINY, recipe="reference"), "teacher", data, 0).encoder
+    reference = _network(replace(TINY, recipe="reference"), "teacher", data, 0, 1).encoder
     assert bool((reference.input_scale == 1).all()) and bool((reference.input_shift == 0).all())
 
 

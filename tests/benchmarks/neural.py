@@ -409,8 +409,7 @@ def neural_decode() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for width in (20, 50):
         decoder = Decoder(width)
-        layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in (decoder.input, decoder.hidden,
-                                                                                 decoder.output)]
+        layers = [(w.detach().numpy(), b.detach().numpy()) for w, b in decoder.layers()]
         codes = rng.normal(size=(2048, 2048, 9)).astype(np.float32)
         model = NeuralRTI(codes, layers)
         light = np.array([0.3, 0.2, 0.93])
