@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "0: at the training lights only)")
     p.add_argument("--candidates", type=int, default=0, metavar="K",
                    help="fast recipe: students trained at once from different starts, the best validated one kept "
-                        "(default: 4 on a GPU, 1 on a CPU)")
+                        "(default: 2 on a GPU, 1 on a CPU)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=int, default=0, help="makes CPU runs reproducible (default 0)")
     p.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop then, keeping the best model")

@@ -11,8 +11,8 @@ runs the phases and returns plain-numpy models.
   best weights.
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
   On a GPU several students (candidates) train at once as members of one network and the best validated one is
-  kept: students of one teacher differ by their initialisation alone by up to 3 dB, and a GPU step of four costs
-  1.6 steps of one.
+  kept: students of one teacher differ by their initialisation alone by up to 3 dB, and a GPU step of two costs
+  1.27 steps of one.
   A distilled student matches the teacher at random light directions, not only at the training lights.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
@@ -72,10 +72,11 @@ did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
 MIN_STD = 0.01
 """Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
 light that leaves the scene dark) must not have its quantisation noise blown up."""
-GPU_CANDIDATES = 4
+GPU_CANDIDATES = 2
 """Default students trained at once on a GPU (``TrainConfig.candidates``). Students of one teacher spread over
 2.8 dB by initialisation alone (synth scene, H100: 34.82-37.63), and the best validated one was the best or second
-best on the test lights."""
+best on the test lights. Two cost 1.27 steps of one and keep the run within 30 s; four (1.6) gained more but only
+at all 24,000 steps (over 30 s); with fewer steps they lost what the choice won (BENCHMARKS.md, "Candidates")."""
 CHECKPOINT_VERSION = 3
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
 members of one network), so that ``--resume``
