@@ -140,9 +140,13 @@ class Decoder(nn.Module):
 
     def layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """A one-member decoder's three layers as (weight (out, in), bias (out,)), the first over (code, lx, ly)."""
-        assert self.members == 1 and self.light_input.bias is not None
-        first = torch.cat([self.code_input.weight, self.light_input.weight], dim=1), self.light_input.bias
-        return [first] + [(layer.weight, layer.bias) for layer in (self.hidden, self.output)]  # type: ignore[misc]
+        assert self.members == 1
+        layers: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for weight, layer in ((torch.cat([self.code_input.weight, self.light_input.weight], dim=1), self.light_input),
+                              (self.hidden.weight, self.hidden), (self.output.weight, self.output)):
+            assert layer.bias is not None
+            layers.append((weight, layer.bias))
+        return layers
 
 
 class Autoencoder(nn.Module):

@@ -136,4 +136,5 @@ def test_tiles_do_not_change_the_result(monkeypatch):
     data = MLIC(rng.integers(0, 256, (20, 9, 13, 3), dtype=np.uint8), lights.fibonacci(20, 10), [str(i) for i in range(20)])
     whole = classic.fit(data, "hsh3").coeffs
     monkeypatch.setattr(classic, "TILE_PIXELS", 7)
-    np.testing.assert_array_equal(classic.fit(data, "hsh3").coeffs, whole)
+    # the same sums in float32; BLAS may order them differently for a 7-pixel tile than for the whole image
+    np.testing.assert_allclose(classic.fit(data, "hsh3").coeffs, whole, rtol=0, atol=1e-6)

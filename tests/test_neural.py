@@ -95,10 +95,12 @@ def test_members_of_one_network_are_independent_networks() -> None:
     out[:, :, 1].square().sum().backward()
     for layer in net.modules():
         if isinstance(layer, Linear):
-            rows = layer.weight.grad.unflatten(0, (3, -1))
+            grad = layer.weight.grad
+            assert grad is not None
+            rows = grad.unflatten(0, (3, -1))
             assert float(rows[1].abs().sum()) > 0 and float(rows[0].abs().sum()) == float(rows[2].abs().sum()) == 0
             if layer.mask is not None:
-                assert float((layer.weight.grad * (1 - layer.mask)).abs().sum()) == 0
+                assert float((grad * (1 - layer.mask)).abs().sum()) == 0
 
 
 @pytest.mark.parametrize("width", [10, 20, 50])
