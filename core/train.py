@@ -11,8 +11,8 @@ runs the phases and returns plain-numpy models.
   best weights.
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
   On a GPU several students (candidates) train at once as members of one network and the best validated one is
-  kept: students of one teacher differ by their initialisation alone by up to 3 dB, and a GPU step of two costs
-  1.27 steps of one.
+  kept: students of one teacher differ by up to 3 dB by their seed alone, and a GPU step of two costs 1.27 steps
+  of one.
   A distilled student matches the teacher at random light directions, not only at the training lights.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
@@ -74,13 +74,13 @@ MIN_STD = 0.01
 light that leaves the scene dark) must not have its quantisation noise blown up."""
 GPU_CANDIDATES = 2
 """Default students trained at once on a GPU (``TrainConfig.candidates``). Students of one teacher spread over
-2.8 dB by initialisation alone (synth scene, H100: 34.82-37.63), and the best validated one was the best or second
+2.8 dB by their seed alone (synth scene, H100: 34.82-37.63), and the best validated one was the best or second
 best on the test lights. Two cost 1.27 steps of one and keep the run within 30 s; four (1.6) gained more but only
 at all 24,000 steps (over 30 s); with fewer steps they lost what the choice won (BENCHMARKS.md, "Candidates")."""
 CHECKPOINT_VERSION = 3
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
-members of one network), so that ``--resume``
-refuses a checkpoint of an older trainer instead of failing halfway through loading it."""
+members of one network), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
+through loading it."""
 
 
 class DeadStart(Exception):
@@ -115,7 +115,7 @@ class TrainConfig:
     temperature: float = 1.0
     candidates: int = 0
     """Students trained at once, from different initialisations, as members of one network (``core.nn.Linear``); the
-    one with the best validation is kept. 0: the device's default (``student_candidates``)."""
+    one with the best validation is kept. 0: the device's default (``candidate_count``)."""
     distill_lights: int = 32
     """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
     that term at the training lights, as the reference recipe always does (see ``distill``; BENCHMARKS.md, "Distilling
@@ -170,7 +170,7 @@ def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]
     return config.batch or default_batch, config.lights_per_step or default_lights
 
 
-def members(config: TrainConfig, role: str, device: torch.device) -> int:
+def candidate_count(config: TrainConfig, role: str, device: torch.device) -> int:
     """Networks trained at once for ``role``: only students of the fast recipe have candidates. On a GPU, where a
     step is bound by the number of kernels, ``GPU_CANDIDATES`` cost little more than one; on a CPU each costs a whole
     network's arithmetic, so there the default is one."""
@@ -623,7 +623,7 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
                 left = max(config.time_budget - spent, 1e-3)
                 budget = left * _share(config, roles[index:])
             current = saved.get("current")
-            count = members(config, role, device)
+            count = candidate_count(config, role, device)
             for start in range(RESTARTS + 1):
                 net = _network(config, role, data, config.seed * 1000 + index + 100 * start, count)
                 try:

@@ -156,6 +156,16 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path: Path, scene: tuple[MLIC,
     assert all(same_model(resumed[role], distilled[role]) for role in ("teacher", "student"))
 
 
+def test_resumed_candidates_equal_uninterrupted_ones(tmp_path: Path, scene: tuple[MLIC, MLIC]) -> None:
+    config = replace(TINY, mode="direct", candidates=2, checkpoint_every=0.0)
+    whole = train(scene[0], config)["student"]
+    checkpoint = tmp_path / "run.checkpoint.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(scene[0], config, StopAt("student", 150), checkpoint)
+    resumed = train(scene[0], config, Progress("none"), checkpoint, resume=True)["student"]
+    assert same_model(resumed, whole) and resumed.training["candidate"] == whole.training["candidate"]
+
+
 def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) -> None:
     checkpoint = tmp_path / "run.checkpoint.pt"
     with pytest.raises(KeyboardInterrupt):
