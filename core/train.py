@@ -216,11 +216,11 @@ class Data:
         return values.float() * self.scale
 
     def batch(self, pixels: torch.Tensor, light_index: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Encoder inputs (B, 3N), targets (B, L, 3) and decoder lights: all pixels share ``light_index`` (L,), or
-        each pixel has its own lights (B, L)."""
+        """Encoder inputs (B, 3N), targets (B, L, 1, 3) (one for every member of a network) and decoder lights: all
+        pixels share ``light_index`` (L,), or each pixel has its own lights (B, L)."""
         obs = self.observations(pixels)
         rows = torch.arange(len(pixels), device=self.device)[:, None]
-        return obs.reshape(len(pixels), -1), obs[rows, light_index], self.light_xy[light_index]
+        return obs.reshape(len(pixels), -1), obs[rows, light_index][:, :, None], self.light_xy[light_index]
 
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
@@ -326,7 +326,7 @@ class Validation:
         for start in range(0, len(self.pixels), chunk):
             lights = self.light_index if shared else self.light_index[start : start + chunk]
             x, target, light = data.batch(self.pixels[start : start + chunk], lights)
-            total += ((net(x, light) - target[:, :, None]) ** 2).sum(dim=(0, 1, 3))
+            total += ((net(x, light) - target) ** 2).sum(dim=(0, 1, 3))
             count += target.numel()
         return (total / count).tolist()
 
@@ -672,7 +672,7 @@ def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:
         def direct(net: Autoencoder, x: torch.Tensor, target: torch.Tensor, light: torch.Tensor, pixels: torch.Tensor,
                    free: torch.Tensor) -> torch.Tensor:
             pred = net(x, light)
-            return nn.functional.mse_loss(pred, target[:, :, None].expand_as(pred))
+            return nn.functional.mse_loss(pred, target.expand_as(pred))
         return direct
 
     def distilled(net: Autoencoder, x: torch.Tensor, target: torch.Tensor, light: torch.Tensor, pixels: torch.Tensor,
@@ -680,13 +680,12 @@ def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:
         codes = net.encoder(x)
         if len(free) == 0:
             pred = net.decoder(codes, light)
-            return distill.loss(pred, target[:, :, None], pred, teacher.predict(pixels, light), config.alpha,
-                                config.temperature)
+            return distill.loss(pred, target, pred, teacher.predict(pixels, light), config.alpha, config.temperature)
         # one decoder pass under the batch's lights and the free ones: half the kernels of two passes
         pred = net.decoder(codes, torch.cat([light, free]))
         shown = len(light)
-        return distill.loss(pred[:, :shown], target[:, :, None], pred[:, shown:], teacher.predict(pixels, free),
-                            config.alpha, config.temperature)
+        return distill.loss(pred[:, :shown], target, pred[:, shown:], teacher.predict(pixels, free), config.alpha,
+                            config.temperature)
     return distilled
 
 

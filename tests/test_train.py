@@ -87,13 +87,12 @@ def test_distilled_loss_takes_the_teacher_at_the_free_lights() -> None:
     torch.manual_seed(0)
     student, teacher_net = Autoencoder(4, Architecture((8,), 5)), Autoencoder(4, Architecture((8,), 6))
     codes = torch.randn(6, 9)
-    x, target, pixels = torch.rand(3, 12), torch.rand(3, 4, 3), torch.tensor([0, 5, 2])
+    x, target, pixels = torch.rand(3, 12), torch.rand(3, 4, 1, 3), torch.tensor([0, 5, 2])
     light, free = torch.rand(4, 2), torch.rand(7, 2)
     loss_fn = _loss_fn(replace(TINY, alpha=0.6), distill.Teacher(teacher_net, codes))
 
     def mse(a: torch.Tensor, b: torch.Tensor) -> float:
-        """Between one-member outputs (B, L, 1, 3) or targets (B, L, 3)."""
-        return float(((a.reshape(b.shape) - b) ** 2).mean().detach())
+        return float(((a - b) ** 2).mean().detach())
 
     hard = mse(student(x, light), target)
     with torch.no_grad():
@@ -197,7 +196,7 @@ def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monke
                  *rest: torch.Tensor) -> torch.Tensor:
             calls[0] += 1
             pred = net(x, light)
-            fit = torch.nn.functional.mse_loss(pred, target[:, :, None].expand_as(pred))
+            fit = torch.nn.functional.mse_loss(pred, target.expand_as(pred))
             return fit + 100 * ((pred - 5) ** 2).mean() if calls[0] <= 60 else fit
         return loss
 
@@ -223,7 +222,7 @@ def test_a_collapsed_network_goes_back_to_its_best_weights(scene: tuple[MLIC, ML
                  *rest: torch.Tensor) -> torch.Tensor:
             calls[0] += 1
             pred = net(x, light)
-            fit = torch.nn.functional.mse_loss(pred, target[:, :, None].expand_as(pred))
+            fit = torch.nn.functional.mse_loss(pred, target.expand_as(pred))
             return fit + 100 * ((pred - 5) ** 2).mean() if 160 < calls[0] <= 380 else fit
         return loss
 
