@@ -8,6 +8,7 @@ an alpha channel is dropped when it is fully opaque and refused otherwise (trans
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,10 @@ try:
     import cv2
 except ImportError:  # Blender's Python
     cv2 = None  # type: ignore[assignment]
+try:
+    import PIL.Image
+except ImportError:  # Blender's Python
+    PIL = None  # type: ignore[assignment]
 
 Decoder = Callable[[Path], np.ndarray]
 """Reads a file into (H, W) or (H, W, channels) uint8/uint16 pixels as stored, channels in RGB(A) order."""
@@ -82,14 +87,16 @@ def _decode(path: Path) -> np.ndarray:
     return image[:, :, [2, 1, 0, 3][: image.shape[2]]] if image.ndim == 3 else image
 
 
-def write_image(path: Path | str, image: np.ndarray, quality: int = 95) -> None:
+def write_image(path: Path | str, image: np.ndarray, quality: int = 95, keep_rgb: bool = False) -> None:
     """Write an RGB(A) (H, W, 3|4) or single-channel (H, W) uint8/uint16 image; the suffix picks the format.
 
-    JPEG is written without chroma subsampling, so three independent planes packed as RGB survive.
+    JPEG is written without chroma subsampling, so three independent planes packed as RGB survive; ``keep_rgb``
+    also skips JPEG's YCbCr transform (see :func:`encode_rgb_jpeg`).
     """
     path = Path(path)
     try:
-        encoded = encode_image(image, path.suffix, quality)
+        encode = encode_rgb_jpeg if keep_rgb else encode_image
+        encoded = encode(image, path.suffix, quality)
     except RTIError as exc:
         raise RTIError(f"{path}: {exc}") from None
     try:
@@ -118,3 +125,22 @@ def encode_image(image: np.ndarray, suffix: str, quality: int = 95) -> bytes:
     if not ok:
         raise RTIError("could not encode image")
     return encoded.tobytes()
+
+
+def encode_rgb_jpeg(image: np.ndarray, suffix: str, quality: int) -> bytes:
+    """A JPEG of an 8-bit RGB image (H, W, 3) that stores R, G and B as they are, not as YCbCr.
+
+    JPEG's usual YCbCr transform mixes the three channels and rounds in between: three independent planes packed as
+    RGB come back 0.78 levels rms (up to 4) off at quality 100, and 0.31 rms (up to 1) when stored as RGB (an Adobe
+    marker says so; Chromium's canvas and WebGL textures, OpenCV and Blender decode it alike, BENCHMARKS.md).
+    """
+    if suffix.lower() not in (".jpg", ".jpeg"):
+        raise RTIError(f"keeping RGB is a JPEG option, not one for {suffix!r}")
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"encode_rgb_jpeg: expected (H, W, 3) uint8 pixels, got {image.shape} {image.dtype}")
+    if PIL is None:
+        raise RTIError("writing RGB JPEGs needs Pillow, which this Python lacks")
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(np.ascontiguousarray(image)).save(buffer, "JPEG", quality=int(quality), subsampling=0,
+                                                          keep_rgb=True)
+    return buffer.getvalue()

@@ -13,7 +13,7 @@ import torch
 
 from core import images, models, neuralweb
 from core.errors import RTIError
-from core.neural import NeuralRTI, decode
+from core.neural import NeuralRTI, decode, quantize_codes
 from core.nn import Architecture, Autoencoder, Decoder, Linear, decoder_parameters
 
 
@@ -121,6 +121,29 @@ def test_openlime_shader_decodes_our_folder(tmp_path: Path, width: int) -> None:
         # 8-bit JPEG codes against the float codes: within a few 8-bit levels per pixel, ~1 level on average
         error = np.abs(np.clip(shader, 0, 1) - np.clip(exact, 0, 1)) * 255
         assert error.mean() < 1.5, error.mean()
+
+
+def test_code_planes_are_rgb_jpegs_that_keep_channels_apart(tmp_path: Path) -> None:
+    """JPEG's YCbCr transform mixes the three code channels of a plane (up to 3 levels off at quality 100 on this
+    model's codes); our planes store RGB, so every texel comes back within one level of its 8-bit code."""
+    model = random_model(20, size=(48, 40))
+    model.codes[..., 1] = np.random.default_rng(1).normal(size=model.codes.shape[:2])  # a channel unlike its neighbours
+    neuralweb.write(model, tmp_path / "m")
+    texels, _, _ = quantize_codes(model.codes)
+    back = models.load(tmp_path / "m", codes="planes")
+    assert back.planes is not None
+    assert np.abs(back.planes.texels.astype(int) - texels).max() <= 1
+    for k in range(3):  # the same planes as ordinary (YCbCr) JPEGs
+        images.write_image(tmp_path / f"ycbcr_{k}.jpg", texels[..., 3 * k : 3 * k + 3], quality=100)
+    ycbcr = np.concatenate([images.read_image(tmp_path / f"ycbcr_{k}.jpg") for k in range(3)], axis=-1)
+    assert np.abs(ycbcr.astype(int) - texels).max() >= 3
+
+
+def test_rgb_jpeg_is_only_for_8_bit_rgb_jpegs() -> None:
+    with pytest.raises(RTIError, match="JPEG option"):
+        images.encode_rgb_jpeg(np.zeros((4, 4, 3), np.uint8), ".png", 100)
+    with pytest.raises(ValueError, match="uint8"):
+        images.encode_rgb_jpeg(np.zeros((4, 4, 3), np.uint16), ".jpg", 100)
 
 
 def test_lossless_round_trip_is_exact(tmp_path: Path) -> None:
