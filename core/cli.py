@@ -138,7 +138,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         mode="teacher" if args.teacher_only else "direct" if args.student_only else "distill",
         teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
-        beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
+        student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
         distill_lights=args.distill_lights, candidates=args.candidates, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
     )
@@ -280,7 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fast recipe: optimiser steps of the student, distilled or direct")
     p.add_argument("--batch", type=int, default=0, help="pixels (fast) or samples (reference) per step")
     p.add_argument("--lights-per-step", type=int, default=0, help="fast recipe: lights decoded per pixel")
-    p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate (default 0.01)")
+    p.add_argument("--lr", type=float, default=1e-2,
+                   help="peak learning rate (default 0.01; fast-recipe students: see --student-lr)")
+    p.add_argument("--student-lr", type=float, default=0.0,
+                   help="fast recipe: students' peak learning rate (default: 0.013 on a GPU, --lr on a CPU)")
     p.add_argument("--beta2", type=float, default=0.99, help="fast recipe: Adam's beta2 (default 0.99)")
     p.add_argument("--alpha", type=float, default=0.6, help="weight of the ground truth in distillation")
     p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")

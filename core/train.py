@@ -9,7 +9,8 @@ runs the phases and returns plain-numpy models.
   (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of steps; validation on held-out pixels;
   the best validated weights are kept; a network that learned nothing restarts, one that collapses goes back to its
   best weights.
-  Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge.
+  Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge;
+  on a GPU they also get a higher peak learning rate (``GPU_STUDENT_LR``).
   On a GPU several students (candidates) train at once as members of one network and the best validated one is
   kept: students of one teacher differ by up to 3 dB by their seed alone, and a GPU step of two costs 1.27 steps
   of one.
@@ -77,6 +78,11 @@ GPU_CANDIDATES = 2
 2.8 dB by their seed alone (synth scene, H100: 34.82-37.63), and the best validated one was the best or second
 best on the test lights. Two cost 1.27 steps of one and keep the run within 30 s; four (1.6) gained more but only
 at all 24,000 steps (over 30 s); with fewer steps they lost what the choice won (BENCHMARKS.md, "Candidates")."""
+GPU_STUDENT_LR = 1.3e-2
+"""Default peak learning rate of fast-recipe students on a GPU (``TrainConfig.student_lr``). Over four seeds of the
+synth scene (H100, two candidates, 24,000 steps) students at 1e-2 scored 35.78-37.27 dB (mean 36.73), at 1.3e-2
+36.68-37.76 (mean 37.16), at 7e-3 35.04 on average (short of steps) and at 1.6e-2 one of four collapsed to 34.43
+(BENCHMARKS.md, "Student learning rate")."""
 CHECKPOINT_VERSION = 3
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
 members of one network), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
@@ -104,6 +110,9 @@ class TrainConfig:
     batch: int = 0
     lights_per_step: int = 0
     lr: float = 1e-2
+    student_lr: float = 0.0
+    """Peak learning rate of fast-recipe students (distilled or direct); 0: ``GPU_STUDENT_LR`` on a GPU, ``lr`` on
+    a CPU (whose batches are an eighth of the pixels and a quarter of the lights). See ``peak_lr``."""
     beta2: float = 0.99
     """Adam's β₂ in the fast recipe. PyTorch's default 0.999 keeps a stale, small second moment when rare large
     gradients arrive (specular highlights): at lr 1e-2 one scene then trained to anywhere between 24 and 36 dB by
@@ -130,9 +139,9 @@ class TrainConfig:
         if self.mode not in MODES or self.recipe not in RECIPES or self.teacher not in ("disk", "neuralrti"):
             raise RTIError(f"unknown mode {self.mode!r}, recipe {self.recipe!r} or teacher {self.teacher!r}")
         if min(self.student_width, self.steps, self.student_steps) < 1 or min(
-                self.batch, self.lights_per_step, self.distill_lights, self.candidates) < 0:
-            raise RTIError("student width and steps must be positive; batch, lights per step, distill lights and "
-                           "candidates not negative")
+                self.batch, self.lights_per_step, self.distill_lights, self.candidates, self.student_lr) < 0:
+            raise RTIError("student width and steps must be positive; batch, lights per step, distill lights, "
+                           "candidates and student lr not negative")
         if not (self.lr > 0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
             raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
         if self.candidates > 1 and self.recipe == "reference":
@@ -177,6 +186,19 @@ def candidate_count(config: TrainConfig, role: str, device: torch.device) -> int
     if role != "student" or config.recipe == "reference":
         return 1
     return config.candidates or (GPU_CANDIDATES if device.type == "cuda" else 1)
+
+
+def peak_lr(config: TrainConfig, role: str, device: torch.device) -> float:
+    """Peak learning rate of ``role``: the reference recipe and teachers use ``lr``; fast-recipe students
+    ``student_lr``, by default ``GPU_STUDENT_LR`` on a GPU and ``lr`` on a CPU."""
+    if role != "student" or config.recipe == "reference":
+        return config.lr
+    return config.student_lr or (GPU_STUDENT_LR if device.type == "cuda" else config.lr)
+
+
+def lr_option(config: TrainConfig, role: str) -> str:
+    """The option that sets ``role``'s learning rate, for error messages."""
+    return "--student-lr" if role == "student" and config.recipe == "fast" else "--lr"
 
 
 class Data:
@@ -379,13 +401,13 @@ LossFn = Callable[[Autoencoder, torch.Tensor, torch.Tensor, torch.Tensor, torch.
 SaveFn = Callable[[Autoencoder, Adam, "PixelBatches | SampleBatches", PhaseState], None]
 
 
-def learning_rate(config: TrainConfig, progress: float, step: int, total: int) -> float:
-    """Fast: linear warm-up over 2% of the ``total`` steps (``step`` counts from the start or the last recovery),
-    then cosine to zero; reference: constant."""
+def learning_rate(config: TrainConfig, peak: float, progress: float, step: int, total: int) -> float:
+    """Fast: linear warm-up to ``peak`` over 2% of the ``total`` steps (``step`` counts from the start or the last
+    recovery), then cosine to zero; reference: constant."""
     if config.recipe == "reference":
-        return config.lr
+        return peak
     warmup = min(1.0, (step + 1) / warmup_steps(total))
-    return config.lr * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    return peak * warmup * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def warmup_steps(total: int) -> int:
@@ -468,6 +490,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
     flat = val.flat_mse(data) if fast else 0.0
+    peak = peak_lr(config, name, data.device)
     if data.device.type == "cuda" and isinstance(batches, PixelBatches):
         step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches)
     else:
@@ -492,7 +515,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
 
     while not state.stopped:
         fraction = state.step / total if budget is None else max(state.step / total, state.elapsed / budget)
-        optimizer.schedule(learning_rate(config, fraction, state.step - state.recovered_at, total))
+        optimizer.schedule(learning_rate(config, peak, fraction, state.step - state.recovered_at, total))
         running += step()
         counted += 1
         state.step += 1
@@ -503,7 +526,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
         counted = 0
         if not math.isfinite(mean_loss):
             raise RTIError(f"{name}: the loss became {mean_loss} at step {state.step}; nothing was saved "
-                           f"(try a lower --lr than {config.lr})")
+                           f"(try a lower {lr_option(config, name)} than {peak})")
         state.elapsed = time.monotonic() - clock
         val_psnr = None
         if state.step % eval_every == 0 or state.step >= total:
@@ -637,7 +660,7 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
                     budget = None if budget is None else max(budget - dead.seconds, 1e-3)
             else:
                 raise RTIError(f"{role}: learned nothing in {RESTARTS + 1} starts; nothing was saved (try a lower "
-                               f"--lr than {config.lr})")
+                               f"{lr_option(config, role)} than {peak_lr(config, role, device)})")
             net = net.member(state.best_member)
             summary = _summary(config, role, net, state, device, distilled)
             summary.update(restarts=start, candidates=count, candidate=state.best_member)
@@ -715,6 +738,7 @@ def _summary(config: TrainConfig, role: str, net: Autoencoder, state: PhaseState
         "architecture": net.architecture.to_json(),
         "decoder_parameters": decoder_parameters(width),
         "recipe": config.recipe,
+        "lr": peak_lr(config, role, device),
         "steps": state.step,
         "best_step": state.best_step,
         "recoveries": state.recoveries,

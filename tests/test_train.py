@@ -22,8 +22,8 @@ from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import (AHEAD, INPUT_SPREAD, MIN_STD, Data, TrainConfig, _loss_fn, _network, run_phase, split,
-                        train)
+from core.train import (AHEAD, GPU_STUDENT_LR, INPUT_SPREAD, MIN_STD, Data, TrainConfig, _loss_fn, _network, peak_lr,
+                        run_phase, split, train)
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu")
@@ -122,6 +122,19 @@ def test_the_best_validated_candidate_is_kept(scene: tuple[MLIC, MLIC]) -> None:
     assert one["candidates"] == 1 and one["candidate"] == 0  # a CPU trains one unless told otherwise
     with pytest.raises(RTIError, match="fast recipe"):
         train(scene[0], replace(config, recipe="reference"))
+
+
+def test_students_learning_rate(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert peak_lr(TINY, "student", gpu) == GPU_STUDENT_LR != TINY.lr
+    assert peak_lr(TINY, "student", cpu) == peak_lr(TINY, "teacher", gpu) == TINY.lr
+    assert peak_lr(replace(TINY, recipe="reference", student_lr=0.02), "student", gpu) == TINY.lr
+    assert peak_lr(replace(TINY, student_lr=0.02), "student", cpu) == 0.02
+    assert distilled["teacher"].training["lr"] == distilled["student"].training["lr"] == TINY.lr
+    slow = train(scene[0], replace(TINY, mode="direct", student_lr=0.004))["student"].training
+    assert slow["lr"] == 0.004
+    with pytest.raises(RTIError, match=r"try a lower --student-lr than 1000000000000\.0"):
+        train(scene[0], replace(TINY, mode="direct", student_lr=1e12))
 
 
 def test_cpu_runs_are_reproducible(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
