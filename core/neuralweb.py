@@ -1,9 +1,10 @@
 """Neural model folders: OpenLIME's ``type: "neural"`` contract, plus a lossless copy of the codes.
 
 A folder holds ``info.json``, ``plane_1.jpg`` … ``plane_3.jpg`` (the 9 code channels min/max-quantised to 8 bits,
-three per image, stored as RGB rather than JPEG's usual YCbCr so that the channels are not mixed) and ``codes.npy`` (the float32 codes, for exact relighting and for the Blender importer). The
-decoder's weights are written as OpenLIME reads them (row-major (out, in), every row and the hidden width
-zero-padded to a multiple of 4, ``samples`` = the hidden width); JSON keeps float32 weights exactly.
+three per image, stored as RGB rather than JPEG's usual YCbCr so that the channels are not mixed) and
+``codes.npy`` (the float32 codes, for exact relighting and for the Blender importer). The decoder's weights are
+written as OpenLIME reads them (row-major (out, in), every row and the hidden width zero-padded to a multiple of 4,
+``samples`` = the hidden width); JSON keeps float32 weights exactly.
 Folders from other exporters are read too: unpadded weights, ``plane_0..2`` names, ``colorspace: "bgr"``.
 """
 
@@ -22,7 +23,7 @@ from .neural import CODE_SIZE, Layer, NeuralRTI, Planes, dequantize_codes, quant
 LOSSLESS_CODES = "codes.npy"
 QUALITY = 100
 """JPEG quality of the code planes: at 95 (YCbCr) a teacher lost 3 dB on held-out lights, at 100 0.7 dB; stored as
-RGB at 100 the planes cost 0.0-0.3 dB where YCbCr cost 0.1-2.2 (BENCHMARKS.md, "Code planes as RGB JPEGs")."""
+RGB at 100 the planes cost 0.04-0.7 dB where YCbCr cost 0.15-2.2 (BENCHMARKS.md, "Code planes as RGB JPEGs")."""
 INPUTS = CODE_SIZE + 2
 """Decoder inputs: the code and (lx, ly); OpenLIME pads them to 12 with a zero."""
 

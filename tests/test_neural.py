@@ -131,7 +131,7 @@ def test_code_planes_are_rgb_jpegs_that_keep_channels_apart(tmp_path: Path) -> N
     neuralweb.write(model, tmp_path / "m")
     texels, _, _ = quantize_codes(model.codes)
     back = models.load(tmp_path / "m", codes="planes")
-    assert back.planes is not None
+    assert isinstance(back, NeuralRTI) and back.planes is not None
     assert np.abs(back.planes.texels.astype(int) - texels).max() <= 1
     for k in range(3):  # the same planes as ordinary (YCbCr) JPEGs
         images.write_image(tmp_path / f"ycbcr_{k}.jpg", texels[..., 3 * k : 3 * k + 3], quality=100)
