@@ -179,11 +179,16 @@ def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]
     return config.batch or default_batch, config.lights_per_step or default_lights
 
 
+def fast_student(config: TrainConfig, role: str) -> bool:
+    """Whether ``role`` is a student of the fast recipe, the only network with candidates and its own learning rate."""
+    return role == "student" and config.recipe == "fast"
+
+
 def candidate_count(config: TrainConfig, role: str, device: torch.device) -> int:
     """Networks trained at once for ``role``: only students of the fast recipe have candidates. On a GPU, where a
     step is bound by the number of kernels, ``GPU_CANDIDATES`` cost little more than one; on a CPU each costs a whole
     network's arithmetic, so there the default is one."""
-    if role != "student" or config.recipe == "reference":
+    if not fast_student(config, role):
         return 1
     return config.candidates or (GPU_CANDIDATES if device.type == "cuda" else 1)
 
@@ -191,14 +196,14 @@ def candidate_count(config: TrainConfig, role: str, device: torch.device) -> int
 def peak_lr(config: TrainConfig, role: str, device: torch.device) -> float:
     """Peak learning rate of ``role``: the reference recipe and teachers use ``lr``; fast-recipe students
     ``student_lr``, by default ``GPU_STUDENT_LR`` on a GPU and ``lr`` on a CPU."""
-    if role != "student" or config.recipe == "reference":
+    if not fast_student(config, role):
         return config.lr
     return config.student_lr or (GPU_STUDENT_LR if device.type == "cuda" else config.lr)
 
 
 def lr_option(config: TrainConfig, role: str) -> str:
     """The option that sets ``role``'s learning rate, for error messages."""
-    return "--student-lr" if role == "student" and config.recipe == "fast" else "--lr"
+    return "--student-lr" if fast_student(config, role) else "--lr"
 
 
 class Data:
