@@ -139,7 +139,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
-        distill_lights=args.distill_lights, candidates=args.candidates, seed=args.seed, device=args.device,
+        distill_lights=args.distill_lights, candidates=args.candidates,
+        restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
     )
     data = splits.load_part(args.mlic, "train", quiet=args.quiet)
@@ -293,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", type=int, default=0, metavar="K",
                    help="fast recipe: students trained at once from different starts, the best validated one kept "
                         "(default: 2 on a GPU, 1 on a CPU)")
+    p.add_argument("--no-hsh3-restart", action="store_true",
+                   help="fast recipe: keep a network that ends over 2 dB below an HSH3 fit of its validation pixels "
+                        "instead of restarting it (short trial runs)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=int, default=0, help="makes CPU runs reproducible (default 0)")
     p.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop then, keeping the best model")
