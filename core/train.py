@@ -516,8 +516,6 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
     flat = val.flat_mse(data) if fast else 0.0
-    check_hsh3 = fast and budget is None and config.restart_below_hsh3
-    hsh3 = val.hsh3_mse(data) if check_hsh3 else 0.0
     peak = peak_lr(config, name, data.device)
     if data.device.type == "cuda" and isinstance(batches, PixelBatches):
         step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches)
@@ -583,7 +581,8 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     progress.close()
     if state.best is not None:
         net.load_state_dict(state.best)
-    state.below_hsh3 = check_hsh3 and state.best_mse > hsh3 * 10 ** (BELOW_HSH3_DB / 10)
+    if fast and budget is None and config.restart_below_hsh3:
+        state.below_hsh3 = state.best_mse > val.hsh3_mse(data) * 10 ** (BELOW_HSH3_DB / 10)
     return state
 
 
