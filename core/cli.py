@@ -19,6 +19,7 @@ from . import analytic, classic, evaluate, images, lp, metrics, models, neuralwe
 from . import lights as light_utils
 from . import mlic as mlic_io
 from .atomic import check_target, output_dir, output_file
+from .config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .errors import RTIError, exit_status
 from .neural import NeuralRTI
 from .progress import Progress
@@ -124,6 +125,19 @@ def cmd_eval(args: argparse.Namespace) -> None:
               f"SSIM {lossless['ssim']:.4f}")
 
 
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The trainer's settings from ``train``'s options (whose defaults are ``TrainConfig``'s)."""
+    return TrainConfig(
+        mode="teacher" if args.teacher_only else "direct" if args.student_only else "distill",
+        teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
+        student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
+        student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
+        distill_lights=args.distill_lights, candidates=args.candidates,
+        restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
+        time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
+    )
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from . import train  # torch loads only for the commands that train
 
@@ -134,15 +148,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     out = Path(args.out)
     checkpoint = out.with_name(out.name + ".checkpoint.pt")
     check_target(out, args.force)
-    config = train.TrainConfig(
-        mode="teacher" if args.teacher_only else "direct" if args.student_only else "distill",
-        teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
-        student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
-        student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
-        distill_lights=args.distill_lights, candidates=args.candidates,
-        restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
-        time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
-    )
+    config = train_config(args)
     data = splits.load_part(args.mlic, "train", quiet=args.quiet)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
     try:
@@ -271,37 +277,47 @@ def build_parser() -> argparse.ArgumentParser:
     only.add_argument("--teacher-only", action="store_true", help="train the teacher alone")
     only.add_argument("--student-only", action="store_true", help="train the student alone (with --direct)")
     p.add_argument("--direct", action="store_true", help="train the student on the photos only, no teacher")
-    p.add_argument("--teacher", choices=("disk", "neuralrti"), default="disk",
+    defaults = TrainConfig()
+    p.add_argument("--teacher", choices=TEACHERS, default=defaults.teacher,
                    help="teacher network: DisK's (4 encoder layers, default) or the original NeuralRTI (3)")
-    p.add_argument("--student-width", type=int, default=20, help="student decoder width (default 20: 723 params)")
-    p.add_argument("--recipe", choices=("fast", "reference"), default="fast",
+    p.add_argument("--student-width", type=int, default=defaults.student_width,
+                   help=f"student decoder width (default {defaults.student_width}: 723 params)")
+    p.add_argument("--recipe", choices=RECIPES, default=defaults.recipe,
                    help="fast (default) or the released reference recipe (batch 64, epochs, patience 5)")
-    p.add_argument("--steps", type=int, default=12_000, help="fast recipe: optimiser steps of the teacher")
-    p.add_argument("--student-steps", type=int, default=24_000,
-                   help="fast recipe: optimiser steps of the student, distilled or direct")
-    p.add_argument("--batch", type=int, default=0, help="pixels (fast) or samples (reference) per step")
-    p.add_argument("--lights-per-step", type=int, default=0, help="fast recipe: lights decoded per pixel")
-    p.add_argument("--lr", type=float, default=1e-2,
-                   help="peak learning rate (default 0.01; fast-recipe students: see --student-lr)")
-    p.add_argument("--student-lr", type=float, default=0.0,
-                   help="fast recipe: students' peak learning rate (default: 0.013 on a GPU, --lr on a CPU)")
-    p.add_argument("--beta2", type=float, default=0.99, help="fast recipe: Adam's beta2 (default 0.99)")
-    p.add_argument("--alpha", type=float, default=0.6, help="weight of the ground truth in distillation")
-    p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")
-    p.add_argument("--distill-lights", type=int, default=32, metavar="N",
+    p.add_argument("--steps", type=int, default=defaults.steps,
+                   help=f"fast recipe: optimiser steps of the teacher (default {defaults.steps})")
+    p.add_argument("--student-steps", type=int, default=defaults.student_steps,
+                   help="fast recipe: optimiser steps of the student, distilled or direct "
+                        f"(default {defaults.student_steps})")
+    p.add_argument("--batch", type=int, default=defaults.batch, help="pixels (fast) or samples (reference) per step")
+    p.add_argument("--lights-per-step", type=int, default=defaults.lights_per_step,
+                   help="fast recipe: lights decoded per pixel")
+    p.add_argument("--lr", type=float, default=defaults.lr,
+                   help=f"peak learning rate (default {defaults.lr}; fast-recipe students: see --student-lr)")
+    p.add_argument("--student-lr", type=float, default=defaults.student_lr,
+                   help=f"fast recipe: students' peak learning rate (default {GPU_STUDENT_LR} on a GPU, --lr on a CPU)")
+    p.add_argument("--beta2", type=float, default=defaults.beta2,
+                   help=f"fast recipe: Adam's beta2 (default {defaults.beta2})")
+    p.add_argument("--alpha", type=float, default=defaults.alpha,
+                   help=f"weight of the ground truth in distillation (default {defaults.alpha})")
+    p.add_argument("--temperature", type=float, default=defaults.temperature,
+                   help=f"distillation temperature T (default {defaults.temperature})")
+    p.add_argument("--distill-lights", type=int, default=defaults.distill_lights, metavar="N",
                    help="random light directions a step where the student matches its teacher (fast recipe; "
-                        "0: at the training lights only)")
-    p.add_argument("--candidates", type=int, default=0, metavar="K",
+                        f"default {defaults.distill_lights}; 0: at the training lights only)")
+    p.add_argument("--candidates", type=int, default=defaults.candidates, metavar="K",
                    help="fast recipe: students trained at once from different starts, the best validated one kept "
-                        "(default: 2 on a GPU, 1 on a CPU)")
+                        f"(default: {GPU_CANDIDATES} on a GPU, 1 on a CPU)")
     p.add_argument("--no-hsh3-restart", action="store_true",
                    help="fast recipe: keep a network that ends over 2 dB below an HSH3 fit of its validation pixels "
                         "instead of restarting it (short trial runs)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--seed", type=int, default=0, help="makes CPU runs reproducible (default 0)")
-    p.add_argument("--time-budget", type=float, metavar="SECONDS", help="stop then, keeping the best model")
-    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
-                   help="write OUT.checkpoint.pt this often (default 60)")
+    p.add_argument("--device", choices=DEVICES, default=defaults.device)
+    p.add_argument("--seed", type=int, default=defaults.seed,
+                   help=f"makes CPU runs reproducible (default {defaults.seed})")
+    p.add_argument("--time-budget", type=float, default=defaults.time_budget, metavar="SECONDS",
+                   help="stop then, keeping the best model")
+    p.add_argument("--checkpoint-every", type=float, default=defaults.checkpoint_every, metavar="SECONDS",
+                   help=f"write OUT.checkpoint.pt this often (default {defaults.checkpoint_every:g})")
     p.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.pt")
     p.add_argument("--progress", choices=("bar", "jsonl", "none"),
                    help="a bar (default on a terminal) or JSON lines on stdout for programs")

@@ -1,8 +1,8 @@
 """Train neural RTI models: the DisK teacher and its distilled student, or one network alone.
 
-Read top to bottom: the configuration; the MLIC on the device; the two ways of drawing batches; the loop shared by
-every network (learning rate, validation, early stopping, time budget, checkpoints, divergence); ``train``, which
-runs the phases and returns plain-numpy models.
+Read top to bottom: the MLIC on the device; the two ways of drawing batches; the loop shared by every network
+(learning rate, validation, early stopping, time budget, checkpoints, divergence); ``train``, which runs the phases
+and returns plain-numpy models. The settings, ``TrainConfig``, are in ``core.config``.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
   encoder pass serves many targets; the encoder's inputs are centred and evened out (``INPUT_SPREAD``); Adam
@@ -38,14 +38,13 @@ from torch import nn
 
 from . import distill, hsh
 from .adam import Adam
+from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .errors import RTIError
 from .mlic import MLIC
 from .neural import NeuralRTI
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
 from .progress import Progress
 
-MODES = ("distill", "teacher", "direct")
-RECIPES = ("fast", "reference")
 TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
 DEAD = 0.9
@@ -80,16 +79,6 @@ did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
 MIN_STD = 0.01
 """Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
 light that leaves the scene dark) must not have its quantisation noise blown up."""
-GPU_CANDIDATES = 2
-"""Default students trained at once on a GPU (``TrainConfig.candidates``). Students of one teacher spread over
-2.8 dB by their seed alone (synth scene, H100: 34.82-37.63), and the best validated one was the best or second
-best on the test lights. Two cost 1.27 steps of one and keep the run within 30 s; four (1.6) gained more but only
-at all 24,000 steps (over 30 s); with fewer steps they lost what the choice won (BENCHMARKS.md, "Candidates")."""
-GPU_STUDENT_LR = 1.3e-2
-"""Default peak learning rate of fast-recipe students on a GPU (``TrainConfig.student_lr``). Over four seeds of the
-synth scene (H100, two candidates, 24,000 steps) students at 1e-2 scored 35.78-37.27 dB (mean 36.73), at 1.3e-2
-36.68-37.76 (mean 37.16), at 7e-3 35.04 on average (short of steps) and at 1.6e-2 one of four collapsed to 34.43
-(BENCHMARKS.md, "Student learning rate")."""
 CHECKPOINT_VERSION = 3
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
 members of one network), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
@@ -102,72 +91,6 @@ class DeadStart(Exception):
     def __init__(self, seconds: float):
         super().__init__(seconds)
         self.seconds = seconds
-
-
-@dataclass
-class TrainConfig:
-    """What to train and how; zero for ``batch`` or ``lights_per_step`` means the recipe's default for the device."""
-
-    mode: str = "distill"
-    teacher: str = "disk"
-    student_width: int = 20
-    recipe: str = "fast"
-    steps: int = 12_000
-    student_steps: int = 24_000
-    batch: int = 0
-    lights_per_step: int = 0
-    lr: float = 1e-2
-    student_lr: float = 0.0
-    """Peak learning rate of fast-recipe students (distilled or direct); 0: ``GPU_STUDENT_LR`` on a GPU, ``lr`` on
-    a CPU (whose batches are an eighth of the pixels and a quarter of the lights). See ``peak_lr``."""
-    beta2: float = 0.99
-    """Adam's β₂ in the fast recipe. PyTorch's default 0.999 keeps a stale, small second moment when rare large
-    gradients arrive (specular highlights): at lr 1e-2 one scene then trained to anywhere between 24 and 36 dB by
-    seed; 0.99 made it stable (BENCHMARKS.md, "Fast recipe stability")."""
-    eval_every: int = 500
-    patience: int = 8
-    epochs: int = 100
-    alpha: float = 0.6
-    temperature: float = 1.0
-    candidates: int = 0
-    """Students trained at once, from different initialisations, as members of one network (``core.nn.Linear``); the
-    one with the best validation is kept. 0: the device's default (``candidate_count``)."""
-    distill_lights: int = 32
-    """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
-    that term at the training lights, as the reference recipe always does (see ``distill``; BENCHMARKS.md, "Distilling
-    at random lights")."""
-    restart_below_hsh3: bool = True
-    """Restart a fast-recipe network that ends ``BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
-    seed: int = 0
-    device: str = "auto"
-    time_budget: float | None = None
-    checkpoint_every: float = 60.0
-
-    def check(self) -> None:
-        """Refuse settings that cannot train, with the reason."""
-        if self.mode not in MODES or self.recipe not in RECIPES or self.teacher not in ("disk", "neuralrti"):
-            raise RTIError(f"unknown mode {self.mode!r}, recipe {self.recipe!r} or teacher {self.teacher!r}")
-        if min(self.student_width, self.steps, self.student_steps) < 1 or min(
-                self.batch, self.lights_per_step, self.distill_lights, self.candidates, self.student_lr) < 0:
-            raise RTIError("student width and steps must be positive; batch, lights per step, distill lights, "
-                           "candidates and student lr not negative")
-        if not (self.lr > 0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
-            raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
-        if self.candidates > 1 and self.recipe == "reference":
-            raise RTIError("--candidates goes with the fast recipe (the reference recipe trains one network)")
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise RTIError(f"--time-budget must be positive, got {self.time_budget}")
-
-    def result_keys(self) -> dict:
-        """The settings that decide the result (a checkpoint resumes only under the same ones)."""
-        keys = asdict(self)
-        for volatile in ("device", "time_budget", "checkpoint_every"):
-            keys.pop(volatile)
-        return keys
-
-    def phase_steps(self, role: str) -> int:
-        """Fast-recipe steps of the teacher or of a student (distilled or direct)."""
-        return self.student_steps if role == "student" else self.steps
 
 
 def pick_device(name: str) -> torch.device:

@@ -111,6 +111,15 @@ def test_python_dash_m_core_exits_2(tmp_path):
     assert run.stderr.strip() == f"error: {tmp_path}: no .lp light file in this folder"
 
 
+def test_train_options_default_to_the_trainers_settings_without_loading_torch():
+    """train's defaults are ``TrainConfig``'s, and every command starts without PyTorch (seconds of import)."""
+    code = ("import sys; from core.cli import build_parser, train_config; from core.config import TrainConfig; "
+            "args = build_parser().parse_args(['train', 'x', '-o', 'y']); "
+            "print(train_config(args) == TrainConfig(), 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.split() == ["True", "False"], run.stderr
+
+
 def test_bad_input_leaves_no_output_and_no_temporary_files(scene, tmp_path, capsys):
     broken = tmp_path / "broken"
     assert main(["split", str(scene / "train"), "--every", "7", "-o", str(broken), "-q"]) == 0

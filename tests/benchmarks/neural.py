@@ -28,7 +28,8 @@ import torch
 from core import classic, evaluate, splits
 from core.neural import NeuralRTI
 from core.nn import Autoencoder, Decoder, decoder_parameters
-from core.train import Data, TrainConfig, architecture, encode, to_model
+from core.config import TrainConfig
+from core.train import Data, architecture, encode, to_model
 
 from .classic import SHARED_CAPTURE, best_time
 from .report import ROOT, table, write_section
@@ -443,7 +444,8 @@ MEMORY_SCRIPT = """
 import resource, sys, time, numpy as np
 from pathlib import Path
 from core import analytic, neuralweb
-from core.train import TrainConfig, train
+from core.config import TrainConfig
+from core.train import train
 small, _ = analytic.scene(400, 0)
 stack = np.tile(small.images, (1, 8, 10, 1))  # 3200 x 4000 = 12.8 MP
 data = type(small)(stack, small.lights, small.names)
