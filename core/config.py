@@ -82,6 +82,8 @@ class TrainConfig:
             raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
         if self.candidates > 1 and self.recipe == "reference":
             raise RTIError("--candidates goes with the fast recipe (the reference recipe trains one network)")
+        if self.device not in DEVICES:
+            raise RTIError(f"--device must be auto, cpu or cuda, got {self.device!r}")
         if self.time_budget is not None and self.time_budget <= 0:
             raise RTIError(f"--time-budget must be positive, got {self.time_budget}")
 

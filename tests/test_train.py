@@ -18,12 +18,12 @@ import torch
 
 from core import analytic, cli, distill, evaluate, hsh, models
 from core import lights as light_patterns
+from core.config import GPU_STUDENT_LR, TrainConfig
 from core.errors import RTIError
 from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.config import GPU_STUDENT_LR, TrainConfig
 from core.train import AHEAD, INPUT_SPREAD, MIN_STD, Data, _loss_fn, _network, peak_lr, run_phase, split, train
 
 ROOT = Path(__file__).resolve().parents[1]
