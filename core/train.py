@@ -1,8 +1,9 @@
 """Train neural RTI models: the DisK teacher and its distilled student, or one network alone.
 
-Read top to bottom: the MLIC on the device; the two ways of drawing batches; the loop shared by every network
-(learning rate, validation, early stopping, time budget, checkpoints, divergence); ``train``, which runs the phases
-and returns plain-numpy models. The settings, ``TrainConfig``, are in ``core.config``.
+Read top to bottom: the loop shared by every network (learning rate, validation, early stopping, time budget,
+checkpoints, divergence); ``train``, which runs the phases and returns plain-numpy models. The settings,
+``TrainConfig``, are in ``core.config``; the MLIC on the device, the batches and the held-out part in
+``core.batches``.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
   encoder pass serves many targets; the encoder's inputs are centred and evened out (``INPUT_SPREAD``); Adam
@@ -18,8 +19,6 @@ and returns plain-numpy models. The settings, ``TrainConfig``, are in ``core.con
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
   up to 100 epochs, early stopping on the validation loss with patience 5.
-
-The stack stays in its stored dtype (8 or 16 bits) on the device; batches are converted to float as they are drawn.
 """
 
 from __future__ import annotations
@@ -36,8 +35,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import distill, hsh
+from . import distill
 from .adam import Adam
+from .batches import Batch, Data, PixelBatches, SampleBatches, split
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .errors import RTIError
 from .mlic import MLIC
@@ -68,17 +68,12 @@ about one run in six on the synth scene (teachers and students alike) fell to 25
 its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES`` times."""
 COLLAPSE_EVALS = 3
 RECOVERIES = 2
-AHEAD = 100
-"""Fast-recipe batches drawn at a time (see ``PixelBatches``)."""
 INPUT_SPREAD = 0.3
 """Standard deviation of every encoder input in the fast recipe, after centring (``Encoder.standardise``). The raw
 inputs are brightnesses in [0, 1] with a large common offset; centred and evened out, a fixed-step teacher on the
 synth scene reached 1-1.7 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
 learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a suite teacher at 15.5 dB); at 0.3 none
 did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
-MIN_STD = 0.01
-"""Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
-light that leaves the scene dark) must not have its quantisation noise blown up."""
 CHECKPOINT_VERSION = 3
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
 members of one network), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
@@ -100,14 +95,6 @@ def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise RTIError("--device cuda: PyTorch sees no CUDA GPU here (use --device cpu or auto)")
     return torch.device(name)
-
-
-def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]:
-    """(batch, lights per step): the fast recipe's defaults were tuned per device, the reference's are fixed."""
-    if config.recipe == "reference":
-        return config.batch or 64, 1
-    default_batch, default_lights = (1024, 64) if device.type == "cuda" else (128, 16)
-    return config.batch or default_batch, config.lights_per_step or default_lights
 
 
 def fast_student(config: TrainConfig, role: str) -> bool:
@@ -135,194 +122,6 @@ def peak_lr(config: TrainConfig, role: str, device: torch.device) -> float:
 def lr_option(config: TrainConfig, role: str) -> str:
     """The option that sets ``role``'s learning rate, for error messages."""
     return "--student-lr" if fast_student(config, role) else "--lr"
-
-
-class Data:
-    """The training images as a (N, P, 3) tensor in their stored dtype, the lights' (lx, ly) and the pixel pool."""
-
-    def __init__(self, mlic: MLIC, device: torch.device):
-        self.device = device
-        self.count, self.height, self.width = mlic.count, mlic.height, mlic.width
-        self.pixels = mlic.height * mlic.width
-        flat = mlic.images.reshape(mlic.count, self.pixels, 3)
-        self.wide = flat.dtype == np.uint16
-        # torch indexes int16 everywhere but uint16 only in recent versions: keep the bits, unwrap after the gather
-        self.stack = torch.from_numpy(flat.view(np.int16) if self.wide else flat).to(device)
-        self.scale = 1.0 / mlic.max_value
-        self.lights = mlic.lights
-        self.light_xy = torch.as_tensor(mlic.lights[:, :2], dtype=torch.float32, device=device)
-        self.light_radius = float(torch.linalg.vector_norm(self.light_xy, dim=1).max())
-        inside = np.flatnonzero(mlic.mask.ravel()) if mlic.mask is not None else np.arange(self.pixels)
-        if len(inside) == 0:
-            raise RTIError("the mask has no pixels inside: nothing to train on")
-        self.inside = torch.as_tensor(inside, device=device)
-        self._moments: tuple[torch.Tensor, torch.Tensor] | None = None
-
-    def moments(self, sample: int = 65536) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and standard deviation (at least ``MIN_STD``) of each encoder input, over a fixed random sample of
-        the pixels inside the mask."""
-        if self._moments is None:
-            picks = torch.randperm(len(self.inside), generator=torch.Generator().manual_seed(0))[:sample]
-            x = self.observations(self.inside[picks.to(self.device)]).reshape(len(picks), -1)
-            self._moments = x.mean(dim=0), x.std(dim=0, correction=0).clamp_min(MIN_STD)
-        return self._moments
-
-    def observations(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Float values in [0, 1] of the given pixels under every light: (B, N, 3)."""
-        values = self.stack[:, pixels].permute(1, 0, 2)
-        if self.wide:
-            values = values.to(torch.int32) & 0xFFFF
-        return values.float() * self.scale
-
-    def batch(self, pixels: torch.Tensor, light_index: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Encoder inputs (B, 3N), targets (B, L, 1, 3) (one for every member of a network) and decoder lights: all
-        pixels share ``light_index`` (L,), or each pixel has its own lights (B, L)."""
-        obs = self.observations(pixels)
-        rows = torch.arange(len(pixels), device=self.device)[:, None]
-        return obs.reshape(len(pixels), -1), obs[rows, light_index][:, :, None], self.light_xy[light_index]
-
-
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-"""Pixel indices, light indices (shared (L,) or per pixel (B, L)) and free light directions (F, 2), where a
-distilled student matches its teacher (none: at the batch's lights)."""
-
-
-class PixelBatches:
-    """Fast recipe: ``batch`` random pixels of the pool, each decoded under one shared random subset of lights, and
-    ``free`` random directions within ``radius`` for distillation.
-
-    Batches are drawn ``AHEAD`` steps at a time into buffers that stay in place (a few kernels per hundred steps
-    instead of a dozen per step); ``next`` hands them out in order, and a captured CUDA graph reads them directly
-    (``GraphedStep``)."""
-
-    def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, free: int, radius: float,
-                 seed: int):
-        self.pool, self.lights, self.batch, self.per_step = pool, lights, batch, min(per_step, lights)
-        self.free, self.radius = free, radius
-        self.generator = torch.Generator(device=pool.device).manual_seed(seed)
-        self.steps_per_epoch = max(1, len(pool) // batch)
-        self.pixels = torch.empty((AHEAD, batch), dtype=pool.dtype, device=pool.device)
-        self.light_index = torch.empty((AHEAD, self.per_step), dtype=torch.long, device=pool.device)
-        self.free_lights = torch.empty((AHEAD, free, 2), device=pool.device)
-        self._draw()
-
-    def _draw(self) -> None:
-        """Fill the buffers with the next ``AHEAD`` batches."""
-        self.drawn_from = self.generator.get_state()
-        device = self.pool.device
-        picks = torch.randint(len(self.pool), (AHEAD, self.batch), generator=self.generator, device=device)
-        self.pixels.copy_(self.pool[picks])
-        order = torch.rand((AHEAD, self.lights), generator=self.generator, device=device).argsort(dim=1)
-        self.light_index.copy_(order[:, : self.per_step])
-        free = distill.random_lights(AHEAD * self.free, self.radius, self.generator)
-        self.free_lights.copy_(free.reshape(AHEAD, self.free, 2))
-        self.position = 0
-
-    def take(self) -> int:
-        """The buffer row of the next batch, drawing new ones when all were used."""
-        if self.position == AHEAD:
-            self._draw()
-        self.position += 1
-        return self.position - 1
-
-    def next(self) -> Batch:
-        """The next batch, copied (the buffers are refilled every ``AHEAD`` batches)."""
-        row = self.take()
-        return self.pixels[row].clone(), self.light_index[row].clone(), self.free_lights[row].clone()
-
-    def state(self) -> dict:
-        return {"rng": self.drawn_from, "position": self.position}
-
-    def restore(self, state: dict) -> None:
-        self.generator.set_state(state["rng"])
-        self._draw()
-        self.position = state["position"]
-
-
-class SampleBatches:
-    """Reference recipe: epochs over shuffled (pixel, light) samples, ``batch`` samples a step."""
-
-    def __init__(self, samples: torch.Tensor, lights: int, batch: int, seed: int):
-        self.samples, self.lights, self.batch = samples, lights, batch
-        self.no_free = torch.empty((0, 2), device=samples.device)
-        self.generator = torch.Generator(device=samples.device).manual_seed(seed)
-        self.steps_per_epoch = -(-len(samples) // batch)
-        self._new_epoch()
-
-    def _new_epoch(self) -> None:
-        self.epoch_rng = self.generator.get_state()
-        self.order = torch.randperm(len(self.samples), generator=self.generator, device=self.samples.device)
-        self.position = 0
-
-    def next(self) -> Batch:
-        if self.position >= len(self.order):
-            self._new_epoch()
-        ids = self.samples[self.order[self.position : self.position + self.batch]]
-        self.position += self.batch
-        return ids // self.lights, (ids % self.lights)[:, None], self.no_free
-
-    def state(self) -> dict:
-        return {"rng": self.epoch_rng, "position": self.position}
-
-    def restore(self, state: dict) -> None:
-        self.generator.set_state(state["rng"])
-        self._new_epoch()
-        self.position = state["position"]
-
-
-@dataclass
-class Validation:
-    """Held-out pixels under all lights (fast) or held-out samples (reference); ``mse`` scores a network on them."""
-
-    pixels: torch.Tensor
-    light_index: torch.Tensor
-
-    @torch.no_grad()
-    def mse(self, net: Autoencoder, data: Data, chunk: int = 4096) -> list[float]:
-        """The mean squared error of each member."""
-        shared = self.light_index.dim() == 1
-        total, count = torch.zeros(net.members, device=data.device), 0
-        for start in range(0, len(self.pixels), chunk):
-            lights = self.light_index if shared else self.light_index[start : start + chunk]
-            x, target, light = data.batch(self.pixels[start : start + chunk], lights)
-            total += ((net(x, light) - target) ** 2).sum(dim=(0, 1, 3))
-            count += target.numel()
-        return (total / count).tolist()
-
-    @torch.no_grad()
-    def flat_mse(self, data: Data) -> float:
-        """The error of the best constant colour: a network no better than this has learned nothing."""
-        _, target, _ = data.batch(self.pixels, self.light_index)
-        return float(((target - target.mean(dim=(0, 1))) ** 2).mean())
-
-    @torch.no_grad()
-    def hsh3_mse(self, data: Data) -> float:
-        """The error of a least-squares HSH3 fit of each held-out pixel under the training lights (fast recipe:
-        every pixel under every light)."""
-        basis = hsh.basis(data.lights[self.light_index.cpu().numpy()], 3)  # (N, 9)
-        _, target, _ = data.batch(self.pixels, self.light_index)
-        values = target[:, :, 0].permute(1, 0, 2).reshape(len(basis), -1).double().cpu().numpy()  # (N, B·3)
-        coefficients = np.linalg.lstsq(basis, values, rcond=None)[0]
-        return float(((basis @ coefficients - values) ** 2).mean())
-
-
-def split(data: Data, config: TrainConfig) -> tuple[PixelBatches | SampleBatches, Validation]:
-    """Draw the held-out part (seeded, the same on every device) and the batches of the rest."""
-    generator = torch.Generator().manual_seed(config.seed)
-    batch, per_step = batch_defaults(config, data.device)
-    inside = data.inside.cpu()
-    if config.recipe == "fast":
-        order = inside[torch.randperm(len(inside), generator=generator)]
-        held = min(max(len(order) // 20, 64), 8192, len(order) // 2)
-        val = Validation(order[:held].to(data.device), torch.arange(data.count, device=data.device))
-        return PixelBatches(order[held:].to(data.device), data.count, batch, per_step, config.distill_lights,
-                            data.light_radius, config.seed + 1), val
-    samples = (inside[:, None] * data.count + torch.arange(data.count)).ravel()
-    samples = samples[torch.randperm(len(samples), generator=generator)]
-    held = max(len(samples) // 10, 1)
-    val_ids = samples[:held].to(data.device)
-    val = Validation(val_ids // data.count, (val_ids % data.count)[:, None])
-    return SampleBatches(samples[held:].to(data.device), data.count, batch, config.seed + 1), val
 
 
 @dataclass

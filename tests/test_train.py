@@ -18,13 +18,14 @@ import torch
 
 from core import analytic, cli, distill, evaluate, hsh, models
 from core import lights as light_patterns
+from core.batches import AHEAD, MIN_STD, Data, split
 from core.config import GPU_STUDENT_LR, TrainConfig
 from core.errors import RTIError
 from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import AHEAD, INPUT_SPREAD, MIN_STD, Data, _loss_fn, _network, peak_lr, run_phase, split, train
+from core.train import INPUT_SPREAD, _loss_fn, _network, peak_lr, run_phase, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu",

@@ -26,10 +26,11 @@ import numpy as np
 import torch
 
 from core import classic, evaluate, splits
+from core.batches import Data
 from core.neural import NeuralRTI
 from core.nn import Autoencoder, Decoder, decoder_parameters
 from core.config import TrainConfig
-from core.train import Data, architecture, encode, to_model
+from core.train import architecture, encode, to_model
 
 from .classic import SHARED_CAPTURE, best_time
 from .report import ROOT, table, write_section
