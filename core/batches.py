@@ -95,7 +95,7 @@ class PixelBatches:
 
     Batches are drawn ``AHEAD`` steps at a time into buffers that stay in place (a few kernels per hundred steps
     instead of a dozen per step); ``next`` hands them out in order, and a captured CUDA graph reads them directly
-    (``GraphedStep``)."""
+    (``core.train.GraphedStep``)."""
 
     def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, free: int, radius: float,
                  seed: int):
