@@ -8,14 +8,17 @@ from .errors import RTIError
 
 
 def read_header(path: Path, tokens: int) -> tuple[list[str], bytes]:
-    """The first ``tokens`` whitespace-separated header tokens (``#`` comment lines skipped) and the binary rest.
-
-    The binary part starts right after the line holding the last token.
-    """
+    """The first ``tokens`` whitespace-separated header tokens (``#`` comment lines skipped) and the binary rest."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise RTIError(f"{path}: cannot read ({exc.strerror})") from None
+    return split_header(path, data, tokens)
+
+
+def split_header(path: Path, data: bytes, tokens: int) -> tuple[list[str], bytes]:
+    """The first ``tokens`` header tokens of ``data`` (read from ``path``) and what follows the line holding the
+    last of them."""
     found: list[str] = []
     pos = 0
     while len(found) < tokens:

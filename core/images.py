@@ -9,6 +9,7 @@ an alpha channel is dropped when it is fully opaque and refused otherwise (trans
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,6 +64,20 @@ def use_decoder(decoder: Decoder | None) -> None:
     _decoder = decoder
 
 
+def decode_bytes(data: bytes, suffix: str, name: str) -> np.ndarray:
+    """An image file held in memory (a JPEG stream inside a .ptm file), decoded as :func:`read_image`'s files are;
+    ``name`` says where it came from in errors."""
+    if _decoder is None:
+        return _decode_data(np.frombuffer(data, dtype=np.uint8), name)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"image{suffix}"
+        path.write_bytes(data)
+        try:
+            return _decoder(path)
+        except RTIError:
+            raise RTIError(f"{name}: not a readable image (empty or corrupt)") from None
+
+
 def _decode(path: Path) -> np.ndarray:
     """Decode any supported file as stored (no colour conversion, no EXIF rotation), channels in RGB(A) order."""
     if path.suffix.lower() not in READABLE:
@@ -71,19 +86,24 @@ def _decode(path: Path) -> np.ndarray:
         if not path.is_file():
             raise RTIError(f"{path}: image file not found")
         return _decoder(path)
-    if cv2 is None:
-        raise RTIError("reading images needs OpenCV (opencv-python-headless), which this Python lacks")
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except FileNotFoundError:
         raise RTIError(f"{path}: image file not found") from None
     except OSError as exc:
         raise RTIError(f"{path}: cannot read image ({exc.strerror})") from None
+    return _decode_data(data, str(path))
+
+
+def _decode_data(data: np.ndarray, name: str) -> np.ndarray:
+    """OpenCV's decoding of an encoded image's bytes, channels in RGB(A) order."""
+    if cv2 is None:
+        raise RTIError("reading images needs OpenCV (opencv-python-headless), which this Python lacks")
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
-        raise RTIError(f"{path}: not a readable image (empty or corrupt file)")
+        raise RTIError(f"{name}: not a readable image (empty or corrupt)")
     if image.dtype not in DTYPES:
-        raise RTIError(f"{path}: {image.dtype} pixels are not supported (use 8- or 16-bit images)")
+        raise RTIError(f"{name}: {image.dtype} pixels are not supported (use 8- or 16-bit images)")
     return image[:, :, [2, 1, 0, 3][: image.shape[2]]] if image.ndim == 3 else image
 
 

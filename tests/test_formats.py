@@ -1,6 +1,7 @@
 """Model formats: round trips within quantisation error, byte layout, relight's own exports, malformed files."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -86,8 +87,125 @@ def test_ptm_file_round_trips_within_quantisation(tmp_path, fitted, method):
     assert back.method == method
     header = (tmp_path / "m.ptm").read_bytes().split(b"\n")[:6]
     assert header[:2] == [b"PTM_1.2", ptmfile.FORMATS[method].encode()] and header[2:4] == [b"48", b"48"]
-    scale = np.array(header[4].split(), float)
-    assert 0 < max_relight_error(model, back) <= relight_bound(back, scale, chroma_step=1 / 255) + 1e-6
+    step = np.array(header[4].split(), float) / 255  # coefficients for 0-255 output
+    assert 0 < max_relight_error(model, back) <= relight_bound(back, step, chroma_step=1 / 255) + 1e-6
+
+
+def rtiviewer_display(path: Path, light: np.ndarray) -> np.ndarray:
+    """A raw RGB or LRGB .ptm as RTIViewer displays it, from the format's description alone (not core.ptmfile): a
+    coefficient is (byte − bias)·scale, the polynomial a0·u² + a1·v² + a2·uv + a3·u + a4·v + a5 is clamped to
+    0-255 and divided by 255, LRGB multiplies that luminance by the RGB bytes/255; rows are stored bottom to top."""
+    lines = path.read_bytes().split(b"\n", 6)
+    fmt, width, height = lines[1].decode(), int(lines[2]), int(lines[3])
+    scale, bias = np.array(lines[4].split(), float), np.array(lines[5].split(), float)
+    body = np.frombuffer(lines[6], np.uint8)
+    u, v = light[0], light[1]
+    terms = np.array([u * u, v * v, u * v, u, v, 1.0])
+
+    def evaluate(raw: np.ndarray) -> np.ndarray:
+        return np.clip(((raw - bias) * scale) @ terms, 0, 255) / 255
+
+    pixels = width * height
+    if fmt == "PTM_FORMAT_RGB":
+        rgb = np.stack([evaluate(block) for block in body[: 18 * pixels].reshape(3, height, width, 6)], axis=-1)
+    else:
+        assert fmt == "PTM_FORMAT_LRGB"
+        luminance = evaluate(body[: 6 * pixels].reshape(height, width, 6))
+        rgb = luminance[..., None] * body[6 * pixels : 9 * pixels].reshape(height, width, 3) / 255
+    return np.rint(rgb[::-1] * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("method", ["ptm", "lptm"])
+def test_written_ptm_files_display_in_rtiviewer_as_the_model_relights(tmp_path, fitted, method):
+    """45 columns: LRGB files are padded to 48 (the last column repeated), as RTIViewer needs."""
+    full = fitted[method]
+    model = classic.ClassicRTI(method, full.coeffs[:, :, :45], None if full.chroma is None else full.chroma[:, :45])
+    ptmfile.write(model, tmp_path / "m.ptm")
+    width = int((tmp_path / "m.ptm").read_bytes().split(b"\n")[2])
+    assert width == (48 if method == "lptm" else 45)
+    scores = []
+    for light in lights.synthrti_test():
+        shown = rtiviewer_display(tmp_path / "m.ptm", light)
+        assert (shown[:, 45:] == shown[:, 44:45]).all()
+        scores.append(metrics.psnr(metrics.to_uint8(model.relight(light)), shown[:, :45]))
+    assert min(scores) >= 40, scores
+
+
+def jpeg_stream(plane: np.ndarray) -> bytes:
+    return images.encode_image(plane, ".jpg", quality=100)
+
+
+def test_jpeg_ptm_files_read_as_the_raw_file_of_the_same_bytes(tmp_path):
+    """JPEG_RGB and JPEG_LRGB with a plane predicted from another, one from an inverted reference, one patched by
+    side information, decoded in another order than stored: the same model as the raw file of the same bytes
+    (planes constant on 8×8 blocks, which JPEG keeps exactly)."""
+    rng = np.random.default_rng(2)
+    h, w = 13, 21
+    for method, count in (("ptm", 18), ("lptm", 9)):
+        planes = np.kron(rng.integers(0, 256, (count, 2, 3), dtype=np.uint8), np.ones((1, 8, 8), np.uint8))[:, :h, :w]
+        stored = planes.copy()
+        planes[3, 5, 7] = 17  # a byte the JPEG plane lacks, which the side information puts back
+        reference, transform = np.full(count, -1), np.zeros(count, int)
+        reference[1], reference[2], transform[2] = 4, 1, 1
+        stored[1] = (planes[1].astype(int) - planes[4] + 128) % 256
+        stored[2] = (planes[2].astype(int) - (255 - planes[1].astype(int)) + 128) % 256
+        sequence = [4, 1, 2] + [k for k in range(count) if k not in (4, 1, 2)]
+        order = np.argsort(sequence)
+        streams = [jpeg_stream(p) for p in stored]
+        side = [b""] * count
+        side[3] = (5 * w + 7).to_bytes(4, "big") + bytes([17])
+        start = f"PTM_1.2\n{{}}\n{w}\n{h}\n0.5 0.4 0.3 1.1 1.2 0.9\n200 180 128 120 130 0\n"
+        fields = [transform, np.zeros(count, int), np.zeros(count, int), order, reference,
+                  [len(s) for s in streams], [len(s) for s in side]]
+        header = start.format(ptmfile.JPEG_FORMATS[method]) + "100\n" + "".join(
+            " ".join(str(int(x)) for x in field) + "\n" for field in fields)
+        (tmp_path / "jpeg.ptm").write_bytes(header.encode() + b"".join(a + b for a, b in zip(streams, side)))
+        if method == "ptm":
+            raw = planes.reshape(3, 6, h, w).transpose(0, 2, 3, 1).tobytes()
+        else:
+            raw = planes[:6].transpose(1, 2, 0).tobytes() + planes[6:].transpose(1, 2, 0).tobytes()
+        (tmp_path / "raw.ptm").write_bytes(start.format(ptmfile.FORMATS[method]).encode() + raw)
+        jpeg, plain = models.load(tmp_path / "jpeg.ptm"), models.load(tmp_path / "raw.ptm")
+        assert jpeg.method == plain.method == method
+        np.testing.assert_array_equal(jpeg.coeffs, plain.coeffs)
+        if method == "lptm":
+            np.testing.assert_array_equal(jpeg.chroma, plain.chroma)
+        motion = header.replace("\n0 0 0 0 0 0 0 0 0\n", "\n0 0 0 0 0 0 0 0 3\n", 1)
+        if method == "lptm":
+            (tmp_path / "motion.ptm").write_bytes(motion.encode() + b"".join(streams))
+            with pytest.raises(RTIError, match="motion-compensated JPEG planes are not supported"):
+                models.load(tmp_path / "motion.ptm")
+        (tmp_path / "short.ptm").write_bytes(header.encode() + streams[0])
+        with pytest.raises(RTIError, match="truncated"):
+            models.load(tmp_path / "short.ptm")
+        (tmp_path / "corrupt.ptm").write_bytes(header.encode() + bytes(sum(map(len, streams + side))))
+        with pytest.raises(RTIError, match="JPEG plane 4: not a readable image"):
+            models.load(tmp_path / "corrupt.ptm")
+
+
+def test_relight_legacy_files_load_and_match_its_web_folders():
+    """relight's .ptm (RGB raw, LRGB as JPEG) and .rti of one fit of a real capture, against its web folders of the
+    same fit. Its .ptm writer clamps the biases to 0-255, so its PTM values are no reference (SOURCE.md), but each
+    plane keeps its bytes and scale: the difference from the web folder is one constant per coefficient plane, which
+    a wrong row order, plane order or layout would break."""
+    legacy = shared_dataset("relight_legacy_sanmichele")
+    loaded = {name: models.load(legacy / name)
+              for name in ("rgb.ptm", "lrgb.ptm", "hsh.rti", "web_ptm", "web_lptm", "web_hsh")}
+    light = np.array([0.3, -0.2, 0.933])
+    for name, model in loaded.items():
+        image = model.relight(light / np.linalg.norm(light))
+        assert image.shape == (395, 400 if name == "lrgb.ptm" else 402, 3) and np.isfinite(image).all(), name
+    for name, web in (("rgb.ptm", "web_ptm"), ("lrgb.ptm", "web_lptm")):
+        ptm = loaded[name]
+        scale = np.array((legacy / name).read_bytes().split(b"\n")[4].split(), float)
+        difference = ptm.coeffs - loaded[web].coeffs[:, :, : ptm.width]
+        spread = difference.std(axis=(1, 2)).max(axis=-1) / (scale / 255)  # in steps of one stored byte
+        assert spread.max() < 3, spread  # measured 1.4-1.7 (JPEG noise); upside down gives 54-116
+        if ptm.chroma is not None:
+            assert np.abs(ptm.chroma - loaded[web].chroma[:, : ptm.width]).mean() < 1.5 / 255
+    relit = [metrics.to_uint8(loaded[k].relight(d)) for k in ("hsh.rti", "web_hsh") for d in lights.synthrti_test()]
+    half = len(relit) // 2
+    assert min(metrics.psnr(a, b) for a, b in zip(relit[:half], relit[half:])) > 45
 
 
 @pytest.mark.parametrize("method", ["hsh2", "hsh3"])
@@ -152,7 +270,10 @@ def test_unsupported_relight_types_are_refused_clearly():
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_JPEG_RGB\n2\n2\n1 1 1 1 1 1\n0 0 0 0 0 0\n", "not supported"),
+        ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_LUM\n2\n2\n1 1 1 1 1 1\n0 0 0 0 0 0\n", "not supported"),
+        ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_RGB\n2\n0\n1 1 1 1 1 1\n0 0 0 0 0 0\n", "invalid header"),
+        ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_RGB\n2\n2\n1 nan 1 1 1 1\n0 0 0 0 0 0\n", "invalid header"),
+        ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_JPEG_RGB\n2\n2\n1 1 1 1 1 1\n0 0 0 0 0 0\n90\n", "truncated"),
         ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_RGB\n2\n2\n1 1 1 1 1 1\n0 0 0 0 0 0\n\x00\x01", "truncated"),
         ("bad.ptm", b"P6\n2 2\n255\n", "truncated or malformed header"),
         ("bad.ptm", b"PTM_1.2\nPTM_FORMAT_RGB\ntwo\n2\n1 1 1 1 1 1\n0 0 0 0 0 0\n", "non-number"),
