@@ -41,6 +41,9 @@ bpy.ops.rti.import_model(filepath=models[0])
 for model in models[1:]:
     bpy.ops.rti.import_model(filepath=model, add_to_active=True)
 bpy.ops.rti.show_model(index=0)
+scene = bpy.context.scene
+scene.render.engine = "CYCLES"  # emission only: one sample renders the models exactly, in a second
+scene.cycles.samples, scene.cycles.use_denoising = 1, False
 for area in (a for screen in bpy.data.screens for a in screen.areas if a.type == "VIEW_3D"):
     area.spaces.active.shading.type = "MATERIAL"
     view = area.spaces.active.region_3d

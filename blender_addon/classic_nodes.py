@@ -12,9 +12,7 @@ import math
 import bpy
 
 from .core import classic, hsh
-from .nodetree import COLUMN, Socket, add_node, ends, group, set_vector, vector_math
-
-Operand = Socket | float
+from .nodetree import COLUMN, Math, Operand, Socket, add_node, ends, group, set_vector, vector_math
 
 
 def texture_names(method: str) -> list[str]:
@@ -32,7 +30,7 @@ def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATI
     start, end = ends(tree)
     light = add_node(tree, "ShaderNodeSeparateXYZ", (COLUMN, -200))
     tree.links.new(start.outputs["Light"], light.inputs[0])
-    math_node = _Math(tree)
+    math_node = Math(tree)
     if method in ("ptm", "lptm"):
         terms = _ptm_terms(math_node, light.outputs["X"], light.outputs["Y"])
     else:
@@ -46,30 +44,12 @@ def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATI
     return tree
 
 
-class _Math:
-    """Adds scalar Math nodes: ``self("MULTIPLY", a, b)`` with sockets or constants as operands."""
-
-    def __init__(self, tree: bpy.types.ShaderNodeTree):
-        self.tree = tree
-
-    def __call__(self, operation: str, *operands: Operand) -> Socket:
-        count = len(self.tree.nodes)
-        node = add_node(self.tree, "ShaderNodeMath", (COLUMN * (2 + count // 12), -120 * (count % 12)))
-        setattr(node, "operation", operation)
-        for socket, operand in zip(node.inputs, operands):
-            if isinstance(operand, float):
-                setattr(socket, "default_value", operand)
-            else:
-                self.tree.links.new(operand, socket)
-        return node.outputs[0]
-
-
-def _ptm_terms(m: _Math, u: Socket, v: Socket) -> list[Operand]:
+def _ptm_terms(m: Math, u: Socket, v: Socket) -> list[Operand]:
     """u², v², uv, u, v, 1 (``core.ptm``)."""
     return [m("MULTIPLY", u, u), m("MULTIPLY", v, v), m("MULTIPLY", u, v), u, v, 1.0]
 
 
-def _hsh_terms(m: _Math, light: bpy.types.bpy_prop_collection, order: int, min_elevation: float) -> list[Operand]:
+def _hsh_terms(m: Math, light: bpy.types.bpy_prop_collection, order: int, min_elevation: float) -> list[Operand]:
     """The hemispherical harmonics of ``core.hsh`` up to ``order`` (2 or 3)."""
     theta = m("MINIMUM", m("ARCCOSINE", light["Z"]), math.pi / 2 - min_elevation)
     phi = m("ARCTAN2", light["Y"], light["X"])

@@ -1,5 +1,7 @@
 """Put RTI models into a scene: a plane with the image's aspect ratio, each model's textures and node group in an
-emission material, and a light handle whose position relights it (no drivers: dragging it relights at once).
+emission material, and a light handle whose position relights it (no drivers: dragging it relights at once). The
+scene is set to show the model's image as it is: Blender's Standard view transform, and a camera rendering the plane
+pixel for pixel when it has none.
 
 The plane is 2 units tall and lies in its object's xy plane, image right along x and image up along y, so the
 handle's direction in the plane's frame is the light direction of the RTI convention. A plane can hold several models
@@ -14,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TypeGuard, cast
 
 import numpy as np
-from mathutils import Vector
+from mathutils import Matrix, Vector
 
 import bpy
 
@@ -42,15 +44,55 @@ def is_neural(model: Model) -> TypeGuard[NeuralRTI]:
 
 
 def add_model(scene: bpy.types.Scene, model: Model, name: str) -> tuple[bpy.types.Object, bpy.types.Object]:
-    """Add ``model`` to ``scene`` on a new plane with a new light handle; returns (plane, handle). On an error nothing
-    is left behind."""
+    """Add ``model`` to ``scene`` on a new plane with a new light handle and, when the scene has no camera, one that
+    renders the plane pixel for pixel; returns (plane, handle). On an error nothing is left behind."""
     with rolled_back_on_error():
         handle = add_handle(scene, f"{name} light")
         plane = bpy.data.objects.new(name, _plane_mesh(name, model.width / model.height))
         scene.collection.objects.link(plane)
         setattr(plane, "rti_handle", handle)
         add_to_plane(plane, model, name)
+        if scene.camera is None:
+            frame_camera(scene, plane, (model.width, model.height))
     return plane, handle
+
+
+def use_standard_view(scene: bpy.types.Scene) -> str | None:
+    """Colour management that displays the models' images as they are: the Standard view transform (the plain sRGB
+    encoding that undoes the materials' decoding), no look, exposure 0, gamma 1. AgX, Blender's default, and Filmic
+    tone-map and shift colours. Returns the view transform it replaced, or None when nothing changed."""
+    view = scene.view_settings
+    wanted = {"view_transform": "Standard", "look": "None", "exposure": 0.0, "gamma": 1.0}
+    before = getattr(view, "view_transform")
+    changed = any(getattr(view, key) != value for key, value in wanted.items())
+    for key, value in wanted.items():
+        setattr(view, key, value)
+    return before if changed else None
+
+
+def frame_camera(scene: bpy.types.Scene, plane: bpy.types.Object,
+                 pixels: tuple[int, int] | None = None) -> bpy.types.Object:
+    """An orthographic camera looking straight down at the plane and framing it, as the scene's camera. With
+    ``pixels``, the model's (width, height), a render is the model's image pixel for pixel: that resolution and the
+    narrowest pixel filters; otherwise the render keeps its width and takes the plane's aspect ratio."""
+    data = bpy.data.cameras.new("RTI camera")
+    data.type = "ORTHO"
+    data.ortho_scale = 2.0 * max(plane_aspect(plane), 1.0) * max(plane.scale[0], plane.scale[1])
+    camera = bpy.data.objects.new("RTI camera", data)
+    camera.matrix_world = plane.matrix_world.normalized() @ Matrix.Translation((0.0, 0.0, 5.0))
+    scene.collection.objects.link(camera)
+    scene.camera = camera
+    render = scene.render
+    if pixels is None:
+        render.resolution_y = round(render.resolution_x / plane_aspect(plane))
+        return camera
+    render.resolution_x, render.resolution_y = pixels
+    render.resolution_percentage = 100
+    render.filter_size = 0.0
+    cycles = getattr(scene, "cycles", None)
+    if cycles is not None:
+        cycles.filter_width = 0.01
+    return camera
 
 
 def add_to_plane(plane: bpy.types.Object, model: Model, name: str) -> bpy.types.Material:
@@ -151,9 +193,9 @@ def light_angles(plane: bpy.types.Object) -> tuple[float, float]:
 
 @contextmanager
 def rolled_back_on_error() -> Iterator[None]:
-    """Remove every object, mesh, material, image and node group made inside the block when it raises."""
-    collections: tuple[Any, ...] = (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.images,
-                                    bpy.data.node_groups)
+    """Remove every object, mesh, camera, material, image and node group made inside the block when it raises."""
+    collections: tuple[Any, ...] = (bpy.data.objects, bpy.data.meshes, bpy.data.cameras, bpy.data.materials,
+                                    bpy.data.images, bpy.data.node_groups)
     before = [set(c) for c in collections]
     try:
         yield

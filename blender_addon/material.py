@@ -1,4 +1,5 @@
-"""The relighting material: coefficient textures and a light handle's direction into a model's node group."""
+"""The relighting material: coefficient textures and a light handle's direction into a model's node group, whose
+display-referred sRGB colour is decoded to linear light for the emission."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Sequence
 
 import bpy
 
-from .nodetree import COLUMN, Socket, add_node, vector_math
+from .nodetree import COLUMN, Math, Socket, add_node, ends, group, vector_math
+
+SRGB_TO_LINEAR = "RTI sRGB to Linear"
 
 
 def light_from_handle(tree: bpy.types.ShaderNodeTree, handle: bpy.types.Object,
@@ -33,7 +36,9 @@ def light_from_handle(tree: bpy.types.ShaderNodeTree, handle: bpy.types.Object,
 
 def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Sequence[bpy.types.Image],
                      handle: bpy.types.Object) -> bpy.types.Material:
-    """An emission material: the model's ``textures`` (nearest texel) and the handle's direction into ``group``."""
+    """An emission material: the model's ``textures`` (nearest texel) and the handle's direction into ``group``, its
+    colour decoded from sRGB to linear, so that Blender's Standard view transform, which encodes it back, displays the
+    model's image."""
     material = bpy.data.materials.new(name)
     if bpy.app.version < (5, 0, 0):
         material.use_nodes = True
@@ -49,8 +54,36 @@ def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Seque
         setattr(texture, "extension", "EXTEND")
         tree.links.new(texture.outputs["Color"], decoder.inputs[k])
     tree.links.new(light_from_handle(tree, handle, (-4 * COLUMN, -900)), decoder.inputs["Light"])
-    emission = add_node(tree, "ShaderNodeEmission", (4 * COLUMN, 0))
-    tree.links.new(decoder.outputs["Color"], emission.inputs["Color"])
-    output = add_node(tree, "ShaderNodeOutputMaterial", (5 * COLUMN, 0))
+    linear = add_node(tree, "ShaderNodeGroup", (4 * COLUMN, 0))
+    setattr(linear, "node_tree", srgb_to_linear_group())
+    tree.links.new(decoder.outputs["Color"], linear.inputs["Color"])
+    emission = add_node(tree, "ShaderNodeEmission", (5 * COLUMN, 0))
+    tree.links.new(linear.outputs["Color"], emission.inputs["Color"])
+    output = add_node(tree, "ShaderNodeOutputMaterial", (6 * COLUMN, 0))
     tree.links.new(emission.outputs[0], output.inputs["Surface"])
     return material
+
+
+def srgb_to_linear_group() -> bpy.types.ShaderNodeTree:
+    """The sRGB decoding curve per channel, for all values (``synth.materials.srgb_to_linear``: v/12.92 up to
+    0.04045, ((v + 0.055)/1.055)^2.4 above), as one group shared by the file's RTI materials. Models give the
+    display-referred values of the photos they learnt from; an emission is linear scene light."""
+    existing = bpy.data.node_groups.get(SRGB_TO_LINEAR)
+    if isinstance(existing, bpy.types.ShaderNodeTree) and existing.get("rti_srgb_to_linear"):
+        return existing
+    tree = group(SRGB_TO_LINEAR, [("Color", "NodeSocketColor")], [("Color", "NodeSocketColor")])
+    tree["rti_srgb_to_linear"] = True
+    start, end = ends(tree)
+    split = add_node(tree, "ShaderNodeSeparateColor", (COLUMN, 0))
+    tree.links.new(start.outputs["Color"], split.inputs["Color"])
+    join = add_node(tree, "ShaderNodeCombineColor", (COLUMN * 8, 0))
+    m = Math(tree)
+    for channel in ("Red", "Green", "Blue"):
+        v = split.outputs[channel]
+        low = m("MULTIPLY", v, 1 / 12.92)
+        high = m("POWER", m("MULTIPLY_ADD", v, 1 / 1.055, 0.055 / 1.055), 2.4)
+        is_low = m("LESS_THAN", v, 0.04045)
+        tree.links.new(m("MULTIPLY_ADD", is_low, m("SUBTRACT", low, high), high), join.inputs[channel])
+    tree.links.new(join.outputs["Color"], end.inputs["Color"])
+    end.location = (COLUMN * 9, 0)
+    return tree

@@ -8,6 +8,7 @@ import bpy
 import numpy as np
 
 Socket = bpy.types.NodeSocket
+Operand = Socket | float
 COLUMN = 220
 """Horizontal spacing of node columns, for a readable tree."""
 
@@ -44,3 +45,22 @@ def vector_math(tree: bpy.types.NodeTree, operation: str, location: tuple[float,
 def set_vector(socket: Socket, value: Sequence[float] | np.ndarray) -> None:
     """Set an unlinked vector input's value (the stubs type sockets without ``default_value``)."""
     setattr(socket, "default_value", tuple(float(v) for v in value))
+
+
+class Math:
+    """Adds scalar Math nodes to a tree, laid out in columns: ``self("MULTIPLY", a, b)`` with sockets or constants
+    as operands."""
+
+    def __init__(self, tree: bpy.types.ShaderNodeTree):
+        self.tree = tree
+
+    def __call__(self, operation: str, *operands: Operand) -> Socket:
+        count = len(self.tree.nodes)
+        node = add_node(self.tree, "ShaderNodeMath", (COLUMN * (2 + count // 12), -120 * (count % 12)))
+        setattr(node, "operation", operation)
+        for socket, operand in zip(node.inputs, operands):
+            if isinstance(operand, float):
+                setattr(socket, "default_value", operand)
+            else:
+                self.tree.links.new(operand, socket)
+        return node.outputs[0]

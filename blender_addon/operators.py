@@ -54,7 +54,11 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
         if view_layer is not None:
             view_layer.objects.active = plane
         handle = getattr(plane, "rti_handle")
-        self.report({"INFO"}, f"imported {name}: {model.width}×{model.height}, drag '{handle.name}' to relight")
+        message = f"imported {name}: {model.width}×{model.height}, drag '{handle.name}' to relight"
+        replaced = importer.use_standard_view(scene)
+        if replaced is not None:
+            message += f"; colour management set to Standard (was {replaced}) to show the model's colours as they are"
+        self.report({"INFO"}, message)
         return {"FINISHED"}
 
 

@@ -14,7 +14,6 @@ from typing import cast
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty
-from mathutils import Matrix
 
 from . import importer
 from .operators import Status, rti_plane
@@ -35,19 +34,6 @@ def keyframe_orbit(scene: bpy.types.Scene, plane: bpy.types.Object, elevation: f
         handle.keyframe_insert("location", frame=start + k)
     scene.frame_end = start + frames - 1
     scene.frame_set(start)
-
-
-def frame_camera(scene: bpy.types.Scene, plane: bpy.types.Object) -> bpy.types.Object:
-    """An orthographic camera looking straight down at the plane, framing it, as the scene's camera."""
-    data = bpy.data.cameras.new("RTI camera")
-    data.type = "ORTHO"
-    data.ortho_scale = 2.0 * max(importer.plane_aspect(plane), 1.0) * max(plane.scale[0], plane.scale[1])
-    camera = bpy.data.objects.new("RTI camera", data)
-    camera.matrix_world = plane.matrix_world.normalized() @ Matrix.Translation((0.0, 0.0, 5.0))
-    scene.collection.objects.link(camera)
-    scene.camera = camera
-    scene.render.resolution_y = round(scene.render.resolution_x / importer.plane_aspect(plane))
-    return camera
 
 
 class RTI_OT_render_light_orbit(bpy.types.Operator):
@@ -76,7 +62,7 @@ class RTI_OT_render_light_orbit(bpy.types.Operator):
         scene, plane = context.scene, rti_plane(context)
         assert scene is not None and plane is not None
         if scene.camera is None:
-            frame_camera(scene, plane)
+            importer.frame_camera(scene, plane)
         keyframe_orbit(scene, plane, self.elevation, self.frames)
         if not self.render:
             return {"FINISHED"}

@@ -120,6 +120,7 @@ class TrainJob:
             if teacher.is_dir():
                 importer.add_to_plane(plane, models.load(teacher), f"{self.out.name} teacher")
                 importer.show(plane, 0)
+        importer.use_standard_view(scene)
         if context.view_layer is not None:
             context.view_layer.objects.active = plane
         return f"trained {self.out}; imported its student on '{plane.name}'"

@@ -3,7 +3,8 @@ straight above at two positions of its light handle, side by side.
 
     PYTHONPATH=. .venv/bin/python docs/addon_views.py MODEL_FOLDER docs/addon_two_lights.png
 
-The model's outputs are the display values it was trained on, so they are written to the PNG as they are.
+Each view is an 8-bit PNG render through the scene's colour management, as a user sees it: the import sets the
+Standard view transform and, the scene being empty, adds a camera that renders the model pixel for pixel.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import bpy
 import numpy as np
 
 import blender_addon
-from blender_addon.orbit import frame_camera
-from synth.pixels import read, write_png
+from core import images
 
 LIGHTS = [(25.0, 180.0), (25.0, 45.0)]
 """(elevation, azimuth) degrees of the two views: grazing light from the left, then from the upper right."""
@@ -32,19 +32,16 @@ def main(model: str, out: str) -> None:
     plane = bpy.context.view_layer.objects.active
     scene.render.engine = "CYCLES"
     scene.cycles.samples, scene.cycles.use_denoising = 1, False
-    scene.view_settings.view_transform = "Standard"
-    scene.render.resolution_x = 320
-    scene.render.image_settings.file_format = "OPEN_EXR"
+    scene.render.image_settings.file_format, scene.render.image_settings.color_mode = "PNG", "RGB"
     views = []
     with tempfile.TemporaryDirectory() as tmp:
-        frame_camera(scene, plane)
         for k, (elevation, azimuth) in enumerate(LIGHTS):
             plane.rti_elevation, plane.rti_azimuth = elevation, azimuth
-            scene.render.filepath = str(Path(tmp) / f"view_{k}.exr")
+            scene.render.filepath = str(Path(tmp) / f"view_{k}.png")
             bpy.ops.render.render(write_still=True)
-            views.append(np.clip(read(scene.render.filepath)[..., :3], 0.0, 1.0))
-    gap = np.ones((views[0].shape[0], 8, 3), dtype=np.float32)
-    write_png(Path(out), np.concatenate([views[0], gap, views[1]], axis=1), 8)
+            views.append(images.read_image(scene.render.filepath))
+    gap = np.full((views[0].shape[0], 8, 3), 255, dtype=np.uint8)
+    images.write_image(out, np.concatenate([views[0], gap, views[1]], axis=1))
 
 
 if __name__ == "__main__":

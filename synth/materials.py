@@ -125,8 +125,9 @@ def parse_color(text: str) -> Color:
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
-    """The sRGB decoding curve: encoded values in [0, 1] to linear ones."""
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    """The sRGB decoding curve: encoded values to linear ones; outside [0, 1] the straight part continues below and
+    the power curve above, as in the add-on's materials."""
+    return np.where(v <= 0.04045, v / 12.92, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4)
 
 
 def linear_to_srgb(v: np.ndarray) -> np.ndarray:

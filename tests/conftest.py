@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from core import images
+from synth.materials import srgb_to_linear
 
 
 class VendoredAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -48,6 +49,13 @@ def shared_dataset(name: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} is not available")
     return path
+
+
+def assert_emits(image: np.ndarray, display: np.ndarray, tolerance: float = 1e-4) -> None:
+    """A float render holds the model's display values decoded to linear light: within ``tolerance``, relative to
+    values above 1 (random test decoders reach far beyond [0, 1])."""
+    linear = srgb_to_linear(display)
+    assert (np.abs(image - linear) <= tolerance * np.maximum(np.abs(linear), 1.0)).all()
 
 
 def write_mlic(folder: Path, stack: np.ndarray, lights: np.ndarray, ext: str = ".png", lp_text: str | None = None) -> Path:

@@ -1,4 +1,6 @@
-"""RTI models as shader node groups (neural, PTM, HSH), rendered by Cycles, against the same models in numpy."""
+"""RTI models as shader node groups (neural, PTM, HSH), rendered by Cycles, against the same models in numpy.
+
+Renders are read as float EXR, which holds the emission: the models' sRGB values decoded to linear."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from core.classic import ClassicRTI
 from core.lights import azimuth, elevation
 from core.neural import NeuralRTI, decode
 
+from .conftest import assert_emits
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
@@ -71,7 +74,7 @@ def test_cycles_matches_the_numpy_decoder(tmp_path: Path, width: int, chained: b
     model = random_model(width, size=(12, 16))
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
-        assert np.abs(image - expected).max() <= 1e-4
+        assert_emits(image, expected)
 
 
 def test_8bit_planes_render_as_their_dequantised_codes(tmp_path: Path) -> None:
@@ -82,7 +85,7 @@ def test_8bit_planes_render_as_their_dequantised_codes(tmp_path: Path) -> None:
     assert isinstance(model, NeuralRTI) and model.planes is not None
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
-        assert np.abs(image - expected).max() <= 1e-4
+        assert_emits(image, expected)
 
 
 @pytest.mark.parametrize("method", ["ptm", "lptm", "hsh2", "hsh3"])
@@ -93,7 +96,7 @@ def test_cycles_matches_classic_relighting(tmp_path: Path, method: str) -> None:
     chroma = rng.uniform(0.2, 1.0, (12, 16, 3)).astype(np.float32) if method == "lptm" else None
     model = ClassicRTI(method, coeffs, chroma)
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
-        assert np.abs(image - model.relight(light)).max() <= 1e-4
+        assert_emits(image, model.relight(light))
 
 
 def test_group_sizes_and_build_time() -> None:
@@ -169,4 +172,4 @@ def test_eevee_matches_the_numpy_decoder(tmp_path: Path) -> None:
         light = np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)])
         image = read_exr(tmp_path / f"eevee_{k}.exr")[..., :3]
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
-        assert np.abs(image - np.maximum(expected, 0.0)).max() <= 2e-3
+        assert_emits(np.maximum(image, 0.0), np.maximum(expected, 0.0), tolerance=2e-3)

@@ -20,10 +20,12 @@ def test_import_a_neural_folder(tmp_path: Path) -> None:
     model = random_model(20, size=(12, 18))
     models.save(model, tmp_path / "student")
     before = set(bpy.data.objects)
+    bpy.context.scene.view_settings.view_transform = "AgX"  # Blender's default, which tone-maps the model's colours
     assert bpy.ops.rti.import_model(filepath=str(tmp_path / "student" / "info.json")) == {"FINISHED"}
     plane = bpy.context.view_layer.objects.active
     handle = plane.rti_handle
     assert set(bpy.data.objects) - before == {plane, handle} and plane.name.startswith("student")
+    assert bpy.context.scene.view_settings.view_transform == "Standard"
     xs = [v.co.x for v in plane.data.vertices]
     assert max(xs) - min(xs) == pytest.approx(2 * 18 / 12)
     images = [n.image for n in plane.active_material.node_tree.nodes if n.type == "TEX_IMAGE"]
@@ -49,10 +51,12 @@ def test_import_a_ptm_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "message"), [("missing", "no such model"), ("notes.txt", "not a model")])
 def test_bad_input_is_reported_and_changes_nothing(tmp_path: Path, name: str, message: str) -> None:
     (tmp_path / "notes.txt").write_text("hello")
+    bpy.context.scene.view_settings.view_transform = "AgX"
     counts = (len(bpy.data.objects), len(bpy.data.materials), len(bpy.data.images), len(bpy.data.node_groups))
     with pytest.raises(RuntimeError, match=message):
         bpy.ops.rti.import_model(filepath=str(tmp_path / name))
     assert counts == (len(bpy.data.objects), len(bpy.data.materials), len(bpy.data.images), len(bpy.data.node_groups))
+    assert bpy.context.scene.view_settings.view_transform == "AgX"
 
 
 def test_models_of_one_capture_share_a_plane_and_switch(tmp_path: Path) -> None:
