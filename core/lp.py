@@ -1,8 +1,9 @@
 """The ``.lp`` light file of RTIBuilder, relight and NeuralRTI: a count, then ``filename lx ly lz`` rows.
 
 Reading is forgiving where real files are sloppy (tabs, CRLF, relative paths, a header count smaller than the rows,
-directions that are not quite unit length: these are fixed with a warning) and strict where the data would be wrong
-(missing rows, NaN, zero or below-horizon directions, duplicate names: these raise :class:`RTIError`).
+directions that are not quite unit length, a grazing light a hair below the horizon: these are fixed with a warning)
+and strict where the data would be wrong (missing rows, NaN, zero or clearly below-horizon directions, duplicate
+names: these raise :class:`RTIError`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ log = logging.getLogger(__name__)
 LP_NAME = "dirs.lp"
 """The light file's name in the MLIC folders we write."""
 UNIT_TOLERANCE = 1e-3
+HORIZON_TOLERANCE = 0.05
+"""A direction whose lz/|l| is at least minus this (about 2.9° below the horizon) is a grazing light measured a hair
+too low, as real dome files have (one lists lz = −0.0012): it is set to the horizon with a warning. Lower is an
+error."""
 
 
 def read_lp(path: Path | str) -> tuple[list[str], np.ndarray]:
@@ -81,8 +86,13 @@ def check_direction(direction: list[float], where: str) -> list[float]:
         raise RTIError(f"{where}: light direction is not finite: {direction}")
     if math.hypot(*direction) < 1e-6:
         raise RTIError(f"{where}: light direction is zero")
-    if direction[2] < 0.0:
+    if direction[2] < -HORIZON_TOLERANCE * math.hypot(*direction):
         raise RTIError(f"{where}: light direction points below the surface (lz = {direction[2]:g} < 0)")
+    if direction[2] < 0.0:
+        degrees = math.degrees(math.asin(-direction[2] / math.hypot(*direction)))
+        log.warning("%s: light direction is %.2f° below the horizon (lz = %g); set to the horizon", where, degrees,
+                    direction[2])
+        return [direction[0], direction[1], 0.0]
     return direction
 
 

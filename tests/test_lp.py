@@ -69,3 +69,13 @@ def test_write_then_read_round_trip(tmp_path):
     names, back = lp.read_lp(tmp_path / "out.lp")
     assert names == ["a.png", "sub/b.png"]
     np.testing.assert_allclose(back, dirs, atol=1e-8)
+
+
+def test_a_light_a_hair_below_the_horizon_is_set_to_it_with_a_warning(tmp_path, caplog):
+    """Real dome files list grazing lights measured slightly too low (lz = -0.0012); clearly lower ones stay errors."""
+    names, dirs = read(tmp_path, "2\na.png 0 0 1\nb.png 0.99 0.1 -0.0012\n")
+    assert names == ["a.png", "b.png"]
+    np.testing.assert_allclose(dirs[1], np.array([0.99, 0.1, 0.0]) / np.hypot(0.99, 0.1))
+    assert "dirs.lp:3: light direction is 0.07° below the horizon (lz = -0.0012); set to the horizon" in caplog.text
+    with pytest.raises(RTIError, match=r"dirs.lp:2: light direction points below the surface \(lz = -0.06 < 0\)"):
+        read(tmp_path, "1\na.png 0.998 0 -0.06\n")
