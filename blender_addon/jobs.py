@@ -25,6 +25,8 @@ class Job(Protocol):
     """Fraction done, 0 to 1."""
     status: str
     """What it is doing, for the progress bar."""
+    warnings: list[str]
+    """Lines the user must not miss: reported as warnings when the job ends, and kept in the sidebar."""
 
     def start(self) -> None: ...
 
@@ -118,7 +120,7 @@ class JobOperator(bpy.types.Operator):
             self.report({"ERROR"}, str(exc))
             return None
         state = getattr(context.window_manager, "rti_job")
-        state.running, state.progress, state.status = True, 0.0, job.status
+        state.running, state.progress, state.status, state.warning = True, 0.0, job.status, ""
         return job
 
     def _end(self, context: bpy.types.Context, job: Job) -> Status:
@@ -128,6 +130,9 @@ class JobOperator(bpy.types.Operator):
             return self._fail(context, job, str(exc))
         _done(context, message)
         self.report({"INFO"}, message)
+        for warning in job.warnings:
+            self.report({"WARNING"}, warning)
+        getattr(context.window_manager, "rti_job").warning = "\n".join(job.warnings)
         return {"FINISHED"}
 
     def _fail(self, context: bpy.types.Context, job: Job, message: str,

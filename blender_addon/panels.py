@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import cast
 
 import bpy
@@ -82,6 +83,12 @@ class RTI_PT_train(Sidebar):
         for name in ("mlic", "output", "overwrite", "time_budget"):
             layout.prop(settings, name)
         layout.operator("rti.train", icon="PLAY")
+        warning = getattr(context.window_manager, "rti_job").warning
+        if warning:
+            box = layout.box()
+            lines = [part for text in warning.splitlines() for part in textwrap.wrap(text, 42)]
+            for k, line in enumerate(lines):
+                box.label(text=line, icon="ERROR" if k == 0 else "BLANK1")
 
 
 classes = (RTI_PT_main, RTI_PT_synth, RTI_PT_train)

@@ -79,6 +79,8 @@ class RTI_Job(bpy.types.PropertyGroup):
     running: BoolProperty(default=False)  # type: ignore[valid-type]
     progress: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR")  # type: ignore[valid-type]
     status: StringProperty(default="")  # type: ignore[valid-type]
+    warning: StringProperty(default="")  # type: ignore[valid-type]
+    """The last job's warnings, one a line (a trained model below HSH3 at the held-out lights)."""
 
 
 classes = (RTI_SynthSettings, RTI_TrainSettings, RTI_Job)

@@ -18,6 +18,7 @@ class RenderJob:
         self.render = render
         self.progress = 0.0
         self.status = "building the scene"
+        self.warnings: list[str] = []
 
     def start(self) -> None:
         self.render.start()

@@ -84,6 +84,7 @@ class TrainJob:
         self.errors: deque[str] = deque(maxlen=20)
         self.readers: list[threading.Thread] = []
         self.phases = ["teacher", "student"]
+        self.warnings: list[str] = []
 
     def start(self) -> None:
         check_python(self.python)
@@ -144,6 +145,8 @@ class TrainJob:
         phase = record.get("phase")
         if record.get("event") == "message":
             self.status = f"{phase}: {record.get('message', '')}"
+        elif record.get("event") == "warning":
+            self.warnings.append(f"{phase}: {record.get('message', '')}")
         elif phase in self.phases and "step" in record and record.get("steps"):
             done = (self.phases.index(phase) + record["step"] / record["steps"]) / len(self.phases)
             self.progress = min(max(done, self.progress), 1.0)

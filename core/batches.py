@@ -2,11 +2,14 @@
 
 - ``Data`` keeps the training images as one tensor in their stored dtype (8 or 16 bits) and turns the pixels a batch
   asks for into floats as it is drawn.
+- ``Validation`` holds out whole *lights*: their images are neither an encoder input nor a target, as a test
+  light is at test time, and networks are scored by decoding a sample of pixels at them, beside an HSH3 fit of the
+  same pixels under the training lights (``held_out_lights`` picks them).
 - The **fast recipe** (``PixelBatches``) draws random pixels, each decoded under one shared random subset of the
   training lights (one encoder pass serves many targets), plus random light directions where a distilled student
-  matches its teacher; ``Validation`` holds out whole pixels under every light.
+  matches its teacher; it is validated at the held-out lights.
 - The **reference recipe** (``SampleBatches``) draws epochs of shuffled (pixel, light) samples and holds out 10% of
-  the samples, as the released NeuralRTI/DisK code does.
+  the samples for its early stopping, as the released NeuralRTI/DisK code does (``SampleValidation``).
 
 ``split`` makes both parts of a run from its settings.
 """
@@ -29,6 +32,16 @@ AHEAD = 100
 MIN_STD = 0.01
 """Floor of an encoder input's standard deviation when inputs are standardised: an input that barely varies (a
 light that leaves the scene dark) must not have its quantisation noise blown up."""
+VAL_PIXELS = 16384
+"""Pixels, sampled inside the mask, that score a network at the held-out lights."""
+
+
+def held_out_lights(count: int, every: int) -> np.ndarray:
+    """Indices of the lights held out for validation: every ``every``-th, from the middle of the first ``every``
+    (``.lp`` files list domes ring by ring, so these spread over elevations), and at least one."""
+    if count < 2:
+        raise RTIError(f"training needs at least 2 lights (one is held out to validate), the MLIC has {count}")
+    return np.arange(min(every // 2, count - 1), count, every)
 
 
 def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]:
@@ -172,9 +185,49 @@ class SampleBatches:
         self.position = state["position"]
 
 
-@dataclass
 class Validation:
-    """Held-out pixels under all lights (fast) or held-out samples (reference); ``mse`` scores a network on them."""
+    """Held-out lights: ``pixels`` (a sample inside the mask), encoded from the training lights and decoded at the
+    held-out ``lights``, against their true values. Predictions are clipped to [0, 1], as test images are."""
+
+    def __init__(self, mlic: MLIC, held: np.ndarray, data: Data, seed: int):
+        generator = torch.Generator().manual_seed(seed)
+        inside = data.inside.cpu()
+        picks = inside[torch.randperm(len(inside), generator=generator)[:VAL_PIXELS]].numpy()
+        self.pixels = torch.as_tensor(picks, device=data.device)
+        values = mlic.images[held].reshape(len(held), -1, 3)[:, picks].transpose(1, 0, 2) / mlic.max_value
+        self.targets = torch.as_tensor(values[:, :, None], dtype=torch.float32, device=data.device)  # (B, V, 1, 3)
+        self.lights = mlic.lights[held]
+        self.light_xy = torch.as_tensor(self.lights[:, :2], dtype=torch.float32, device=data.device)
+
+    @torch.no_grad()
+    def mse(self, net: Autoencoder, data: Data, chunk: int = 4096) -> list[float]:
+        """The mean squared error of each member."""
+        total = torch.zeros(net.members, device=data.device)
+        for start in range(0, len(self.pixels), chunk):
+            x = data.observations(self.pixels[start : start + chunk]).flatten(1)
+            pred = net(x, self.light_xy).clamp(0.0, 1.0)
+            total += ((pred - self.targets[start : start + chunk]) ** 2).sum(dim=(0, 1, 3))
+        return (total / self.targets.numel()).tolist()
+
+    @torch.no_grad()
+    def flat_mse(self, data: Data) -> float:
+        """The error of the best constant colour: a network no better than this has learned nothing."""
+        return float(((self.targets - self.targets.mean(dim=(0, 1))) ** 2).mean())
+
+    @torch.no_grad()
+    def hsh3_mse(self, data: Data) -> float:
+        """The error of a least-squares HSH3 fit of each pixel under the training lights, at the held-out lights."""
+        fit_basis = hsh.basis(data.lights, 3)  # (N, 9)
+        values = data.observations(self.pixels).permute(1, 0, 2).reshape(len(fit_basis), -1)  # (N, B·3)
+        coefficients = np.linalg.lstsq(fit_basis, values.double().cpu().numpy(), rcond=None)[0]
+        predicted = np.clip(hsh.basis(self.lights, 3) @ coefficients, 0.0, 1.0)  # (V, B·3)
+        truth = self.targets[:, :, 0].permute(1, 0, 2).reshape(len(self.lights), -1).double().cpu().numpy()
+        return float(((predicted - truth) ** 2).mean())
+
+
+@dataclass
+class SampleValidation:
+    """Reference recipe: held-out (pixel, light) samples of the training lights, for its early stopping."""
 
     pixels: torch.Tensor
     light_index: torch.Tensor
@@ -182,46 +235,26 @@ class Validation:
     @torch.no_grad()
     def mse(self, net: Autoencoder, data: Data, chunk: int = 4096) -> list[float]:
         """The mean squared error of each member."""
-        shared = self.light_index.dim() == 1
         total, count = torch.zeros(net.members, device=data.device), 0
         for start in range(0, len(self.pixels), chunk):
-            lights = self.light_index if shared else self.light_index[start : start + chunk]
-            x, target, light = data.batch(self.pixels[start : start + chunk], lights)
+            x, target, light = data.batch(self.pixels[start : start + chunk], self.light_index[start : start + chunk])
             total += ((net(x, light) - target) ** 2).sum(dim=(0, 1, 3))
             count += target.numel()
         return (total / count).tolist()
 
-    @torch.no_grad()
-    def flat_mse(self, data: Data) -> float:
-        """The error of the best constant colour: a network no better than this has learned nothing."""
-        _, target, _ = data.batch(self.pixels, self.light_index)
-        return float(((target - target.mean(dim=(0, 1))) ** 2).mean())
 
-    @torch.no_grad()
-    def hsh3_mse(self, data: Data) -> float:
-        """The error of a least-squares HSH3 fit of each held-out pixel under the training lights (fast recipe:
-        every pixel under every light)."""
-        basis = hsh.basis(data.lights[self.light_index.cpu().numpy()], 3)  # (N, 9)
-        _, target, _ = data.batch(self.pixels, self.light_index)
-        values = target[:, :, 0].permute(1, 0, 2).reshape(len(basis), -1).double().cpu().numpy()  # (N, B·3)
-        coefficients = np.linalg.lstsq(basis, values, rcond=None)[0]
-        return float(((basis @ coefficients - values) ** 2).mean())
-
-
-def split(data: Data, config: TrainConfig) -> tuple[PixelBatches | SampleBatches, Validation]:
-    """Draw the held-out part (seeded, the same on every device) and the batches of the rest."""
-    generator = torch.Generator().manual_seed(config.seed)
+def split(data: Data, config: TrainConfig,
+          val: Validation) -> tuple[PixelBatches | SampleBatches, Validation | SampleValidation]:
+    """The batches of a run and what validates it: the held-out lights (fast), or a seeded 10% of the training
+    samples (reference)."""
     batch, per_step = batch_defaults(config, data.device)
-    inside = data.inside.cpu()
     if config.recipe == "fast":
-        order = inside[torch.randperm(len(inside), generator=generator)]
-        held = min(max(len(order) // 20, 64), 8192, len(order) // 2)
-        val = Validation(order[:held].to(data.device), torch.arange(data.count, device=data.device))
-        return PixelBatches(order[held:].to(data.device), data.count, batch, per_step, config.distill_lights,
-                            data.light_radius, config.seed + 1), val
-    samples = (inside[:, None] * data.count + torch.arange(data.count)).ravel()
+        return PixelBatches(data.inside, data.count, batch, per_step, config.distill_lights, data.light_radius,
+                            config.seed + 1), val
+    generator = torch.Generator().manual_seed(config.seed)
+    samples = (data.inside.cpu()[:, None] * data.count + torch.arange(data.count)).ravel()
     samples = samples[torch.randperm(len(samples), generator=generator)]
     held = max(len(samples) // 10, 1)
     val_ids = samples[:held].to(data.device)
-    val = Validation(val_ids // data.count, (val_ids % data.count)[:, None])
-    return SampleBatches(samples[held:].to(data.device), data.count, batch, config.seed + 1), val
+    return (SampleBatches(samples[held:].to(data.device), data.count, batch, config.seed + 1),
+            SampleValidation(val_ids // data.count, (val_ids % data.count)[:, None]))

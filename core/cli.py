@@ -132,7 +132,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
-        distill_lights=args.distill_lights, candidates=args.candidates,
+        distill_lights=args.distill_lights, candidates=args.candidates, val_every=args.val_every,
         restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
     )
@@ -167,7 +167,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     for role, model in trained.items():
         t = model.training
         line = (f"{role}: {t['decoder_parameters']} decoder parameters, {t['steps']} steps in {t['seconds']:.1f} s "
-                f"on {t['device']} ({t['stopped']}), validation {t['val_psnr']:.2f} dB")
+                f"on {t['device']} ({t['stopped']}), {t['val_psnr']:.2f} dB at {len(t['val_lights'])} held-out "
+                f"lights (HSH3 {t['hsh3_val_psnr']:.2f} dB)")
         if mode == "jsonl":
             print(json.dumps({"phase": role, "event": "done", **t}), flush=True)
         else:
@@ -308,8 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", type=int, default=defaults.candidates, metavar="K",
                    help="fast recipe: students trained at once from different starts, the best validated one kept "
                         f"(default: {GPU_CANDIDATES} on a GPU, 1 on a CPU)")
+    p.add_argument("--val-every", type=int, default=defaults.val_every, metavar="K",
+                   help="hold every K-th light out of training to validate at unseen lights "
+                        f"(default {defaults.val_every})")
     p.add_argument("--no-hsh3-restart", action="store_true",
-                   help="fast recipe: keep a network that ends over 2 dB below an HSH3 fit of its validation pixels "
+                   help="fast recipe: keep a network that ends over 2 dB below an HSH3 fit at the held-out lights "
                         "instead of restarting it (short trial runs)")
     p.add_argument("--device", choices=DEVICES, default=defaults.device)
     p.add_argument("--seed", type=int, default=defaults.seed,

@@ -63,6 +63,9 @@ class TrainConfig:
     """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
     that term at the training lights, as the reference recipe always does (see ``core.distill``; BENCHMARKS.md,
     "Distilling at random lights")."""
+    val_every: int = 8
+    """Every ``val_every``-th light is held out of training (``core.batches.held_out_lights``) to validate at
+    lights the networks never saw; the models keep them out (BENCHMARKS.md, "Validation at held-out lights")."""
     restart_below_hsh3: bool = True
     """Restart a fast-recipe network that ends ``core.train.BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
     seed: int = 0
@@ -80,6 +83,8 @@ class TrainConfig:
                            "candidates and student lr not negative")
         if not (self.lr > 0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
             raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
+        if self.val_every < 2:
+            raise RTIError(f"--val-every must be at least 2, got {self.val_every}")
         if self.candidates > 1 and self.recipe == "reference":
             raise RTIError("--candidates goes with the fast recipe (the reference recipe trains one network)")
         if self.device not in DEVICES:

@@ -46,6 +46,12 @@ class Progress:
             tqdm.write(text, file=sys.stderr)
         self._emit({"phase": phase, "event": "message", "message": text})
 
+    def warning(self, phase: str, text: str) -> None:
+        """A line a user must not miss: ``warning: text`` above the bar, or a "warning" record in JSON mode."""
+        if self.mode == "bar":
+            tqdm.write(f"warning: {text}", file=sys.stderr)
+        self._emit({"phase": phase, "event": "warning", "message": text})
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()

@@ -1,6 +1,7 @@
 """A comparison of models of one capture on its held-out lights, as one self-contained HTML page.
 
-The page holds a results table (PSNR, SSIM, coefficients per pixel, decoder parameters, training time), each
+The page holds a results table (PSNR, SSIM, coefficients per pixel, decoder parameters, training time, and for
+neural models the check their training made at held-out training lights beside HSH3, with its warning), each
 model's PSNR per test light against the light's elevation, relit images beside the photos with error heat maps for a
 few test lights, and a neural model's latent planes. Neural models are scored from their 8-bit planes, as viewers
 show them (the lossless score is in the table too). Images and the plot are embedded, so the file can be mailed.
@@ -76,6 +77,18 @@ class Entry:
     def device(self) -> str:
         return str(self.model.training.get("device", ""))
 
+    @property
+    def held_out(self) -> str:
+        """A neural model's PSNR at the lights held out of its training, and HSH3's there."""
+        t = self.model.training
+        if "val_lights" not in t:
+            return ""
+        return f"{t['val_psnr']:.2f} (HSH3 {t['hsh3_val_psnr']:.2f})"
+
+    @property
+    def warning(self) -> str | None:
+        return self.model.below_hsh3() if isinstance(self.model, NeuralRTI) else None
+
 
 def score(label: str, path: Path | str, test: MLIC) -> Entry:
     """Load the model at ``path`` and score it on ``test`` (a neural one from its 8-bit planes and losslessly)."""
@@ -93,6 +106,7 @@ def to_json(entries: list[Entry]) -> list[dict]:
     return [{"label": e.label, "model": str(e.path), "kind": e.kind, "psnr": e.scores.psnr, "ssim": e.scores.ssim,
              "lossless_psnr": None if e.lossless is None else e.lossless.psnr, "coefficients": e.coefficients,
              "decoder_parameters": e.decoder_parameters, "seconds": e.seconds, "device": e.device,
+             "held_out_lights": e.held_out, "warning": e.warning,
              "per_light": e.scores.to_json()["per_light"]} for e in entries]
 
 
@@ -103,6 +117,7 @@ def table(entries: list[Entry]) -> str:
         seconds = _seconds(e)
         lines.append(f"{e.label:<10} {e.scores.psnr:>8.2f} {e.scores.ssim:>7.4f} {e.coefficients:>8} "
                      f"{e.decoder_parameters:>8} {seconds:>8}  {e.kind}")
+    lines += [f"warning: {e.label}: {e.warning}" for e in entries if e.warning]
     return "\n".join(lines)
 
 
@@ -175,10 +190,14 @@ def _results(entries: list[Entry]) -> str:
         psnr = f"<b>{e.scores.psnr:.2f}</b>" if e.scores.psnr == best else f"{e.scores.psnr:.2f}"
         rows.append(f"<tr><td>{_text(e.label)}</td><td>{_text(e.kind)}</td><td>{psnr}</td>"
                     f"<td>{e.scores.ssim:.4f}</td><td>{lossless}</td><td>{e.coefficients}</td>"
-                    f"<td>{e.decoder_parameters or ''}</td><td>{seconds}</td><td>{_text(e.device)}</td></tr>")
+                    f"<td>{e.decoder_parameters or ''}</td><td>{seconds}</td><td>{_text(e.device)}</td>"
+                    f"<td>{e.held_out}</td></tr>")
     head = ("<tr><th>model</th><th>kind</th><th>PSNR (dB)</th><th>SSIM</th><th>PSNR, float codes</th>"
-            "<th>coefficients per pixel</th><th>decoder parameters</th><th>training (s)</th><th>device</th></tr>")
-    return f"<table>{head}{''.join(rows)}</table>"
+            "<th>coefficients per pixel</th><th>decoder parameters</th><th>training (s)</th><th>device</th>"
+            "<th>PSNR at held-out training lights (dB)</th></tr>")
+    warnings = "".join(f"<p class=warning>Warning: {_text(e.label)}: {_text(e.warning)}.</p>"
+                       for e in entries if e.warning)
+    return f"<table>{head}{''.join(rows)}</table>{warnings}"
 
 
 def _plot(entries: list[Entry]) -> str:
@@ -250,6 +269,7 @@ STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1500px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
 .note { color: #555; }
+.warning { color: #a30; font-weight: 600; }
 table { border-collapse: collapse; } th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #e3e3e3; }
 td:nth-child(n+3) { text-align: right; font-variant-numeric: tabular-nums; }
 th { text-align: left; background: #f4f4f4; }

@@ -7,9 +7,10 @@ checkpoints, divergence); ``train``, which runs the phases and returns plain-num
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
   encoder pass serves many targets; the encoder's inputs are centred and evened out (``INPUT_SPREAD``); Adam
-  (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of steps; validation on held-out pixels;
-  the best validated weights are kept; a network that learned nothing, or ended well below an HSH3 fit of its
-  validation pixels, restarts; one that collapses goes back to its best weights.
+  (β₂ = 0.99) with a warm-up and cosine learning rate over a fixed number of steps; validation at held-out lights
+  (images that are never an input nor a target); the best validated weights are kept; a network that learned
+  nothing, or ended well below an HSH3 fit at the same held-out lights, restarts; one that collapses goes back to its
+  best weights.
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge;
   on a GPU they also get a higher peak learning rate (``GPU_STUDENT_LR``).
   On a GPU several students (candidates) train at once as members of one network and the best validated one is
@@ -19,6 +20,9 @@ checkpoints, divergence); ``train``, which runs the phases and returns plain-num
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
   up to 100 epochs, early stopping on the validation loss with patience 5.
+
+Every model records its PSNR at the held-out lights and that of HSH3 there (``val_psnr``, ``hsh3_val_psnr``), and a
+model below HSH3 is reported with a warning: the one test a user without test photos has.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from torch import nn
 
 from . import distill
 from .adam import Adam
-from .batches import Batch, Data, PixelBatches, SampleBatches, split
+from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, held_out_lights, split
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .errors import RTIError
 from .mlic import MLIC
@@ -56,7 +60,7 @@ most ``RESTARTS`` times."""
 RESTARTS = 2
 BELOW_HSH3_DB = 2.0
 """A fast-recipe network whose best validation PSNR at the end of its run is more than this many dB below an HSH3
-fit of the same validation pixels (27 coefficients a pixel, the classic baseline, fitted by least squares) ended in
+fit at the same held-out lights (27 coefficients a pixel, the classic baseline, fitted by least squares) ended in
 a poor basin: on the suite's tablet/matte scene (H100) about one run in three, teachers and students alike, stopped
 at a validation of 29.4 dB, its grazing lights' shadows unlearned, where the others reached 40-43 (HSH3: 39.7), and
 a distilled student followed such a teacher down. It restarts from a new initialisation, at most ``RESTARTS``
@@ -74,9 +78,9 @@ inputs are brightnesses in [0, 1] with a large common offset; centred and evened
 synth scene reached 1-1.7 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
 learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a suite teacher at 15.5 dB); at 0.3 none
 did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
-CHECKPOINT_VERSION = 3
+CHECKPOINT_VERSION = 4
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
-members of one network), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
+members of one network; 4: held-out lights left out of the encoder's input), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
 through loading it."""
 
 
@@ -219,11 +223,11 @@ class GraphedStep(EagerStep):
         return self.loss
 
 
-def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss_fn: LossFn,
+def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, config: TrainConfig, loss_fn: LossFn,
               budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> PhaseState:
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights (of all
     members: ``state.best_member`` says which member was best)."""
-    batches, val = split(data, config)
+    batches, val = split(data, config, unseen)
     fast = config.recipe == "fast"
     optimizer = Adam(net.parameters(), betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast)
     state = PhaseState()
@@ -236,7 +240,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
         total, eval_every, patience = config.phase_steps(name), config.eval_every, config.patience
     else:
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
-    flat = val.flat_mse(data) if fast else 0.0
+    flat = unseen.flat_mse(data) if fast else 0.0
     peak = peak_lr(config, name, data.device)
     if data.device.type == "cuda" and isinstance(batches, PixelBatches):
         step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches)
@@ -303,7 +307,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, config: TrainConfig, loss
     if state.best is not None:
         net.load_state_dict(state.best)
     if fast and budget is None and config.restart_below_hsh3:
-        state.below_hsh3 = state.best_mse > val.hsh3_mse(data) * 10 ** (BELOW_HSH3_DB / 10)
+        state.below_hsh3 = state.best_mse > unseen.hsh3_mse(data) * 10 ** (BELOW_HSH3_DB / 10)
     return state
 
 
@@ -369,7 +373,8 @@ def architecture(config: TrainConfig, role: str) -> Architecture:
 
 def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, checkpoint: Path | None = None,
           resume: bool = False) -> dict[str, NeuralRTI]:
-    """Train what ``config.mode`` asks for; returns {"teacher": ..., "student": ...} (the ones trained)."""
+    """Train what ``config.mode`` asks for on the MLIC less its held-out lights; returns {"teacher": ...,
+    "student": ...} (the ones trained), each model's ``training`` scored at the held-out lights."""
     config.check()
     progress = progress or Progress("none")
     device = pick_device(config.device)
@@ -377,7 +382,9 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         torch.backends.cuda.matmul.allow_tf32 = True
     saver = Checkpoint(checkpoint, config.checkpoint_every)
     saved = saver.read(config, mlic) if resume else {"done": {}}
-    data = Data(mlic, device)
+    held = held_out_lights(mlic.count, config.val_every)
+    data, unseen = training_data(mlic, held, config, device)
+    hsh3_psnr = _psnr(unseen.hsh3_mse(data))
     roles = {"distill": ["teacher", "student"], "teacher": ["teacher"], "direct": ["student"]}[config.mode]
     models: dict[str, NeuralRTI] = {}
     teacher: distill.Teacher | None = None
@@ -400,7 +407,7 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             for start in range(RESTARTS + 1):
                 net = _network(config, role, data, config.seed * 1000 + index + 100 * start, count)
                 try:
-                    state = run_phase(role, net, data, config, _loss_fn(config, teacher), budget, progress,
+                    state = run_phase(role, net, data, unseen, config, _loss_fn(config, teacher), budget, progress,
                                       _saver(saver, config, mlic, saved, role), current if current and
                                       current["role"] == role and start == 0 else None)
                 except DeadStart as dead:
@@ -417,15 +424,30 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             state, net = min(ended, key=lambda run: run[0].best_mse)
             net = net.member(state.best_member)
             summary = _summary(config, role, net, state, device, distilled)
-            summary.update(restarts=start, candidates=count, candidate=state.best_member)
+            summary.update(restarts=start, candidates=count, candidate=state.best_member,
+                           val_psnr=_psnr(unseen.mse(net, data)[0]), val_lights=[mlic.names[i] for i in held],
+                           hsh3_val_psnr=hsh3_psnr)
             saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
             saved.pop("current", None)
         spent += summary["seconds"]
         codes = encode(net, data)
-        models[role] = to_model(net, codes, data, mlic.lights, summary)
+        models[role] = to_model(net, codes, data, data.lights, summary)
+        warning = models[role].below_hsh3()
+        if warning is not None:
+            progress.warning(role, warning)
         if role == "teacher":
             teacher = distill.Teacher(net, codes)
     return models
+
+
+def training_data(mlic: MLIC, held: np.ndarray, config: TrainConfig, device: torch.device) -> tuple[Data, Validation]:
+    """The MLIC less its ``held`` lights on the device, and the validation at those lights."""
+    data = Data(mlic.subset(np.setdiff1d(np.arange(mlic.count), held)), device)
+    return data, Validation(mlic, held, data, config.seed)
+
+
+def _psnr(mse: float) -> float:
+    return round(-10.0 * math.log10(max(mse, 1e-12)), 3)
 
 
 def _network(config: TrainConfig, role: str, data: Data, seed: int, count: int) -> Autoencoder:
@@ -499,7 +521,6 @@ def _summary(config: TrainConfig, role: str, net: Autoencoder, state: PhaseState
         "stopped": state.stopped,
         "below_hsh3": state.below_hsh3,
         "seconds": round(state.elapsed, 2),
-        "val_psnr": round(-10.0 * math.log10(max(state.best_mse, 1e-12)), 3),
         "device": device.type,
         "seed": config.seed,
         "torch": torch.__version__,

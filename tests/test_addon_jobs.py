@@ -64,8 +64,8 @@ def test_render_mlic_refuses_bad_settings_and_writes_nothing(tmp_path: Path) -> 
 class Steps:
     """A job of ``count`` steps that records what the operator did to it; ``fail`` is raised by its second step."""
 
-    def __init__(self, count: int, fail: Exception | None = None):
-        self.count, self.fail = count, fail
+    def __init__(self, count: int, fail: Exception | None = None, warnings: tuple[str, ...] = ()):
+        self.count, self.fail, self.warnings = count, fail, list(warnings)
         self.progress, self.status, self.done, self.cancelled, self.finished = 0.0, "", 0, False, False
 
     def start(self) -> None: ...
@@ -114,7 +114,17 @@ def test_timer_events_step_the_job_and_other_events_pass_through() -> None:
     assert probe.send("TIMER") == {"RUNNING_MODAL"}
     assert probe.send("TIMER") == {"FINISHED"}
     assert job.finished and not job.cancelled and probe.reports == [("INFO", "all steps done")]
-    assert (state.running, state.status) == (False, "all steps done")
+    assert (state.running, state.status, state.warning) == (False, "all steps done", "")
+
+
+def test_a_jobs_warnings_are_reported_and_kept_for_the_panel() -> None:
+    probe = ModalProbe(Steps(1, warnings=("student: below HSH3", "teacher: below HSH3")))
+    assert probe.send("TIMER") == {"FINISHED"}
+    assert probe.reports == [("INFO", "all steps done"), ("WARNING", "student: below HSH3"),
+                             ("WARNING", "teacher: below HSH3")]
+    assert bpy.context.window_manager.rti_job.warning == "student: below HSH3\nteacher: below HSH3"
+    assert ModalProbe(Steps(1)).send("TIMER") == {"FINISHED"}  # the next job starts without them
+    assert bpy.context.window_manager.rti_job.warning == ""
 
 
 def test_esc_cancels_a_running_render_and_leaves_nothing(tmp_path: Path) -> None:
@@ -152,6 +162,14 @@ def test_train_runs_the_external_python_and_imports_the_student(tmp_path: Path) 
     summary = json.loads((tmp_path / "model" / "train.json").read_text())
     assert summary["models"]["student"]["decoder_parameters"] == 723
     assert "trained" in bpy.context.window_manager.rti_job.status
+    # the panel keeps the trainer's warning for each model below HSH3 at the held-out lights
+    below = [role for role, t in summary["models"].items() if t["val_psnr"] < t["hsh3_val_psnr"]]
+    warnings = bpy.context.window_manager.rti_job.warning.splitlines()
+    assert [line.split(":")[0] for line in warnings] == below
+    assert all("below HSH3's" in line for line in warnings)
+    job = training.TrainJob(Path(sys.executable), tmp_path / "mlic", tmp_path / "other", False, 0.0)
+    job._read(json.dumps({"phase": "student", "event": "warning", "message": "the student scores 20.00 dB ..."}))
+    assert job.warnings == ["student: the student scores 20.00 dB ..."]
 
 
 def test_train_cancel_stops_the_process_and_writes_no_model(tmp_path: Path) -> None:

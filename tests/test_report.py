@@ -24,7 +24,9 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["analytic", "-o", str(root / "scene"), "--size", "32", "-q"]) == 0
     for method in ("ptm", "hsh3"):
         assert main(["fit", str(root / "scene"), "-m", method, "-o", str(root / method), "-q"]) == 0
-    models.save(random_model(20, size=(32, 32)), root / "neural")
+    neural = random_model(20, size=(32, 32))
+    neural.training.update(role="student", val_psnr=20.5, hsh3_val_psnr=25.25, val_lights=["a.png", "b.png"])
+    models.save(neural, root / "neural")
     assert main(["report", f"hsh={root / 'hsh3'}", str(root / "ptm"), str(root / "neural"), "--test",
                  str(root / "scene"), "-o", str(root / "report.html"), "--json-out", str(root / "scores.json"),
                  "-q"]) == 0
@@ -104,3 +106,18 @@ def test_bad_reports_exit_2_and_write_nothing(compared: Path, tmp_path: Path,
     fails(["report", ptm, "--test", str(small), "-o", out], capsys, "model is 32x32 but the test images are 16x16")
     fails(["report", ptm, "--test", test, "-o", str(compared / "report.html")], capsys, "exists")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small"]
+
+
+def test_a_neural_model_below_hsh3_at_its_held_out_lights_is_flagged(compared: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """What training recorded (20.50 dB at 2 held-out lights against HSH3's 25.25) is shown with its warning."""
+    scores = {s["label"]: s for s in json.loads((compared / "scores.json").read_text())}
+    assert scores["neural"]["held_out_lights"] == "20.50 (HSH3 25.25)" and scores["hsh"]["held_out_lights"] == ""
+    warning = ("the student scores 20.50 dB at the 2 held-out lights, below HSH3's 25.25 dB there: an HSH3 fit "
+               "(python -m core fit -m hsh3) relights this capture better")
+    assert scores["neural"]["warning"] == warning and scores["hsh"]["warning"] is None
+    page = (compared / "report.html").read_text()
+    assert f"<p class=warning>Warning: neural: {warning}.</p>" in page.replace("&#x27;", "'")
+    assert main(["report", str(compared / "neural"), "--test", str(compared / "scene"), "-o",
+                 str(tmp_path / "r.html")]) == 0
+    assert f"warning: neural: {warning}" in capsys.readouterr().out

@@ -18,14 +18,14 @@ import torch
 
 from core import analytic, cli, distill, evaluate, hsh, models
 from core import lights as light_patterns
-from core.batches import AHEAD, MIN_STD, Data, split
+from core.batches import AHEAD, MIN_STD, Data, Validation, held_out_lights, split
 from core.config import GPU_STUDENT_LR, TrainConfig
 from core.errors import RTIError
 from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import INPUT_SPREAD, _loss_fn, _network, peak_lr, run_phase, train
+from core.train import INPUT_SPREAD, _loss_fn, _network, peak_lr, run_phase, train, training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu",
@@ -107,13 +107,19 @@ def test_distilled_loss_takes_the_teacher_at_the_free_lights() -> None:
     assert float(loss_fn(student, x, target, light, pixels, no_free).detach()) == pytest.approx(0.6 * hard + 0.4 * at_light)
 
 
+def parts(mlic: MLIC, config: TrainConfig = TINY) -> tuple[Data, Validation]:
+    """What ``train`` trains on (the MLIC less its held-out lights) and validates with, on the CPU."""
+    return training_data(mlic, held_out_lights(mlic.count, config.val_every), config, torch.device("cpu"))
+
+
 def test_the_best_validated_candidate_is_kept(scene: tuple[MLIC, MLIC]) -> None:
     config = replace(TINY, mode="direct", candidates=3)
-    data = Data(scene[0], torch.device("cpu"))
+    data, unseen = parts(scene[0], config)
     net = _network(config, "student", data, 0, 3)
-    state = run_phase("student", net, data, config, _loss_fn(config, None), None, Progress("none"),
+    state = run_phase("student", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
                       lambda *args: None, None)
-    _, val = split(data, config)
+    _, val = split(data, config, unseen)
+    assert val is unseen
     errors = val.mse(net, data)
     assert len(set(errors)) == 3 and state.best_member == int(np.argmin(errors))
     assert state.best_mse == pytest.approx(min(errors), rel=1e-5)
@@ -226,8 +232,10 @@ def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monke
         train(scene[0], replace(TINY, mode="teacher"))
 
 
-def test_hsh3_baseline_is_the_fit_residual_of_the_validation_pixels() -> None:
+def test_hsh3_baseline_is_its_error_at_the_held_out_lights() -> None:
     lights = light_patterns.synthrti_dome()
+    held = held_out_lights(len(lights), TINY.val_every)
+    kept = np.setdiff1d(np.arange(len(lights)), held)
     rng = np.random.default_rng(0)
     basis = hsh.basis(lights, 3)
     # every pixel an exact HSH3 function of the light, kept inside [0, 1]: only the 8-bit rounding is left
@@ -236,27 +244,27 @@ def test_hsh3_baseline_is_the_fit_residual_of_the_validation_pixels() -> None:
     stack = np.round(np.clip(exact, 0, 1) * 255).astype(np.uint8).reshape(len(lights), 16, 16, 3)
     assert np.allclose(stack / 255, exact.reshape(stack.shape), atol=0.5 / 255 + 1e-9)
     names = [f"{i}.png" for i in range(len(lights))]
-    data = Data(MLIC(stack, lights, names), torch.device("cpu"))
-    _, val = split(data, TINY)
+    data, val = parts(MLIC(stack, lights, names))
     assert val.hsh3_mse(data) < (0.5 / 255) ** 2 < val.flat_mse(data) / 100
-    # a term HSH3 cannot represent (an HSH4 basis function) leaves its own residual: its projection off the HSH3 span
+    # a term HSH3 cannot represent (an HSH4 basis function): fitted at the kept lights, it is mispredicted at the
+    # held-out ones by what its least-squares HSH3 part leaves there
     extra = hsh.basis(lights, 4)[:, 12]
-    residual = extra - basis @ np.linalg.lstsq(basis, extra, rcond=None)[0]
+    fitted = basis[held] @ np.linalg.lstsq(basis[kept], extra[kept], rcond=None)[0]
     bumped = np.clip(exact + 0.05 * extra[:, None], 0, 1)
     stack = np.round(bumped * 255).astype(np.uint8).reshape(len(lights), 16, 16, 3)
-    data = Data(MLIC(stack, lights, names), torch.device("cpu"))
-    assert val.hsh3_mse(data) == pytest.approx(float(np.mean((0.05 * residual) ** 2)), rel=0.05)
+    data, val = parts(MLIC(stack, lights, names))
+    assert val.hsh3_mse(data) == pytest.approx(float(np.mean((0.05 * (extra[held] - fitted)) ** 2)), rel=0.05)
 
 
 def test_a_network_that_ends_below_hsh3_restarts_and_the_best_start_is_kept(scene: tuple[MLIC, MLIC]) -> None:
     config = replace(TINY, mode="teacher", restart_below_hsh3=True)
     teacher = train(scene[0], config)["teacher"].training
     # 300 steps stay far below HSH3 on this scene: every start ends below it, and the best of the three is kept
-    data = Data(scene[0], torch.device("cpu"))
+    data, unseen = parts(scene[0], config)
     starts = []
     for start in range(3):
         net = _network(config, "teacher", data, 100 * start, 1)
-        state = run_phase("teacher", net, data, config, _loss_fn(config, None), None, Progress("none"),
+        state = run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
                           lambda *args: None, None)
         assert state.below_hsh3
         starts.append(-10 * np.log10(state.best_mse))
@@ -311,8 +319,9 @@ def test_reference_recipe_and_direct_student(scene: tuple[MLIC, MLIC]) -> None:
     small = scene[0].subset(list(range(0, 49, 3)))
     reference = train(small, replace(TINY, recipe="reference", epochs=1, batch=0))
     teacher = reference["teacher"].training
-    # one epoch of 90% of 24·24·17 samples, 64 a step
-    assert teacher["recipe"] == "reference" and teacher["steps"] == -(-(576 * 17 - 576 * 17 // 10) // 64)
+    # one epoch of 90% of the 24·24·15 samples of the 17 lights less the 2 held out, 64 a step
+    assert teacher["recipe"] == "reference" and teacher["steps"] == -(-(576 * 15 - 576 * 15 // 10) // 64)
+    assert teacher["val_lights"] == [small.names[4], small.names[12]] and len(reference["teacher"].lights) == 15
     direct = train(small, replace(TINY, mode="direct"))
     assert list(direct) == ["student"] and direct["student"].training["trained"] == "direct"
 
@@ -350,8 +359,8 @@ def test_fast_recipe_standardises_encoder_inputs_over_the_masked_pixels(scene: t
 def test_masked_pixels_are_never_drawn(scene: tuple[MLIC, MLIC]) -> None:
     mask = np.zeros((24, 24), dtype=bool)
     mask[4:20, 6:18] = True
-    data = Data(replace(scene[0], mask=mask), torch.device("cpu"))
-    batches, val = split(data, TINY)
+    data, unseen = parts(replace(scene[0], mask=mask))
+    batches, val = split(data, TINY, unseen)
     drawn = torch.cat([batches.next()[0] for _ in range(50)] + [val.pixels])
     assert mask.ravel()[drawn.numpy()].all()
 
@@ -359,12 +368,12 @@ def test_masked_pixels_are_never_drawn(scene: tuple[MLIC, MLIC]) -> None:
 def test_batches_drawn_ahead_resume_mid_block(scene: tuple[MLIC, MLIC]) -> None:
     """Batches come AHEAD at a time; a restored drawer hands out exactly what the original would have next, and
     every batch is a fresh draw (distinct light subsets of the configured size)."""
-    data = Data(scene[0], torch.device("cpu"))
-    batches, _ = split(data, TINY)
+    data, unseen = parts(scene[0])
+    batches, _ = split(data, TINY, unseen)
     first = [batches.next() for _ in range(AHEAD + 30)]
     saved = batches.state()
     expected = [batches.next() for _ in range(AHEAD)]
-    again, _ = split(data, TINY)
+    again, _ = split(data, TINY, unseen)
     again.restore(saved)
     for want, got in zip(expected, [again.next() for _ in range(AHEAD)], strict=True):
         for a, b in zip(want, got, strict=True):
@@ -401,6 +410,18 @@ def test_cli_train_writes_models_and_jsonl(tmp_path: Path, split_folder: Path) -
     assert sorted(p.name for p in (out / "student").iterdir()) == [
         "codes.npy", "info.json", "plane_1.jpg", "plane_2.jpg", "plane_3.jpg"]
     assert not (tmp_path / "run.checkpoint.pt").exists()
+    # each model scored at the held-out lights beside HSH3, in train.json and its info.json; a warning when below
+    summary = json.loads((out / "train.json").read_text())
+    warned = {r["phase"] for r in records if r.get("event") == "warning"}
+    for role in ("teacher", "student"):
+        training = summary["models"][role]
+        assert training == json.loads((out / role / "info.json").read_text())["training"]
+        assert training["val_lights"] == ["train_004.png", "train_012.png", "train_020.png", "train_028.png",
+                                          "train_036.png", "train_044.png"]
+        assert (role in warned) == (training["val_psnr"] < training["hsh3_val_psnr"])
+    assert warned  # 200 steps stay below HSH3 on this scene
+    warning = next(r["message"] for r in records if r.get("event") == "warning")
+    assert "held-out lights, below HSH3's" in warning and "relights this capture better" in warning
     report = run_cli("eval", str(out / "student"), "--test", str(split_folder), "--json", "-q")
     result = json.loads(report.stdout)
     assert result["codes"] == "8-bit planes" and abs(result["psnr"] - result["lossless"]["psnr"]) < 1.0
