@@ -132,7 +132,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
-        distill_lights=args.distill_lights, candidates=args.candidates, val_every=args.val_every,
+        distill_lights=args.distill_lights, candidates=args.candidates, val_every=args.val_every, refit=args.refit,
         restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
     )
@@ -312,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-every", type=int, default=defaults.val_every, metavar="K",
                    help="hold every K-th light out of training to validate at unseen lights "
                         f"(default {defaults.val_every})")
+    p.add_argument("--refit", type=float, default=defaults.refit, metavar="F",
+                   help="fast recipe: then train F of the steps more on every light, held-out ones included "
+                        f"(default {defaults.refit}; 0 keeps them out of the models)")
     p.add_argument("--no-hsh3-restart", action="store_true",
                    help="fast recipe: keep a network that ends over 2 dB below an HSH3 fit at the held-out lights "
                         "instead of restarting it (short trial runs)")

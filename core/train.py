@@ -32,7 +32,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,8 @@ of steps can push the codes so far that every unit of a small decoder saturates,
 student stuck at the constant colour's 14.2 dB on the synth scene, seed 1). It restarts from a new initialisation, at
 most ``RESTARTS`` times."""
 RESTARTS = 2
+REFIT_LR = 0.3
+"""Peak learning rate of ``_refit`` as a fraction of the run's."""
 BELOW_HSH3_DB = 2.0
 """A fast-recipe network whose best validation PSNR at the end of its run is more than this many dB below an HSH3
 fit at the same held-out lights (27 coefficients a pixel, the classic baseline, fitted by least squares) ended in
@@ -389,6 +391,7 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
     models: dict[str, NeuralRTI] = {}
     teacher: distill.Teacher | None = None
     spent = 0.0
+    nets: dict[str, Autoencoder] = {}
     for index, role in enumerate(roles):
         distilled = role == "student" and teacher is not None
         done = saved["done"].get(role)
@@ -435,9 +438,50 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         warning = models[role].below_hsh3()
         if warning is not None:
             progress.warning(role, warning)
+        nets[role] = net
         if role == "teacher":
             teacher = distill.Teacher(net, codes)
+    if config.refit > 0 and config.recipe == "fast" and config.time_budget is None:
+        _refit(mlic, held, nets, models, config, device, progress)
     return models
+
+
+def _refit(mlic: MLIC, held: np.ndarray, nets: dict[str, Autoencoder], models: dict[str, NeuralRTI],
+           config: TrainConfig, device: torch.device, progress: Progress) -> None:
+    """Grow each validated network's encoder by the held-out lights (their weights start at zero, so it computes
+    the same codes) and train it briefly on every light: the held-out images then count in the final codes."""
+    full = Data(mlic, device)
+    check = Validation(mlic, held, full, config.seed)  # in-sample now: it only keeps the best weights
+    short = replace(config, steps=max(1, round(config.steps * config.refit)), restart_below_hsh3=False,
+                    student_steps=max(1, round(config.student_steps * config.refit)), candidates=1,
+                    lr=config.lr * REFIT_LR, student_lr=peak_lr(config, "student", device) * REFIT_LR,
+                    time_budget=None)
+    kept = np.setdiff1d(np.arange(mlic.count), held)
+    teacher: distill.Teacher | None = None
+    for role, net in nets.items():
+        grown = grow(net, kept, full, short, role)
+        state = run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
+                          lambda *args: None, None)
+        codes = encode(grown, full)
+        training = {**models[role].training, "refit_steps": state.step,
+                    "seconds": round(models[role].training["seconds"] + state.elapsed, 2)}
+        models[role] = to_model(grown, codes, full, mlic.lights, training)
+        if role == "teacher":
+            teacher = distill.Teacher(grown, codes)
+
+
+def grow(net: Autoencoder, kept: np.ndarray, full: Data, config: TrainConfig, role: str) -> Autoencoder:
+    """A one-member ``net`` trained on the ``kept`` lights as a network of every light of ``full``: the other lights'
+    encoder weights are zero, so it computes the same codes."""
+    grown = _network(config, role, full, config.seed, 1)
+    weights = net.state_dict()
+    first = weights["encoder.hidden.0.weight"]
+    wide = torch.zeros((first.shape[0], 3 * full.count), device=full.device)
+    wide[:, torch.as_tensor((kept[:, None] * 3 + np.arange(3)).ravel(), device=full.device)] = first
+    weights.update({"encoder.hidden.0.weight": wide, "encoder.input_scale": grown.encoder.input_scale,
+                    "encoder.input_shift": grown.encoder.input_shift})
+    grown.load_state_dict(weights)
+    return grown
 
 
 def training_data(mlic: MLIC, held: np.ndarray, config: TrainConfig, device: torch.device) -> tuple[Data, Validation]:

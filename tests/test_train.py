@@ -25,7 +25,7 @@ from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import INPUT_SPREAD, _loss_fn, _network, peak_lr, run_phase, train, training_data
+from core.train import INPUT_SPREAD, _loss_fn, _network, grow, peak_lr, run_phase, train, training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu",
@@ -478,3 +478,25 @@ def test_killed_run_resumes_to_the_same_model(tmp_path: Path, split_folder: Path
         a, b = models.load(tmp_path / "whole" / role), models.load(out / role)
         assert isinstance(a, NeuralRTI) and isinstance(b, NeuralRTI)
         assert same_model(a, b), f"{role} differs: codes by {np.abs(a.codes - b.codes).max()}; {a.training} / {b.training}"
+
+
+def test_the_refit_grows_the_encoder_by_the_held_out_lights_without_changing_the_codes(
+        scene: tuple[MLIC, MLIC]) -> None:
+    mlic = scene[0]
+    held = held_out_lights(mlic.count, TINY.val_every)
+    kept = np.setdiff1d(np.arange(mlic.count), held)
+    data, _ = parts(mlic)
+    full = Data(mlic, torch.device("cpu"))
+    net = _network(TINY, "student", data, 0, 1)
+    grown = grow(net, kept, full, TINY, "student")
+    pixels = torch.arange(0, full.pixels, 7)
+    with torch.no_grad():
+        before = net.encoder(data.observations(pixels).flatten(1))
+        after = grown.encoder(full.observations(pixels).flatten(1))
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-6)
+    models = train(mlic, replace(TINY, refit=0.25))
+    kept_out = train(mlic, replace(TINY, refit=0.0))
+    for role in ("teacher", "student"):
+        assert len(models[role].lights) == mlic.count and models[role].training["refit_steps"] == 75
+        assert len(kept_out[role].lights) == len(kept) and "refit_steps" not in kept_out[role].training
+        assert models[role].training["val_psnr"] == kept_out[role].training["val_psnr"]  # scored before the refit
