@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, neural, synth
+from . import addon, classic, hard, neural, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "neural_scene": neural.neural_scene,
     "neural_icon": neural.neural_icon,
     "neural_suite": neural.neural_suite,
+    "neural_hard": hard.neural_hard,
     "neural_stability": neural.neural_stability,
     "neural_reference_curve": neural.neural_reference_curve,
     "neural_decode": neural.neural_decode,
