@@ -82,8 +82,8 @@ learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a su
 did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
 CHECKPOINT_VERSION = 4
 """Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
-members of one network; 4: held-out lights left out of the encoder's input), so that ``--resume`` refuses a checkpoint of an older trainer instead of failing halfway
-through loading it."""
+members of one network; 4: held-out lights left out of the encoder's input), so that ``--resume`` refuses a
+checkpoint of an older trainer instead of failing halfway through loading it."""
 
 
 class DeadStart(Exception):
