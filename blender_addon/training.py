@@ -121,10 +121,13 @@ class TrainJob:
             if teacher.is_dir():
                 importer.add_to_plane(plane, models.load(teacher), f"{self.out.name} teacher")
                 importer.show(plane, 0)
-        importer.use_standard_view(scene)
+        replaced = importer.use_standard_view(scene)
         if context.view_layer is not None:
             context.view_layer.objects.active = plane
-        return f"trained {self.out}; imported its student on '{plane.name}'"
+        message = f"trained {self.out}; imported its student on '{plane.name}'"
+        if replaced is not None:
+            message += f"; colour management set to Standard (was {replaced})"
+        return message
 
     def cancel(self) -> None:
         process = self.process
