@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .errors import RTIError
+
 GOLDEN_ANGLE = np.pi * (3.0 - np.sqrt(5.0))
 
 
@@ -78,3 +80,18 @@ def _from_z_phi(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """Unit vectors from height z (uniform z means uniform area on the sphere) and azimuth phi (radians)."""
     r = np.sqrt(np.clip(1.0 - z * z, 0.0, None))
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=-1)
+
+
+def from_flat(values: object, where: str) -> np.ndarray | None:
+    """The (N, 3) directions of a flat ``[x0, y0, z0, x1, …]`` list as web folders store them (None when absent or
+    empty); anything else, non-numbers, non-finite values or a length that is not a multiple of 3, is an error
+    naming ``where``."""
+    if values is None or (isinstance(values, list) and not values):
+        return None
+    try:
+        flat = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise RTIError(f"{where}: lights must be a flat list of numbers") from None
+    if flat.ndim != 1 or len(flat) % 3 or not np.isfinite(flat).all():
+        raise RTIError(f"{where}: lights must be a flat list of finite x, y, z triples, got {flat.size} values")
+    return flat.reshape(-1, 3)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import images
+from . import lights as light_utils
 from .atomic import output_dir
 from .errors import RTIError
 from .neural import CODE_SIZE, Layer, NeuralRTI, Planes, dequantize_codes, quantize_codes
@@ -101,7 +102,7 @@ def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
     else:
         planes = Planes(_read_planes(folder, width, height, bgr), lo, hi)
         values = dequantize_codes(planes.texels, lo, hi)
-    lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
+    lights = light_utils.from_flat(info.get("lights"), str(folder / "info.json"))
     return NeuralRTI(values, layers, lights, dict(info.get("training", {})), planes=planes)
 
 

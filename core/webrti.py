@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import hsh, images
+from . import lights as light_utils
 from .atomic import output_dir
 from .classic import ClassicRTI
 from .errors import RTIError
@@ -98,7 +99,7 @@ def read(folder: Path | str) -> ClassicRTI:
             raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
         texels[3 * j : 3 * j + 3] = plane.transpose(2, 0, 1) / np.float32(255.0)
     planes = (texels - bias[:, None, None]) * scale[:, None, None]
-    lights = np.asarray(info["lights"], dtype=np.float64).reshape(-1, 3) if info.get("lights") else None
+    lights = light_utils.from_flat(info.get("lights"), str(folder / "info.json"))
     min_elevation = float(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION))
     training = dict(info.get("training", {}))
     if method == "lptm":

@@ -306,3 +306,21 @@ def test_wrong_model_for_a_format_and_missing_files(tmp_path, fitted):
     with pytest.raises(RTIError, match="unreadable JSON"):
         models.load(tmp_path / "w")
     assert not list(tmp_path.glob(".*"))  # no temporary leftovers from the failed saves
+
+
+@pytest.mark.parametrize("bad", [[0.1, 0.2], [[0.0, 0.0, 1.0]], ["x", "y", "z"], [0.0, 0.0, float("nan")], "0 0 1"])
+def test_web_folder_lights_that_are_not_xyz_triples_are_one_error(tmp_path, fitted, bad):
+    """A mutated ``lights`` (relight and OpenLIME store them flat) is refused by name, not with a numpy traceback."""
+    webrti.write(fitted["hsh2"], tmp_path / "w", fmt="png")
+    info = json.loads((tmp_path / "w/info.json").read_text())
+    assert models.load(tmp_path / "w").lights.shape == (len(info["lights"]) // 3, 3)
+    info["lights"] = bad
+    (tmp_path / "w/info.json").write_text(json.dumps(info))
+    with pytest.raises(RTIError, match=r"info.json: lights must be a flat list"):
+        models.load(tmp_path / "w")
+
+
+def test_flat_lights_round_trip_and_absent_lights_are_none():
+    directions = lights.fibonacci(7)
+    assert np.array_equal(lights.from_flat(directions.ravel().tolist(), "here"), directions)
+    assert lights.from_flat(None, "here") is None and lights.from_flat([], "here") is None

@@ -195,5 +195,11 @@ def test_malformed_neural_folders(tmp_path: Path) -> None:
     (folder / "info.json").write_text(json.dumps(info))
     with pytest.raises(RTIError, match="missing or malformed key"):
         models.load(folder)
+    neuralweb.write(random_model(8), tmp_path / "n")
+    info = json.loads((tmp_path / "n/info.json").read_text())
+    info["lights"] = [0.0, 0.0, 1.0, 0.5]
+    (tmp_path / "n/info.json").write_text(json.dumps(info))
+    with pytest.raises(RTIError, match="lights must be a flat list of finite x, y, z triples, got 4 values"):
+        models.load(tmp_path / "n")
     with pytest.raises(RTIError, match="only be written as a model folder"):
         models.save(random_model(8), tmp_path / "x.ptm")
