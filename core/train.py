@@ -355,6 +355,8 @@ class Checkpoint:
             payload = torch.load(self.path, map_location="cpu", weights_only=False)
         except Exception as exc:  # a truncated or foreign file: any unpickling error
             raise RTIError(f"{self.path}: unreadable checkpoint ({exc})") from None
+        if not isinstance(payload, dict):
+            raise RTIError(f"{self.path}: not a training checkpoint")
         if payload.get("version") != CHECKPOINT_VERSION:
             raise RTIError(f"{self.path}: written by another version of the trainer; rerun without --resume")
         if payload.get("config") != config.result_keys() or payload.get("shape") != _shape(mlic):

@@ -201,6 +201,12 @@ def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) 
         train(scene[0], TINY, checkpoint=checkpoint, resume=True)
     with pytest.raises(RTIError, match="no checkpoint"):
         train(scene[0], TINY, checkpoint=tmp_path / "none.pt", resume=True)
+    checkpoint.write_bytes(checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])
+    with pytest.raises(RTIError, match="unreadable checkpoint"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
+    torch.save([older], checkpoint)
+    with pytest.raises(RTIError, match="not a training checkpoint"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
 
 
 def test_divergence_is_reported(scene: tuple[MLIC, MLIC]) -> None:
