@@ -10,12 +10,17 @@ class RTIError(Exception):
 
 
 def exit_status(command: Callable[[], object]) -> int:
-    """Run a CLI command: 0 when it succeeds; 2 and one ``error:`` line for bad input; 130 on Ctrl-C."""
+    """Run a CLI command: 0 when it succeeds; 2 and one ``error:`` line for bad input; 1 and one line when the
+    system fails it (a full disk, a lost drive: outputs are atomic, so nothing was written); 130 on Ctrl-C."""
     try:
         command()
     except RTIError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; nothing was written", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130

@@ -1,5 +1,6 @@
 """The command line end to end: outputs, JSON, exit status 2 with one-line errors, and nothing half-written."""
 
+import errno
 import json
 import subprocess
 import sys
@@ -129,7 +130,7 @@ def test_bad_input_leaves_no_output_and_no_temporary_files(scene, tmp_path, caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken"]
 
 
-def test_a_failure_while_writing_keeps_the_previous_output(scene, tmp_path, monkeypatch):
+def test_a_failure_while_writing_keeps_the_previous_output(scene, tmp_path, monkeypatch, capsys):
     out = tmp_path / "model"
     assert main(["fit", str(scene), "-m", "hsh3", "-o", str(out), "-q"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -138,12 +139,14 @@ def test_a_failure_while_writing_keeps_the_previous_output(scene, tmp_path, monk
     def failing_write(path, image, quality=95):
         calls.append(path)
         if len(calls) == 3:
-            raise OSError("disk full")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
         images_write(path, image, quality)
 
     images_write = images.write_image
     monkeypatch.setattr(images, "write_image", failing_write)
-    with pytest.raises(OSError):
-        main(["fit", str(scene), "-m", "ptm", "-o", str(out), "--force", "-q"])
+    assert main(["fit", str(scene), "-m", "ptm", "-o", str(out), "--force", "-q"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and error.endswith("No space left on device; nothing was written")
+    assert "\n" not in error
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
