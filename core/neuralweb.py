@@ -128,7 +128,7 @@ def _layers(weights: list[np.ndarray], biases: list[np.ndarray], samples: object
 
 def _read_planes(folder: Path, width: int, height: int, bgr: bool) -> np.ndarray:
     """The 8-bit code texels (H, W, 9) from plane_1..3.jpg (OpenLIME's names) or plane_0..2.jpg (older exporters)."""
-    first = 1 if (folder / "plane_1.jpg").is_file() and not (folder / "plane_0.jpg").is_file() else 0
+    first = 0 if (folder / "plane_0.jpg").is_file() else 1
     texels = np.empty((height, width, CODE_SIZE), dtype=np.uint8)
     for k in range(3):
         file = folder / f"plane_{first + k}.jpg"

@@ -201,5 +201,8 @@ def test_malformed_neural_folders(tmp_path: Path) -> None:
     (tmp_path / "n/info.json").write_text(json.dumps(info))
     with pytest.raises(RTIError, match="lights must be a flat list of finite x, y, z triples, got 4 values"):
         models.load(tmp_path / "n")
+    (tmp_path / "n/plane_2.jpg").unlink()
+    with pytest.raises(RTIError, match=r"n/plane_2.jpg: image file not found"):
+        models.load(tmp_path / "n", codes="planes")
     with pytest.raises(RTIError, match="only be written as a model folder"):
         models.save(random_model(8), tmp_path / "x.ptm")
