@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shlex
 import shutil
@@ -154,6 +155,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
     run(PYTHON, "-m", "tests.benchmarks", *args.names)
 
 
+def cmd_fuzz(args: argparse.Namespace) -> None:
+    """Fuzz every reader with N examples and rewrite the fuzzing section of BENCHMARKS.md."""
+    os.environ["FUZZ_EXAMPLES"] = str(args.examples)
+    run(PYTHON, "-m", "tests.benchmarks", "fuzz")
+
+
 def cmd_package(_: argparse.Namespace) -> None:
     """Build dist/neural_rti-<version>.zip with Blender's own extension builder, then validate it."""
     ensure_venv()
@@ -203,6 +210,9 @@ def main() -> None:
     bench = sub.add_parser("bench", help="run benchmarks and update BENCHMARKS.md")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     bench.set_defaults(func=cmd_bench)
+    fuzz = sub.add_parser("fuzz", help="fuzz every file reader and update BENCHMARKS.md")
+    fuzz.add_argument("examples", nargs="?", type=int, default=10_000, help="examples per reader (default 10,000)")
+    fuzz.set_defaults(func=cmd_fuzz)
     sub.add_parser("package", help="build and validate the Blender extension zip in dist/").set_defaults(
         func=cmd_package)
     args, unknown = parser.parse_known_args()

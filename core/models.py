@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import neuralweb, ptmfile, rtifile, webrti
+from . import infojson, neuralweb, ptmfile, rtifile, webrti
 from .classic import ClassicRTI
 from .errors import RTIError
 from .neural import NeuralRTI
@@ -34,7 +34,7 @@ def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
     if path.name == "info.json":
         path = path.parent
     if path.is_dir():
-        info = webrti.read_info(path)
+        info = infojson.read(path)
         if info.get("type") == "neural":
             return neuralweb.read(path, info, codes)
         return webrti.read(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images
+from . import images, infojson
 from . import lights as light_utils
 from .atomic import output_dir
 from .errors import RTIError
@@ -77,16 +77,15 @@ def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
     exactly what OpenLIME displays).
     """
     folder = Path(folder)
-    try:
-        width, height = int(info["width"]), int(info["height"])
-        lo = np.asarray(info["min"], dtype=np.float64)
-        hi = np.asarray(info["max"], dtype=np.float64)
-        weights = [np.asarray(w, dtype=np.float32) for w in info["weights"]]
-        biases = [np.asarray(b, dtype=np.float32) for b in info["biases"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RTIError(f"{folder / 'info.json'}: missing or malformed key {exc}") from None
-    if len(lo) != CODE_SIZE or len(hi) != CODE_SIZE or len(weights) != 3 or len(biases) != 3:
-        raise RTIError(f"{folder / 'info.json'}: expected 9 min/max values and 3 weight and bias arrays")
+    path = folder / "info.json"
+    width, height = infojson.size(info, path)
+    lo = infojson.numbers(info.get("min"), path, "min", CODE_SIZE)
+    hi = infojson.numbers(info.get("max"), path, "max", CODE_SIZE)
+    weights, biases = info.get("weights"), info.get("biases")
+    if not (isinstance(weights, list) and isinstance(biases, list) and len(weights) == len(biases) == 3):
+        raise RTIError(f"{path}: weights and biases must be lists of 3 arrays")
+    weights = [infojson.numbers(w, path, "weights").astype(np.float32) for w in weights]
+    biases = [infojson.numbers(b, path, "biases").astype(np.float32) for b in biases]
     bgr = info.get("colorspace", "rgb") == "bgr"
     layers = _layers(weights, biases, info.get("samples"), folder)
     if bgr:
@@ -94,7 +93,10 @@ def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
         layers[2] = (w3[::-1].copy(), b3[::-1].copy())
     lossless = folder / LOSSLESS_CODES
     if codes == "lossless" and lossless.is_file():
-        values = np.load(lossless)
+        try:
+            values = np.load(lossless, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise RTIError(f"{lossless}: unreadable codes ({exc})") from None
         if values.shape != (height, width, CODE_SIZE):
             raise RTIError(f"{lossless}: expected codes of shape {(height, width, CODE_SIZE)}, got {values.shape}")
         planes = None
@@ -102,8 +104,8 @@ def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
     else:
         planes = Planes(_read_planes(folder, width, height, bgr), lo, hi)
         values = dequantize_codes(planes.texels, lo, hi)
-    lights = light_utils.from_flat(info.get("lights"), str(folder / "info.json"))
-    return NeuralRTI(values, layers, lights, dict(info.get("training", {})), planes=planes)
+    lights = light_utils.from_flat(info.get("lights"), str(path))
+    return NeuralRTI(values, layers, lights, infojson.mapping(info.get("training"), path, "training"), planes=planes)
 
 
 def _layers(weights: list[np.ndarray], biases: list[np.ndarray], samples: object, folder: Path) -> list[Layer]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import hsh, images
+from . import hsh, images, infojson
 from . import lights as light_utils
 from .atomic import output_dir
 from .classic import ClassicRTI
@@ -78,30 +78,31 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
 def read(folder: Path | str) -> ClassicRTI:
     """Read a relight/OpenLIME ptm or hsh folder (ours or relight's)."""
     folder = Path(folder)
-    info = read_info(folder)
-    kind, colorspace = info.get("type"), info.get("colorspace")
-    try:
-        nplanes = int(info["nplanes"])
-        width, height = int(info["width"]), int(info["height"])
-        material = info["materials"][0]
-        scale = np.asarray(material["scale"], dtype=np.float64)
-        bias = np.asarray(material["bias"], dtype=np.float64)
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RTIError(f"{folder / 'info.json'}: missing or malformed key {exc}") from None
-    method = _method(kind, colorspace, nplanes, folder)
-    if len(scale) != nplanes or len(bias) != nplanes:
-        raise RTIError(f"{folder / 'info.json'}: needs {nplanes} scales and biases, has {len(scale)} and {len(bias)}")
+    info = infojson.read(folder)
+    path = folder / "info.json"
+    method = _method(info.get("type"), info.get("colorspace"), info.get("nplanes"), folder)
+    nplanes: int = info["nplanes"]
+    width, height = infojson.size(info, path)
+    materials = info.get("materials")
+    if not isinstance(materials, list) or not materials or not isinstance(materials[0], dict):
+        raise RTIError(f"{path}: materials must be a list holding one object with scale and bias")
+    scale = infojson.numbers(materials[0].get("scale"), path, "materials scale", nplanes)
+    bias = infojson.numbers(materials[0].get("bias"), path, "materials bias", nplanes)
+    fmt = info.get("format", "jpg")
+    if fmt not in ("jpg", "png"):
+        raise RTIError(f"{path}: format must be jpg or png, got {fmt!r}")
     texels = np.empty((nplanes, height, width), dtype=np.float32)
     for j in range(nplanes // 3):
-        file = folder / f"plane_{j}.{info.get('format', 'jpg')}"
+        file = folder / f"plane_{j}.{fmt}"
         plane = images.read_image(file)
         if plane.shape[:2] != (height, width) or plane.dtype != np.uint8:
             raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
         texels[3 * j : 3 * j + 3] = plane.transpose(2, 0, 1) / np.float32(255.0)
     planes = (texels - bias[:, None, None]) * scale[:, None, None]
-    lights = light_utils.from_flat(info.get("lights"), str(folder / "info.json"))
-    min_elevation = float(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION))
-    training = dict(info.get("training", {}))
+    lights = light_utils.from_flat(info.get("lights"), str(path))
+    min_elevation = infojson.number(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION), path,
+                                    "hsh_min_elevation")
+    training = infojson.mapping(info.get("training"), path, "training")
     if method == "lptm":
         terms = np.empty((6, height, width, 1), dtype=np.float32)
         terms[WEB_PTM_ORDER, ..., 0] = planes[3:]
@@ -112,25 +113,11 @@ def read(folder: Path | str) -> ClassicRTI:
     return ClassicRTI(method, np.ascontiguousarray(coeffs), None, lights, min_elevation, training)
 
 
-def read_info(folder: Path) -> dict:
-    """The parsed ``info.json`` of a web folder."""
-    path = folder / "info.json"
-    try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RTIError(f"{folder}: no info.json (not a relight/OpenLIME folder)") from None
-    except (OSError, ValueError) as exc:
-        raise RTIError(f"{path}: unreadable JSON ({exc})") from None
-    if not isinstance(info, dict):
-        raise RTIError(f"{path}: expected a JSON object")
-    return info
-
-
-def _method(kind: object, colorspace: object, nplanes: int, folder: Path) -> str:
+def _method(kind: object, colorspace: object, nplanes: object, folder: Path) -> str:
     """Our method name for a (type, colorspace, nplanes) triple, or a clear refusal."""
     table = {("ptm", "rgb", 18): "ptm", ("ptm", "lrgb", 9): "lptm", ("hsh", "rgb", 12): "hsh2",
              ("hsh", "rgb", 27): "hsh3"}
-    method = table.get((str(kind), str(colorspace), nplanes))
+    method = table.get((str(kind), str(colorspace), nplanes)) if type(nplanes) is int else None
     if method is None:
         raise RTIError(
             f"{folder / 'info.json'}: type {kind!r} with colorspace {colorspace!r} and {nplanes} planes is not "

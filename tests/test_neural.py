@@ -193,7 +193,7 @@ def test_malformed_neural_folders(tmp_path: Path) -> None:
         models.load(folder)
     del info["min"]
     (folder / "info.json").write_text(json.dumps(info))
-    with pytest.raises(RTIError, match="missing or malformed key"):
+    with pytest.raises(RTIError, match="info.json: min must be a list of finite numbers"):
         models.load(folder)
     neuralweb.write(random_model(8), tmp_path / "n")
     info = json.loads((tmp_path / "n/info.json").read_text())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, hard, neural, synth
+from . import addon, classic, fuzz, hard, neural, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -20,6 +20,7 @@ BENCHMARKS = {
     "neural_memory": neural.neural_memory,
     "synth_render": synth.synth_render,
     "addon_nodes": addon.addon_nodes,
+    "fuzz": fuzz.fuzz,
 }
 
 

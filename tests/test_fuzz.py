@@ -1,0 +1,147 @@
+"""Readers never crash: every file a user can hand us either loads or gives one ``RTIError``.
+
+Property-based (hypothesis): byte mutations of real files of each format (flips, truncation, insertions of
+troublesome numbers) and generated ``.lp`` text. ``FUZZ_EXAMPLES`` sets the examples per reader (default 200 in the
+suite; ``python3 build.py fuzz N`` runs N)."""
+
+import json
+import os
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import analytic, classic, lights, lp, models, neuralweb, ptmfile, rtifile, webrti
+from core.errors import RTIError
+
+from .test_neural import random_model
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 200))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+TROUBLE = [b"nan", b"1e309", b"-1", b"0", b"4294967296", b"-0.0", b"inf", b"\x00", b"\xff\xfe", b"[", b"}", b'"',
+           b"99999999999"]
+
+
+OUTCOMES: defaultdict[str, Counter] = defaultdict(Counter)
+"""Examples run per reader: loaded, rejected, crashed (``python3 build.py fuzz`` tabulates them)."""
+
+
+def loads_or_refuses(label: str, read, *args) -> str:
+    """``loaded`` or ``rejected``; anything but a one-line ``RTIError`` fails the test with the exception."""
+    outcome = "crashed"
+    try:
+        read(*args)
+        outcome = "loaded"
+    except RTIError as error:
+        if "\n" in str(error).strip():
+            raise AssertionError(f"an RTIError of several lines: {error}") from None
+        outcome = "rejected"
+    finally:
+        OUTCOMES[label][outcome] += 1
+    return outcome
+
+
+@st.composite
+def mutations(draw, original: bytes) -> bytes:
+    """``original`` after one to four edits: flipped bytes, a cut, an inserted token or a deleted span."""
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "truncate", "insert", "delete"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= draw(st.integers(1, 255))
+        elif kind == "truncate":
+            del data[at:]
+        elif kind == "insert":
+            data[at:at] = draw(st.sampled_from(TROUBLE))
+        else:
+            del data[at:at + draw(st.integers(1, 64))]
+    return bytes(data)
+
+
+@pytest.fixture(scope="module")
+def originals(tmp_path_factory) -> dict[str, Path]:
+    """One real file or folder of each format, written by our writers from a small analytic scene."""
+    root = tmp_path_factory.mktemp("originals")
+    scene = analytic.scene(size=24, seed=0)[0]
+    hsh2, ptm = classic.fit(scene, "hsh2"), classic.fit(scene, "ptm")
+    ptmfile.write(ptm, root / "m.ptm")
+    rtifile.write(hsh2, root / "m.rti")
+    webrti.write(hsh2, root / "web", fmt="png")
+    neuralweb.write(random_model(8), root / "neural")
+    lp.write_lp(root / "dirs.lp", scene.names, scene.lights)
+    return {"ptm": root / "m.ptm", "rti": root / "m.rti", "web": root / "web", "neural": root / "neural",
+            "lp": root / "dirs.lp"}
+
+
+def _mutated_file(original: Path, data: bytes, tmp_path: Path) -> Path:
+    path = tmp_path / original.name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("kind, reader", [("ptm", ptmfile.read), ("rti", rtifile.read), ("lp", lp.read_lp)])
+def test_mutated_model_and_light_files_load_or_give_one_error(originals, tmp_path, kind, reader):
+    original = originals[kind].read_bytes()
+
+    @FUZZ
+    @given(mutations(original))
+    def check(data):
+        loads_or_refuses(f".{kind} (mutated)", reader, _mutated_file(originals[kind], data, tmp_path))
+
+    check()
+
+
+@pytest.mark.parametrize("kind", ["web", "neural"])
+def test_mutated_info_json_loads_or_gives_one_error(originals, tmp_path, kind):
+    folder = tmp_path / kind
+    shutil.copytree(originals[kind], folder)
+    original = (originals[kind] / "info.json").read_bytes()
+
+    @FUZZ
+    @given(mutations(original))
+    def check(data):
+        (folder / "info.json").write_bytes(data)
+        loads_or_refuses(f"{kind} info.json (mutated)", models.load, folder, "planes")
+
+    check()
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=4),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                       max_size=3), max_leaves=8)
+
+
+@pytest.mark.parametrize("kind", ["web", "neural"])
+def test_info_json_with_any_value_in_any_key_loads_or_gives_one_error(originals, tmp_path, kind):
+    folder = tmp_path / kind
+    shutil.copytree(originals[kind], folder)
+    info = json.loads((originals[kind] / "info.json").read_text())
+
+    @FUZZ
+    @given(st.sampled_from(sorted(info)), JSON_VALUES)
+    def check(key, value):
+        (folder / "info.json").write_text(json.dumps({**info, key: value}))
+        loads_or_refuses(f"{kind} info.json (any value in a key)", models.load, folder, "planes")
+
+    check()
+
+
+NUMBER = st.sampled_from(["nan", "1e309", "-1", "-0.0012", "0", "0.5", "1", "2", "x", ""]) | st.floats().map(str)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.text("abc.jpg", min_size=1, max_size=6), NUMBER, NUMBER, NUMBER), max_size=6),
+       st.sampled_from(["", "3", "-1", "99999999999", "nan", "2.5"]))
+def test_generated_lp_files_load_or_give_one_error(tmp_path_factory, rows, count):
+    path = tmp_path_factory.mktemp("lp") / "dirs.lp"
+    path.write_text("\n".join([count, *(" ".join(row) for row in rows)]) + "\n")
+    if loads_or_refuses(".lp (generated)", lp.read_lp, path) == "loaded":
+        names, directions = lp.read_lp(path)
+        assert len(names) == len(directions) and np.isfinite(directions).all()
+        assert np.allclose(np.linalg.norm(directions, axis=1), 1.0) and (lights.elevation(directions) >= 0).all()
