@@ -70,7 +70,7 @@ def read_lp(path: Path | str) -> tuple[list[str], np.ndarray]:
             raise RTIError(f"{path}: image {name!r} is listed twice (rows {seen[name] + 1} and {i + 1})")
         seen[name] = i
 
-    norms = np.linalg.norm(lights, axis=1)
+    norms = np.array([math.hypot(*direction) for direction in lights])  # no overflow for huge components
     off = np.abs(norms - 1.0) > UNIT_TOLERANCE
     if off.any():
         log.warning(

@@ -28,6 +28,8 @@ model below HSH3 is reported with a warning: the one test a user without test ph
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import math
 import os
 import time
@@ -332,7 +334,12 @@ def to_model(net: Autoencoder, codes: torch.Tensor, data: Data, lights: np.ndarr
 
 
 class Checkpoint:
-    """A resumable snapshot of the run, written atomically every ``every`` seconds."""
+    """A resumable snapshot of the run, written atomically every ``every`` seconds.
+
+    The file is a header line, the SHA-256 of the rest, then ``torch.save``'s bytes: a file damaged on disk or edited
+    is refused before anything of it is unpickled or applied, and loading allows tensors and plain values only."""
+
+    HEADER = b"neural-rti checkpoint\n"
 
     def __init__(self, path: Path | None, every: float):
         self.path, self.every = path, every
@@ -343,20 +350,35 @@ class Checkpoint:
 
     def write(self, payload: dict) -> None:
         assert self.path is not None
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        data = buffer.getvalue()
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        torch.save(payload, tmp)
+        tmp.write_bytes(self.HEADER + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
         os.replace(tmp, self.path)
         self.last = time.monotonic()
 
-    def read(self, config: TrainConfig, mlic: MLIC) -> dict:
+    def load(self) -> dict:
+        """The payload as written, or an RTIError if the file is missing, damaged or not a checkpoint."""
         if self.path is None or not self.path.is_file():
             raise RTIError(f"--resume: no checkpoint at {self.path}")
+        raw = self.path.read_bytes()
+        if not raw.startswith(self.HEADER):
+            raise RTIError(f"{self.path}: not a training checkpoint of this trainer; rerun without --resume")
+        digest, _, data = raw[len(self.HEADER):].partition(b"\n")
+        if hashlib.sha256(data).hexdigest().encode() != digest:
+            raise RTIError(f"{self.path}: damaged checkpoint (its checksum does not match); rerun without --resume")
         try:
-            payload = torch.load(self.path, map_location="cpu", weights_only=False)
-        except Exception as exc:  # a truncated or foreign file: any unpickling error
+            payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as exc:  # intact bytes that still do not unpickle: another torch, foreign types
             raise RTIError(f"{self.path}: unreadable checkpoint ({exc})") from None
         if not isinstance(payload, dict):
             raise RTIError(f"{self.path}: not a training checkpoint")
+        return payload
+
+    def read(self, config: TrainConfig, mlic: MLIC) -> dict:
+        """The payload, if it was written for the same settings, MLIC and trainer version."""
+        payload = self.load()
         if payload.get("version") != CHECKPOINT_VERSION:
             raise RTIError(f"{self.path}: written by another version of the trainer; rerun without --resume")
         if payload.get("config") != config.result_keys() or payload.get("shape") != _shape(mlic):
@@ -569,7 +591,7 @@ def _summary(config: TrainConfig, role: str, net: Autoencoder, state: PhaseState
         "seconds": round(state.elapsed, 2),
         "device": device.type,
         "seed": config.seed,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
     }
     if distilled:
         summary.update(alpha=config.alpha, temperature=config.temperature)

@@ -1,24 +1,30 @@
 """Readers never crash: every file a user can hand us either loads or gives one ``RTIError``.
 
 Property-based (hypothesis): byte mutations of real files of each format (flips, truncation, insertions of
-troublesome numbers) and generated ``.lp`` text. ``FUZZ_EXAMPLES`` sets the examples per reader (default 200 in the
+troublesome numbers), ours and relight's (from ../shared, skipped without it), and generated ``.lp`` text, ``info.json``
+values and image stacks. ``FUZZ_EXAMPLES`` sets the examples per reader (default 200 in the
 suite; ``python3 build.py fuzz N`` runs N)."""
 
 import json
 import os
 import shutil
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import analytic, classic, lights, lp, models, neuralweb, ptmfile, rtifile, webrti
+from core import analytic, classic, lights, lp, mlic, models, neuralweb, ptmfile, rtifile, webrti
 from core.errors import RTIError
+from core.train import Checkpoint, train
 
+from .conftest import shared_dataset
 from .test_neural import random_model
+from .test_train import TINY, StopAt
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 200))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -75,8 +81,18 @@ def originals(tmp_path_factory) -> dict[str, Path]:
     webrti.write(hsh2, root / "web", fmt="png")
     neuralweb.write(random_model(8), root / "neural")
     lp.write_lp(root / "dirs.lp", scene.names, scene.lights)
+    small = replace(scene.subset(range(0, 49, 6)), mask=np.indices((24, 24)).sum(axis=0) % 5 > 0)
+    mlic.save(small, root / "mlic", ext=".jpg")
+    with pytest.raises(KeyboardInterrupt):
+        train(small, replace(TINY, checkpoint_every=0.0), StopAt("teacher", 150), root / "run.checkpoint.pt")
     return {"ptm": root / "m.ptm", "rti": root / "m.rti", "web": root / "web", "neural": root / "neural",
-            "lp": root / "dirs.lp"}
+            "lp": root / "dirs.lp", "mlic": root / "mlic", "checkpoint": root / "run.checkpoint.pt"}
+
+
+def relight_export(name: str) -> Path:
+    """A file or folder that relight wrote (../shared), or a skip."""
+    dataset, _, inner = name.partition("/")
+    return shared_dataset(dataset) / inner
 
 
 def _mutated_file(original: Path, data: bytes, tmp_path: Path) -> Path:
@@ -97,17 +113,88 @@ def test_mutated_model_and_light_files_load_or_give_one_error(originals, tmp_pat
     check()
 
 
-@pytest.mark.parametrize("kind", ["web", "neural"])
+@pytest.mark.parametrize("name, reader", [("relight_legacy_sanmichele/rgb.ptm", ptmfile.read),
+                                          ("relight_legacy_sanmichele/lrgb.ptm", ptmfile.read),
+                                          ("relight_legacy_sanmichele/hsh.rti", rtifile.read)])
+def test_mutated_files_of_relight_load_or_give_one_error(tmp_path, name, reader):
+    original = relight_export(name)
+
+    @FUZZ
+    @given(mutations(original.read_bytes()))
+    def check(data):
+        loads_or_refuses(f"relight {original.name} (mutated)", reader, _mutated_file(original, data, tmp_path))
+
+    check()
+
+
+@pytest.mark.parametrize("kind", ["web", "neural", "relight_coin_rti_outputs/lptm",
+                                  "relight_coin_rti_outputs/hsh"])
 def test_mutated_info_json_loads_or_gives_one_error(originals, tmp_path, kind):
-    folder = tmp_path / kind
-    shutil.copytree(originals[kind], folder)
-    original = (originals[kind] / "info.json").read_bytes()
+    source = originals[kind] if kind in originals else relight_export(kind)
+    folder = tmp_path / "folder"
+    shutil.copytree(source, folder)
+    original = (source / "info.json").read_bytes()
+    label = f"{kind} info.json (mutated)" if kind in originals else f"relight {source.name} info.json (mutated)"
 
     @FUZZ
     @given(mutations(original))
     def check(data):
         (folder / "info.json").write_bytes(data)
-        loads_or_refuses(f"{kind} info.json (mutated)", models.load, folder, "planes")
+        loads_or_refuses(label, models.load, folder, "planes")
+
+    check()
+
+
+@pytest.mark.parametrize("name", ["mask.png", "train_000.jpg"])
+def test_mlic_with_a_mutated_mask_or_image_loads_or_gives_one_error(originals, tmp_path, name):
+    folder = tmp_path / "mlic"
+    shutil.copytree(originals["mlic"], folder)
+    original = (folder / name).read_bytes()
+
+    @FUZZ
+    @given(mutations(original))
+    def check(data):
+        (folder / name).write_bytes(data)
+        if loads_or_refuses(f"MLIC, {name} (mutated)", mlic.load, folder) == "loaded":
+            loaded = mlic.load(folder)
+            assert loaded.mask is None or loaded.mask.shape == loaded.images.shape[1:3]
+
+    check()
+
+
+IMAGE_SPECS = st.tuples(st.sampled_from([(4, 4), (4, 5), (1, 1)]), st.sampled_from([1, 3, 4]),
+                        st.sampled_from([np.uint8, np.uint16]), st.booleans(), st.sampled_from([".png", ".tif"]))
+
+
+@FUZZ
+@given(st.lists(IMAGE_SPECS, min_size=1, max_size=4), st.none() | st.sampled_from([(4, 4), (5, 4)]))
+def test_generated_image_stacks_load_or_give_one_error(tmp_path_factory, specs, mask_shape):
+    """Stacks whose images differ in size, channels, bit depth, transparency and format, with or without a mask."""
+    folder = tmp_path_factory.mktemp("stack")
+    names = []
+    for i, ((h, w), channels, dtype, opaque, suffix) in enumerate(specs):
+        pixels = np.full((h, w, channels), np.iinfo(dtype).max if opaque else 7, dtype=dtype)
+        names.append(f"{i}{suffix}")
+        cv2.imwrite(str(folder / names[-1]), pixels)
+    if mask_shape is not None:
+        cv2.imwrite(str(folder / "mask.png"), np.full(mask_shape, 255, dtype=np.uint8))
+    lp.write_lp(folder / "dirs.lp", names, np.tile([[0.0, 0.0, 1.0]], (len(names), 1)))
+    if loads_or_refuses("MLIC (generated image stacks)", mlic.load, folder) == "loaded":
+        loaded = mlic.load(folder)
+        assert loaded.images.shape[0] == len(specs) and loaded.images.dtype in (np.uint8, np.uint16)
+
+
+def test_mutated_checkpoints_are_refused_before_use(originals, tmp_path):
+    original = originals["checkpoint"]
+    small = mlic.load(originals["mlic"])
+    config = replace(TINY, checkpoint_every=0.0)
+    assert Checkpoint(original, 0.0).read(config, small)["current"]["role"] == "teacher"
+
+    @FUZZ
+    @given(mutations(original.read_bytes()))
+    def check(data):
+        path = _mutated_file(original, data, tmp_path)
+        loads_or_refuses("training checkpoint (mutated)", Checkpoint(path, 0.0).read, config, small)
 
     check()
 

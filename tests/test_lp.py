@@ -34,6 +34,11 @@ def test_non_unit_directions_are_normalised_with_a_warning(tmp_path, caplog):
     assert "not unit length" in caplog.text
 
 
+def test_huge_components_are_normalised_without_overflow(tmp_path):
+    _, dirs = read(tmp_path, "1\na.png -1 -1 1.3e154\n")  # the squares overflow a float
+    np.testing.assert_allclose(dirs, [[0, 0, 1]], atol=1e-12)
+
+
 def test_grazing_light_is_accepted(tmp_path):
     _, dirs = read(tmp_path, "1\na.png 1 0 0\n")
     np.testing.assert_allclose(dirs, [[1, 0, 0]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ from core.mlic import MLIC
 from core.nn import Architecture, Autoencoder
 from core.neural import NeuralRTI
 from core.progress import Progress
-from core.train import INPUT_SPREAD, _loss_fn, _network, grow, peak_lr, run_phase, train, training_data
+from core.train import INPUT_SPREAD, Checkpoint, _loss_fn, _network, grow, peak_lr, run_phase, train, training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu",
@@ -194,18 +195,43 @@ def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) 
         train(scene[0], replace(TINY, checkpoint_every=0.0), StopAt("teacher", 50), checkpoint)
     with pytest.raises(RTIError, match="other options"):
         train(scene[0], replace(TINY, lr=0.005), checkpoint=checkpoint, resume=True)
-    older = torch.load(checkpoint, weights_only=False)
+    saved = Checkpoint(checkpoint, 0.0)
+    older = saved.load()
     older["version"] = 1
-    torch.save(older, checkpoint)
+    saved.write(older)
     with pytest.raises(RTIError, match="another version of the trainer"):
         train(scene[0], TINY, checkpoint=checkpoint, resume=True)
     with pytest.raises(RTIError, match="no checkpoint"):
         train(scene[0], TINY, checkpoint=tmp_path / "none.pt", resume=True)
-    checkpoint.write_bytes(checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])
-    with pytest.raises(RTIError, match="unreadable checkpoint"):
-        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
-    torch.save([older], checkpoint)
+    saved.write([older])  # type: ignore[arg-type]
     with pytest.raises(RTIError, match="not a training checkpoint"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
+    torch.save(older, checkpoint)
+    with pytest.raises(RTIError, match="not a training checkpoint of this trainer"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
+
+
+def test_damaged_checkpoints_are_refused_before_loading(tmp_path: Path, scene: tuple[MLIC, MLIC]) -> None:
+    checkpoint = tmp_path / "run.checkpoint.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(scene[0], replace(TINY, checkpoint_every=0.0), StopAt("student", 50), checkpoint)
+    intact = checkpoint.read_bytes()
+    checkpoint.write_bytes(intact[: len(intact) // 2])
+    with pytest.raises(RTIError, match="damaged checkpoint"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
+    flipped = bytearray(intact)
+    flipped[-100] ^= 1  # inside a tensor's bytes: torch itself would load it
+    checkpoint.write_bytes(bytes(flipped))
+    with pytest.raises(RTIError, match="damaged checkpoint"):
+        train(scene[0], TINY, checkpoint=checkpoint, resume=True)
+    saved = Checkpoint(checkpoint, 0.0)
+    checkpoint.write_bytes(intact)
+    payload = saved.load()
+    payload["current"]["net"] = {"weights": torch.zeros(3)}
+    data = io.BytesIO()
+    torch.save(payload, data)
+    checkpoint.write_bytes(Checkpoint.HEADER + b"0" * 64 + b"\n" + data.getvalue())
+    with pytest.raises(RTIError, match="damaged checkpoint"):
         train(scene[0], TINY, checkpoint=checkpoint, resume=True)
 
 
