@@ -1,7 +1,7 @@
 """PTM and HSH relighting as shader node groups, so captures fitted by other tools relight like neural models.
 
 The group's inputs are the coefficient textures (one RGB texture per basis term; for LRGB-PTM two textures of
-luminance terms and the chroma) and ``Light``; the basis functions of ``core.ptm`` and ``core.hsh`` are rebuilt from
+luminance terms and the chroma) and ``Light``; the basis functions of ``core.classic.ptm`` and ``core.classic.hsh`` are rebuilt from
 Math nodes, and the colour is their coefficient-weighted sum. A few dozen nodes: one tree is fast to build.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import bpy
 
-from .core import classic, hsh
+from .core.classic import fitting, hsh
 from .nodetree import COLUMN, Math, Operand, Socket, add_node, ends, group, set_vector, vector_math
 
 
@@ -19,7 +19,7 @@ def texture_names(method: str) -> list[str]:
     """The group's texture inputs, in order: what the importer makes textures of."""
     if method == "lptm":
         return ["Luminance 0-2", "Luminance 3-5", "Chroma"]
-    return [f"Coefficients {k}" for k in range(classic.method_terms(method))]
+    return [f"Coefficients {k}" for k in range(fitting.method_terms(method))]
 
 
 def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATION) -> bpy.types.ShaderNodeTree:
@@ -45,12 +45,12 @@ def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATI
 
 
 def _ptm_terms(m: Math, u: Socket, v: Socket) -> list[Operand]:
-    """u², v², uv, u, v, 1 (``core.ptm``)."""
+    """u², v², uv, u, v, 1 (``core.classic.ptm``)."""
     return [m("MULTIPLY", u, u), m("MULTIPLY", v, v), m("MULTIPLY", u, v), u, v, 1.0]
 
 
 def _hsh_terms(m: Math, light: bpy.types.bpy_prop_collection, order: int, min_elevation: float) -> list[Operand]:
-    """The hemispherical harmonics of ``core.hsh`` up to ``order`` (2 or 3)."""
+    """The hemispherical harmonics of ``core.classic.hsh`` up to ``order`` (2 or 3)."""
     theta = m("MINIMUM", m("ARCCOSINE", light["Z"]), math.pi / 2 - min_elevation)
     phi = m("ARCTAN2", light["Y"], light["X"])
     c = m("COSINE", theta)

@@ -15,16 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeGuard, cast
 
+import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-import bpy
-
 from .classic_nodes import classic_group
-from .core import lights, nodeplan
-from .core.classic import ClassicRTI
+from .core.capture import lights
+from .core.classic.fitting import ClassicRTI
 from .core.errors import RTIError
-from .core.neural import NeuralRTI
+from .core.neural import nodeplan
+from .core.neural.model import NeuralRTI
 from .material import relight_material
 from .neural_nodes import neural_group
 from .synth import pixels

@@ -3,7 +3,7 @@
 One group per layer output triple (a chain of Mapping nodes, two per input triple, plus ELU), wired inside one decoder
 group: many small groups build in well under a second where one flat tree of the same nodes takes minutes (node and
 link costs grow with the tree), and Blender inlines groups when it compiles the shader, so rendering is unchanged.
-The arithmetic comes prepared from ``core.nodeplan``.
+The arithmetic comes prepared from ``core.neural.nodeplan``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import bpy
 import numpy as np
 
-from .core import nodeplan
+from .core.neural import nodeplan
 from .nodetree import COLUMN, Socket, add_node, ends, group, set_vector, vector_math
 
 CHAINED = bpy.app.version < (5, 0, 0)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import bpy
 from bpy.props import StringProperty
+
+from .core.errors import RTIError
+
+PROJECT_VENV = Path(__file__).resolve().parent.parent / ".venv"
+"""This project's environment, found when the add-on runs from a checkout of the repository."""
 
 
 class RTI_Preferences(bpy.types.AddonPreferences):
@@ -15,8 +23,6 @@ class RTI_Preferences(bpy.types.AddonPreferences):
                     "project's .venv when the add-on runs from a checkout, else python3 on the PATH)")
 
     def draw(self, context: bpy.types.Context) -> None:
-        from .training import find_python
-
         layout = self.layout
         assert layout is not None
         layout.prop(self, "python")
@@ -32,6 +38,22 @@ def configured_python(context: bpy.types.Context) -> str:
     preferences = context.preferences
     addon = preferences.addons.get(__package__) if preferences is not None else None
     return getattr(addon.preferences, "python", "") if addon is not None and addon.preferences is not None else ""
+
+
+def find_python(configured: str) -> Path:
+    """The interpreter set in the preferences, else this project's ``.venv``, else ``python3`` on the PATH."""
+    if configured.strip():
+        path = Path(bpy.path.abspath(configured))
+        if not path.is_file():
+            raise RTIError(f"the Python set in the add-on preferences does not exist: {path}")
+        return path
+    for candidate in (PROJECT_VENV / "bin" / "python", PROJECT_VENV / "Scripts" / "python.exe"):
+        if candidate.is_file():
+            return candidate
+    found = shutil.which("python3") or shutil.which("python")
+    if found is None:
+        raise RTIError("no Python to train with: set one that has torch in the add-on preferences")
+    return Path(found)
 
 
 classes = (RTI_Preferences,)

@@ -11,43 +11,24 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import threading
 from collections import deque
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import bpy
 
 from . import importer
-from .core import models
 from .core.errors import RTIError
+from .core.formats import models
 from .jobs import JobOperator, absolute_folder
-from .preferences import configured_python
+from .preferences import configured_python, find_python
 
 ADDON = Path(__file__).resolve().parent
 """The folder holding the ``core`` package the trainer runs."""
-PROJECT_VENV = ADDON.parent / ".venv"
-"""This project's environment, found when the add-on runs from a checkout of the repository."""
 NEEDS = ("torch", "numpy", "cv2", "tqdm")
-
-
-def find_python(configured: str) -> Path:
-    """The interpreter set in the preferences, else this project's ``.venv``, else ``python3`` on the PATH."""
-    if configured.strip():
-        path = Path(bpy.path.abspath(configured))
-        if not path.is_file():
-            raise RTIError(f"the Python set in the add-on preferences does not exist: {path}")
-        return path
-    for candidate in (PROJECT_VENV / "bin" / "python", PROJECT_VENV / "Scripts" / "python.exe"):
-        if candidate.is_file():
-            return candidate
-    found = shutil.which("python3") or shutil.which("python")
-    if found is None:
-        raise RTIError("no Python to train with: set one that has torch in the add-on preferences")
-    return Path(found)
 
 
 def check_python(python: Path) -> None:

@@ -15,14 +15,17 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import analytic, classic, evaluate, images, lp, metrics, models, neuralweb, splits
-from . import lights as light_utils
-from . import mlic as mlic_io
 from .atomic import check_target, output_dir, output_file
-from .config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
+from .capture import analytic, images, lp, splits
+from .capture import lights as light_utils
+from .capture import mlic as mlic_io
+from .classic import fitting
 from .errors import RTIError, exit_status
-from .neural import NeuralRTI
+from .formats import models, neuralweb
+from .neural.config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
+from .neural.model import NeuralRTI
 from .progress import Progress
+from .quality import evaluate, metrics
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -60,7 +63,7 @@ def cmd_split(args: argparse.Namespace) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> None:
     data = splits.load_part(args.mlic, "train", quiet=args.quiet)
-    model = classic.fit(data, args.method, quiet=args.quiet)
+    model = fitting.fit(data, args.method, quiet=args.quiet)
     models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality)
     print(f"fitted {args.method} on {data.count} lights of {data.source}; wrote {args.out}")
 
@@ -139,7 +142,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from . import train  # torch loads only for the commands that train
+    from .neural import train  # torch loads only for the commands that train
 
     if args.direct and not args.student_only:
         raise RTIError("--direct goes with --student-only (a student trained without a teacher)")
@@ -188,7 +191,7 @@ def cmd_analytic(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from . import report  # matplotlib loads only for the report
+    from .quality import report  # matplotlib loads only for the report
 
     test = splits.load_part(args.test, "test", quiet=args.quiet)
     labelled = [_labelled(text) for text in args.models]
@@ -245,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", parents=[common, writes, planes], help="fit a PTM or HSH model")
     p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (its train part is used)")
-    p.add_argument("-m", "--method", choices=classic.METHODS, required=True)
+    p.add_argument("-m", "--method", choices=fitting.METHODS, required=True)
     p.add_argument("-o", "--out", required=True, help="model folder (web format), or a .ptm / .rti file")
     p.set_defaults(func=cmd_fit)
 

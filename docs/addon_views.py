@@ -17,7 +17,7 @@ import bpy
 import numpy as np
 
 import blender_addon
-from core import images
+from core.capture import images
 
 LIGHTS = [(25.0, 180.0), (25.0, 45.0)]
 """(elevation, azimuth) degrees of the two views: grazing light from the left, then from the upper right."""

@@ -22,8 +22,8 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from core import lp
 from core.atomic import Staged
+from core.capture import lp
 from core.errors import RTIError
 
 from .materials import linear_to_srgb
@@ -32,7 +32,7 @@ from .scene import Stage, cycles_settings
 from .spec import FORMATS, OWN, SceneSpec
 
 MASK_NAME = "mask.png"
-"""As in core.mlic, which needs OpenCV: Blender's Python has numpy but not OpenCV."""
+"""As in core.capture.mlic, which needs OpenCV: Blender's Python has numpy but not OpenCV."""
 
 
 class MLICRender:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core import lights as patterns
-from core import lp
+from core.capture import lights as patterns
+from core.capture import lp
 from core.errors import RTIError
 
 from . import materials, relief

@@ -13,7 +13,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from core import images
+from core.capture import images
 from synth.materials import srgb_to_linear
 
 

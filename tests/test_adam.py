@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.adam import Adam
+from core.neural.adam import Adam
 
 
 def trajectory(make: str, amsgrad: bool, steps: int = 60) -> list[torch.Tensor]:

@@ -12,10 +12,13 @@ import numpy as np
 import pytest
 
 import build
-from core import analytic, classic, images, metrics, models
+from core.capture import analytic, images
+from core.capture.lights import from_angles
+from core.classic import fitting
 from core.cli import main
-from core.lights import from_angles
-from core.neural import NeuralRTI, decode
+from core.formats import models
+from core.neural.model import NeuralRTI, decode
+from core.quality import metrics
 
 from .test_neural import random_model
 
@@ -68,8 +71,8 @@ def test_the_demo_blend_renders_what_core_relight_writes(tmp_path: Path) -> None
              "ptm": tmp_path / "capture.ptm"}
     models.save(displayable_student(20, (32, 32)), paths["student"])
     models.save(displayable_student(50, (32, 32)), paths["teacher"])
-    models.save(classic.fit(train, "hsh3"), paths["hsh3"])
-    models.save(classic.fit(train, "ptm"), paths["ptm"])
+    models.save(fitting.fit(train, "hsh3"), paths["hsh3"])
+    models.save(fitting.fit(train, "ptm"), paths["ptm"])
     blend = tmp_path / "demo.blend"
     made = subprocess.run([sys.executable, "-c", build.DEMO_BLEND, *map(str, paths.values()), str(blend)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)

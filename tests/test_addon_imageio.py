@@ -1,4 +1,4 @@
-"""Blender's image loader, as the add-on's decoder for core.images, reads files exactly as OpenCV does."""
+"""Blender's image loader, as the add-on's decoder for core.capture.images, reads files exactly as OpenCV does."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import images
+from core.capture import images
 
 pytest.importorskip("bpy")
 from blender_addon import imageio  # noqa: E402  (needs bpy)
-from blender_addon.core import images as addon_images  # noqa: E402
+from blender_addon.core.capture import images as addon_images  # noqa: E402
 
 
 @pytest.mark.parametrize(("name", "dtype", "channels"), [
@@ -34,7 +34,7 @@ def test_blender_decoder_reads_what_opencv_reads(tmp_path: Path, name: str, dtyp
 
 def test_jpeg_ptm_planes_decode_in_blender_as_with_opencv(tmp_path: Path) -> None:
     """The JPEG streams inside a .ptm (relight's LRGB) decoded by Blender's loader, where the add-on has no OpenCV."""
-    from core import models
+    from core.formats import models
 
     from .test_formats import jpeg_stream
 

@@ -11,20 +11,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from core import models
-from core.neural import decode
+from core.formats import models
+from core.neural.model import decode
 
 from .conftest import assert_emits
 from .test_neural import random_model
 
 bpy = pytest.importorskip("bpy")
-from blender_addon import importer, training  # noqa: E402
+from blender_addon import importer, preferences, training  # noqa: E402
 from blender_addon.core.errors import RTIError  # noqa: E402
 from blender_addon.jobs import JobOperator  # noqa: E402
 from blender_addon.render_mlic import RenderJob, spec_from  # noqa: E402
 from blender_addon.synth.renderer import MLICRender  # noqa: E402
 from synth.pixels import read as read_exr  # noqa: E402
-
 
 pytestmark = pytest.mark.usefixtures("registered_addon")
 
@@ -192,7 +191,7 @@ def test_a_python_without_torch_is_refused_with_the_reason(tmp_path: Path) -> No
     with pytest.raises(Exception, match=r"cannot train \(ModuleNotFoundError: No module named 'torch'\)"):
         training.check_python(fake)
     with pytest.raises(Exception, match="does not exist"):
-        training.find_python(str(tmp_path / "missing"))
+        preferences.find_python(str(tmp_path / "missing"))
 
 
 def test_light_orbit_renders_one_turn(tmp_path: Path) -> None:

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import models, nodeplan
-from core.classic import ClassicRTI
-from core.lights import azimuth, elevation
-from core.neural import NeuralRTI, decode
+from core.capture.lights import azimuth, elevation
+from core.classic.fitting import ClassicRTI
+from core.formats import models
+from core.neural import nodeplan
+from core.neural.model import NeuralRTI, decode
 
 from .conftest import assert_emits
 from .test_neural import random_model
@@ -125,7 +126,7 @@ import json, sys
 import bpy
 import blender_addon
 from blender_addon import importer
-from core import models
+from core.formats import models
 model_path, out, angles = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 blender_addon.register()
 model = models.load(model_path)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import models
-from core.classic import ClassicRTI
+from core.classic.fitting import ClassicRTI
+from core.formats import models
 
 from .test_neural import random_model
 

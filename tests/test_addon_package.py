@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import models
-from core.classic import ClassicRTI
+from core.classic.fitting import ClassicRTI
+from core.formats import models
 
 from .conftest import assert_emits
 from .test_neural import random_model
@@ -72,8 +72,8 @@ def test_the_zip_vendors_core_and_synth_without_path_hacks(extension: Path) -> N
     with zipfile.ZipFile(extension) as archive:
         names = set(archive.namelist())
         sources = {n: archive.read(n).decode() for n in names if n.endswith(".py")}
-    assert {"blender_manifest.toml", "core/nodeplan.py", "synth/renderer.py", "importer.py"} <= names
-    assert "core/train.py" in names  # the training operator runs the add-on's own trainer in an external Python
+    assert {"blender_manifest.toml", "core/neural/nodeplan.py", "synth/renderer.py", "importer.py"} <= names
+    assert "core/neural/train.py" in names  # the training operator runs the add-on's own trainer in an external Python
     assert not any(n.startswith(("synth/cli.py", "synth/render.py", "tests/")) for n in names)
     assert not any("sys.path" in text or "from core" in text for text in sources.values())
 

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from core import classic, evaluate, hsh, lights, metrics, ptm
+from core.capture import lights
+from core.capture.mlic import MLIC
+from core.classic import fitting, hsh, ptm
 from core.errors import RTIError
-from core.mlic import MLIC
+from core.quality import evaluate, metrics
 
 PI = np.pi
 
@@ -47,25 +49,25 @@ def mlic_from_float(values: np.ndarray, dirs: np.ndarray) -> MLIC:
     return MLIC(np.rint(np.clip(values, 0, 1) * 255).astype(np.uint8), dirs, [f"{i}.png" for i in range(len(dirs))])
 
 
-@pytest.mark.parametrize("method", classic.METHODS)
+@pytest.mark.parametrize("method", fitting.METHODS)
 def test_data_in_the_span_of_the_basis_is_reproduced_on_held_out_lights(method):
     """Per-pixel functions drawn from the basis itself: only 8-bit rounding stands between fit and truth."""
     rng = np.random.default_rng(0)
     train, test = lights.synthrti_dome(), lights.synthrti_test()
     h = w = 16
-    k = classic.method_terms(method)
+    k = fitting.method_terms(method)
     if method == "lptm":
         coeffs = np.concatenate([rng.uniform(-0.04, 0.04, (k - 1, h, w, 1)), rng.uniform(0.4, 0.6, (1, h, w, 1))])
         chroma = rng.uniform(0.6, 1.3, (h, w, 3))
-        truth = classic.ClassicRTI(method, coeffs.astype(np.float32), chroma.astype(np.float32))
+        truth = fitting.ClassicRTI(method, coeffs.astype(np.float32), chroma.astype(np.float32))
     else:
         coeffs = rng.uniform(-0.03, 0.03, (k, h, w, 3))
         constant = 0 if method.startswith("hsh") else 5
         coeffs[constant] = rng.uniform(0.4, 0.6, (h, w, 3)) / truth_constant(method)
-        truth = classic.ClassicRTI(method, coeffs.astype(np.float32))
+        truth = fitting.ClassicRTI(method, coeffs.astype(np.float32))
     render = lambda dirs: np.stack([truth.relight(d) for d in dirs])  # noqa: E731
     assert 0 < render(train).min() and render(train).max() < 1, "the test data must not clip"
-    model = classic.fit(mlic_from_float(render(train), train), method)
+    model = fitting.fit(mlic_from_float(render(train), train), method)
     result = evaluate.evaluate(model, mlic_from_float(render(test), test))
     # rounding the truth and the prediction to 8 bits: MSE ≤ 2/12 → PSNR ≥ 55.9 dB; the fit adds a little noise
     assert result.psnr > 52.0
@@ -103,7 +105,7 @@ def test_lambertian_sphere_reaches_the_psnr_the_basis_allows(method, expected_db
     exact_train, exact_test = shade(normals, albedo, train), shade(normals, albedo, test)
     truth = mlic_from_float(exact_test, test)
 
-    basis_train, basis_test = classic.method_basis(method, train), classic.method_basis(method, test)
+    basis_train, basis_test = fitting.method_basis(method, train), fitting.method_basis(method, test)
     if method == "lptm":  # luminance fit times the least-squares chroma, from exact data
         lum = exact_train.mean(-1).reshape(len(train), -1)
         coeffs = np.linalg.lstsq(basis_train, lum, rcond=None)[0]
@@ -115,26 +117,26 @@ def test_lambertian_sphere_reaches_the_psnr_the_basis_allows(method, expected_db
         bound_images = (basis_test @ coeffs).reshape(exact_test.shape)
     bound = np.mean([metrics.psnr(truth.images[i], metrics.to_uint8(bound_images[i])) for i in range(len(test))])
 
-    ours = evaluate.evaluate(classic.fit(mlic_from_float(exact_train, train), method), truth).psnr
+    ours = evaluate.evaluate(fitting.fit(mlic_from_float(exact_train, train), method), truth).psnr
     assert abs(ours - bound) < 0.3, (ours, bound)
     assert ours == pytest.approx(expected_db, abs=0.5)
 
 
 def test_coefficients_per_pixel():
-    assert [classic.coefficients_per_pixel(m) for m in classic.METHODS] == [18, 9, 12, 27]
+    assert [fitting.coefficients_per_pixel(m) for m in fitting.METHODS] == [18, 9, 12, 27]
 
 
 def test_fit_needs_enough_lights():
     with pytest.raises(RTIError, match="hsh3 needs at least 9 lights"):
-        classic.fit(mlic_from_float(np.zeros((5, 4, 4, 3)), lights.fibonacci(5)), "hsh3")
+        fitting.fit(mlic_from_float(np.zeros((5, 4, 4, 3)), lights.fibonacci(5)), "hsh3")
     with pytest.raises(RTIError, match="unknown method"):
-        classic.method_terms("ptm7")
+        fitting.method_terms("ptm7")
 
 
 def test_tiles_do_not_change_the_result(monkeypatch):
     rng = np.random.default_rng(2)
     data = MLIC(rng.integers(0, 256, (20, 9, 13, 3), dtype=np.uint8), lights.fibonacci(20, 10), [str(i) for i in range(20)])
-    whole = classic.fit(data, "hsh3").coeffs
-    monkeypatch.setattr(classic, "TILE_PIXELS", 7)
+    whole = fitting.fit(data, "hsh3").coeffs
+    monkeypatch.setattr(fitting, "TILE_PIXELS", 7)
     # the same sums in float32; BLAS may order them differently for a 7-pixel tile than for the whole image
-    np.testing.assert_allclose(classic.fit(data, "hsh3").coeffs, whole, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fitting.fit(data, "hsh3").coeffs, whole, rtol=0, atol=1e-6)

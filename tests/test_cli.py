@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import images, mlic
+from core.capture import images, mlic
 from core.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_python_dash_m_core_exits_2(tmp_path):
 
 def test_train_options_default_to_the_trainers_settings_without_loading_torch():
     """train's defaults are ``TrainConfig``'s, and every command starts without PyTorch (seconds of import)."""
-    code = ("import sys; from core.cli import build_parser, train_config; from core.config import TrainConfig; "
+    code = ("import sys; from core.cli import build_parser, train_config; from core.neural.config import TrainConfig; "
             "args = build_parser().parse_args(['train', 'x', '-o', 'y']); "
             "print(train_config(args) == TrainConfig(), 'torch' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -6,23 +6,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import analytic, classic, hsh, images, lights, metrics, models, ptmfile, rtifile, webrti
+from core.capture import analytic, images, lights
+from core.classic import fitting, hsh
 from core.errors import RTIError
+from core.formats import models, ptmfile, rtifile, webrti
+from core.quality import metrics
 
 from .conftest import shared_dataset
 
 
 @pytest.fixture(scope="module")
-def fitted() -> dict[str, classic.ClassicRTI]:
+def fitted() -> dict[str, fitting.ClassicRTI]:
     train, _ = analytic.scene(48, seed=3)
-    return {m: classic.fit(train, m) for m in classic.METHODS}
+    return {m: fitting.fit(train, m) for m in fitting.METHODS}
 
 
-def max_relight_error(a: classic.ClassicRTI, b: classic.ClassicRTI) -> float:
+def max_relight_error(a: fitting.ClassicRTI, b: fitting.ClassicRTI) -> float:
     return max(float(np.abs(a.relight(d) - b.relight(d)).max()) for d in lights.synthrti_test())
 
 
-def relight_bound(model: classic.ClassicRTI, step: np.ndarray, chroma_step: float = 0.0) -> float:
+def relight_bound(model: fitting.ClassicRTI, step: np.ndarray, chroma_step: float = 0.0) -> float:
     """Worst relighting error when every coefficient is off by at most half its quantisation step.
 
     ``step`` holds one step per coefficient: shape (K,) or (K, 1) shared by the channels, or (K, 3).
@@ -39,7 +42,7 @@ def relight_bound(model: classic.ClassicRTI, step: np.ndarray, chroma_step: floa
     return worst
 
 
-@pytest.mark.parametrize("method", classic.METHODS)
+@pytest.mark.parametrize("method", fitting.METHODS)
 def test_web_folder_with_png_planes_round_trips_within_8_bit_quantisation(tmp_path, fitted, method):
     model = fitted[method]
     webrti.write(model, tmp_path / "m", fmt="png")
@@ -56,7 +59,7 @@ def test_web_folder_with_png_planes_round_trips_within_8_bit_quantisation(tmp_pa
     np.testing.assert_allclose(back.lights, model.lights, atol=1e-6)
 
 
-@pytest.mark.parametrize("method", classic.METHODS)
+@pytest.mark.parametrize("method", fitting.METHODS)
 def test_web_folder_with_jpeg_planes_relights_close_to_the_model(tmp_path, fitted, method):
     model = fitted[method]
     models.save(model, tmp_path / "m")
@@ -92,7 +95,7 @@ def test_ptm_file_round_trips_within_quantisation(tmp_path, fitted, method):
 
 
 def rtiviewer_display(path: Path, light: np.ndarray) -> np.ndarray:
-    """A raw RGB or LRGB .ptm as RTIViewer displays it, from the format's description alone (not core.ptmfile): a
+    """A raw RGB or LRGB .ptm as RTIViewer displays it, from the format's description alone (not core.formats.ptmfile): a
     coefficient is (byte − bias)·scale, the polynomial a0·u² + a1·v² + a2·uv + a3·u + a4·v + a5 is clamped to
     0-255 and divided by 255, LRGB multiplies that luminance by the RGB bytes/255; rows are stored bottom to top."""
     lines = path.read_bytes().split(b"\n", 6)
@@ -119,7 +122,7 @@ def rtiviewer_display(path: Path, light: np.ndarray) -> np.ndarray:
 def test_written_ptm_files_display_in_rtiviewer_as_the_model_relights(tmp_path, fitted, method):
     """45 columns: LRGB files are padded to 48 (the last column repeated), as RTIViewer needs."""
     full = fitted[method]
-    model = classic.ClassicRTI(method, full.coeffs[:, :, :45], None if full.chroma is None else full.chroma[:, :45])
+    model = fitting.ClassicRTI(method, full.coeffs[:, :, :45], None if full.chroma is None else full.chroma[:, :45])
     ptmfile.write(model, tmp_path / "m.ptm")
     width = int((tmp_path / "m.ptm").read_bytes().split(b"\n")[2])
     assert width == (48 if method == "lptm" else 45)
@@ -222,7 +225,7 @@ def test_rti_file_round_trips_within_quantisation(tmp_path, fitted, method):
 
 def test_order_4_rti_files_are_read(tmp_path):
     rng = np.random.default_rng(0)
-    model = classic.ClassicRTI("hsh4", rng.uniform(-0.1, 0.3, (16, 5, 7, 3)).astype(np.float32))
+    model = fitting.ClassicRTI("hsh4", rng.uniform(-0.1, 0.3, (16, 5, 7, 3)).astype(np.float32))
     rtifile.write(model, tmp_path / "m.rti")
     back = rtifile.read(tmp_path / "m.rti")
     np.testing.assert_allclose(back.coeffs, model.coeffs, atol=0.4 / 255 / 2 + 1e-6)
@@ -231,12 +234,12 @@ def test_order_4_rti_files_are_read(tmp_path):
 def test_ptm_rows_are_stored_bottom_to_top_and_rti_rows_top_to_bottom(tmp_path):
     coeffs = np.zeros((6, 3, 4, 3), np.float32)
     coeffs[5, 0] = 1.0  # constant term = 1 on the top row only
-    ptmfile.write(classic.ClassicRTI("ptm", coeffs), tmp_path / "m.ptm")
+    ptmfile.write(fitting.ClassicRTI("ptm", coeffs), tmp_path / "m.ptm")
     data = np.frombuffer((tmp_path / "m.ptm").read_bytes().split(b"\n", 6)[6], np.uint8).reshape(3, 3, 4, 6)
     assert data[0, 2, :, 5].min() > data[0, 0, :, 5].max()  # red block: last stored row is the top image row
     hsh_coeffs = np.zeros((4, 3, 4, 3), np.float32)
     hsh_coeffs[0, 0] = 1.0
-    rtifile.write(classic.ClassicRTI("hsh2", hsh_coeffs), tmp_path / "m.rti")
+    rtifile.write(fitting.ClassicRTI("hsh2", hsh_coeffs), tmp_path / "m.rti")
     raw = np.frombuffer((tmp_path / "m.rti").read_bytes().split(b"\n", 4)[4][32:], np.uint8).reshape(3, 4, 3, 4)
     assert raw[0, :, :, 0].min() == 255 and raw[1:, :, :, 0].max() == 0
 

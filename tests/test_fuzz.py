@@ -18,9 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import analytic, classic, lights, lp, mlic, models, neuralweb, ptmfile, rtifile, webrti
+from core.capture import analytic, lights, lp, mlic
+from core.classic import fitting
 from core.errors import RTIError
-from core.train import Checkpoint, train
+from core.formats import models, neuralweb, ptmfile, rtifile, webrti
+from core.neural.train import Checkpoint, train
 
 from .conftest import shared_dataset
 from .test_neural import random_model
@@ -75,13 +77,13 @@ def originals(tmp_path_factory) -> dict[str, Path]:
     """One real file or folder of each format, written by our writers from a small analytic scene."""
     root = tmp_path_factory.mktemp("originals")
     scene = analytic.scene(size=24, seed=0)[0]
-    hsh2, ptm = classic.fit(scene, "hsh2"), classic.fit(scene, "ptm")
+    hsh2, ptm = fitting.fit(scene, "hsh2"), fitting.fit(scene, "ptm")
     ptmfile.write(ptm, root / "m.ptm")
     rtifile.write(hsh2, root / "m.rti")
     webrti.write(hsh2, root / "web", fmt="png")
     neuralweb.write(random_model(8), root / "neural")
     lp.write_lp(root / "dirs.lp", scene.names, scene.lights)
-    small = replace(scene.subset(range(0, 49, 6)), mask=np.indices((24, 24)).sum(axis=0) % 5 > 0)
+    small = replace(scene.subset(list(range(0, 49, 6))), mask=np.indices((24, 24)).sum(axis=0) % 5 > 0)
     mlic.save(small, root / "mlic", ext=".jpg")
     with pytest.raises(KeyboardInterrupt):
         train(small, replace(TINY, checkpoint_every=0.0), StopAt("teacher", 150), root / "run.checkpoint.pt")

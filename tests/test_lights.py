@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import lights
+from core.capture import lights
 
 
 def test_synthrti_dome_matches_the_published_pattern():

@@ -3,7 +3,7 @@ import logging
 import numpy as np
 import pytest
 
-from core import lp
+from core.capture import lp
 from core.errors import RTIError
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import metrics
+from core.quality import metrics
 
 
 def test_psnr_of_a_known_error():

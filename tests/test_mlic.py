@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import images, mlic, splits
+from core.capture import images, mlic, splits
 from core.errors import RTIError
 
 from .conftest import write_mlic

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from core import images, models, neuralweb
+from core.capture import images
 from core.errors import RTIError
-from core.neural import NeuralRTI, decode, quantize_codes
-from core.nn import Architecture, Autoencoder, Decoder, Linear, decoder_parameters
+from core.formats import models, neuralweb
+from core.neural.model import NeuralRTI, decode, quantize_codes
+from core.neural.nn import Architecture, Autoencoder, Decoder, Linear, decoder_parameters
 
 
 def random_model(width: int, size: tuple[int, int] = (20, 24), seed: int = 0) -> NeuralRTI:
@@ -56,7 +57,7 @@ def openlime_shader(folder: Path, light: np.ndarray) -> np.ndarray:
 
 def test_relighting_needs_no_torch() -> None:
     """Blender has no PyTorch: loading and relighting neural folders, and the CLI's other commands, must not import it."""
-    code = "import sys, core.cli, core.models, core.neuralweb; sys.exit('torch' in sys.modules)"
+    code = "import sys, core.cli, core.formats.models, core.formats.neuralweb; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1]).returncode == 0
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import nodeplan
-from core.neural import decode, dequantize_codes, quantize_codes
+from core.neural import nodeplan
+from core.neural.model import decode, dequantize_codes, quantize_codes
 
 from .test_neural import random_model
 

@@ -10,8 +10,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from core import models, report, splits
+from core.capture import splits
 from core.cli import main
+from core.formats import models
+from core.quality import report
 
 from .test_cli import fails
 from .test_neural import random_model

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import images, splits
+from core.capture import images, splits
 from core.errors import RTIError
 from synth import materials, relief
 from synth.spec import SceneSpec, light_directions, sun_rotation

@@ -17,16 +17,31 @@ import numpy as np
 import pytest
 import torch
 
-from core import analytic, cli, distill, evaluate, hsh, models
-from core import lights as light_patterns
-from core.batches import AHEAD, MIN_STD, Data, Validation, held_out_lights, split
-from core.config import GPU_STUDENT_LR, TrainConfig
+from core import cli
+from core.capture import analytic
+from core.capture import lights as light_patterns
+from core.capture.mlic import MLIC
+from core.classic import hsh
 from core.errors import RTIError
-from core.mlic import MLIC
-from core.nn import Architecture, Autoencoder
-from core.neural import NeuralRTI
+from core.formats import models
+from core.neural import distill
+from core.neural.batches import AHEAD, MIN_STD, Data, Validation, held_out_lights, split
+from core.neural.config import GPU_STUDENT_LR, TrainConfig
+from core.neural.model import NeuralRTI
+from core.neural.nn import Architecture, Autoencoder
+from core.neural.train import (
+    INPUT_SPREAD,
+    Checkpoint,
+    _loss_fn,
+    _network,
+    grow,
+    peak_lr,
+    run_phase,
+    train,
+    training_data,
+)
 from core.progress import Progress
-from core.train import INPUT_SPREAD, Checkpoint, _loss_fn, _network, grow, peak_lr, run_phase, train, training_data
+from core.quality import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = TrainConfig(steps=300, student_steps=300, batch=64, lights_per_step=16, eval_every=100, device="cpu",
@@ -42,6 +57,12 @@ def scene() -> tuple[MLIC, MLIC]:
 @pytest.fixture(scope="module")
 def distilled(scene: tuple[MLIC, MLIC]) -> dict[str, NeuralRTI]:
     return train(scene[0], TINY)
+
+
+def lights_of(model: NeuralRTI) -> int:
+    """How many lights the model was trained on."""
+    assert model.lights is not None
+    return len(model.lights)
 
 
 def same_model(a: NeuralRTI, b: NeuralRTI) -> bool:
@@ -255,7 +276,7 @@ def test_a_network_that_learned_nothing_restarts(scene: tuple[MLIC, MLIC], monke
             return fit + 100 * ((pred - 5) ** 2).mean() if calls[0] <= 60 else fit
         return loss
 
-    monkeypatch.setattr("core.train._loss_fn", sabotaged)
+    monkeypatch.setattr("core.neural.train._loss_fn", sabotaged)
     restarted = train(scene[0], replace(TINY, mode="teacher"))["teacher"].training
     assert clean["restarts"] == 0 and restarted["restarts"] == 1
     assert restarted["val_psnr"] > clean["val_psnr"] - 1.0
@@ -326,10 +347,10 @@ def test_a_collapsed_network_goes_back_to_its_best_weights(scene: tuple[MLIC, ML
             return fit + 100 * ((pred - 5) ** 2).mean() if 160 < calls[0] <= 380 else fit
         return loss
 
-    monkeypatch.setattr("core.train._loss_fn", sabotaged)
+    monkeypatch.setattr("core.neural.train._loss_fn", sabotaged)
     recovered = train(scene[0], config)["teacher"].training
     calls[0] = 0
-    monkeypatch.setattr("core.train.RECOVERIES", 0)
+    monkeypatch.setattr("core.neural.train.RECOVERIES", 0)
     wrecked = train(scene[0], config)["teacher"].training
     assert clean["recoveries"] == 0 and recovered["recoveries"] == 1 and wrecked["recoveries"] == 0
     # back at its step-100 weights at step 400, it went on learning past them
@@ -353,7 +374,7 @@ def test_reference_recipe_and_direct_student(scene: tuple[MLIC, MLIC]) -> None:
     teacher = reference["teacher"].training
     # one epoch of 90% of the 24·24·15 samples of the 17 lights less the 2 held out, 64 a step
     assert teacher["recipe"] == "reference" and teacher["steps"] == -(-(576 * 15 - 576 * 15 // 10) // 64)
-    assert teacher["val_lights"] == [small.names[4], small.names[12]] and len(reference["teacher"].lights) == 15
+    assert teacher["val_lights"] == [small.names[4], small.names[12]] and lights_of(reference["teacher"]) == 15
     direct = train(small, replace(TINY, mode="direct"))
     assert list(direct) == ["student"] and direct["student"].training["trained"] == "direct"
 
@@ -529,6 +550,6 @@ def test_the_refit_grows_the_encoder_by_the_held_out_lights_without_changing_the
     models = train(mlic, replace(TINY, refit=0.25))
     kept_out = train(mlic, replace(TINY, refit=0.0))
     for role in ("teacher", "student"):
-        assert len(models[role].lights) == mlic.count and models[role].training["refit_steps"] == 75
-        assert len(kept_out[role].lights) == len(kept) and "refit_steps" not in kept_out[role].training
+        assert lights_of(models[role]) == mlic.count and models[role].training["refit_steps"] == 75
+        assert lights_of(kept_out[role]) == len(kept) and "refit_steps" not in kept_out[role].training
         assert models[role].training["val_psnr"] == kept_out[role].training["val_psnr"]  # scored before the refit

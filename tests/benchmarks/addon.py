@@ -10,12 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-
-from core import nodeplan
-from core.neural import NeuralRTI
+from core.neural import nodeplan
+from core.neural.model import NeuralRTI
 
 from ..test_neural import random_model
-
 from .report import table, write_section
 
 WIDTHS = {"student (723)": 20, "teacher (3,303)": 50}

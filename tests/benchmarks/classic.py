@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core import classic, lights
-from core.mlic import MLIC
+from core.capture import lights
+from core.capture.mlic import MLIC
+from core.classic import fitting
 
 from .report import ROOT, table, write_section
 
@@ -35,12 +36,12 @@ def classic_fit() -> None:
     dirs = lights.synthrti_dome()
     data = MLIC(rng.integers(0, 256, (49, 1000, 1000, 3), dtype=np.uint8), dirs, [str(i) for i in range(49)])
     rows = []
-    for method in classic.METHODS:
-        ours = best_time(lambda: classic.fit(data, method))
-        basis = classic.method_basis(method, dirs)
+    for method in fitting.METHODS:
+        ours = best_time(lambda: fitting.fit(data, method))
+        basis = fitting.method_basis(method, dirs)
         flat = data.images.reshape(49, -1)
         baseline = best_time(lambda: np.linalg.lstsq(basis, flat / 255.0, rcond=None), repeats=1)
-        rows.append([method, classic.coefficients_per_pixel(method), f"{ours:.2f}", f"{baseline:.2f}", f"{baseline / ours:.1f}x"])
+        rows.append([method, fitting.coefficients_per_pixel(method), f"{ours:.2f}", f"{baseline:.2f}", f"{baseline / ours:.1f}x"])
     body = (
         "Fit of every pixel of a 1000×1000 × 49-light 8-bit stack (random values; the time does not depend on them). "
         "Baseline: `np.linalg.lstsq` on the whole stack as float64, the straightforward implementation. "
@@ -52,13 +53,14 @@ def classic_fit() -> None:
 
 MEMORY_SCRIPT = """
 import resource, time, numpy as np
-from core import classic, lights
-from core.mlic import MLIC
+from core.classic import fitting
+from core.capture import lights
+from core.capture.mlic import MLIC
 dirs = lights.fibonacci(60, 10)
 stack = np.empty((60, 4000, 6000, 3), np.uint8)
 stack[:] = np.random.default_rng(0).integers(0, 256, (1, 1, 6000, 3), dtype=np.uint8)
 start = time.perf_counter()
-model = classic.fit(MLIC(stack, dirs, [str(i) for i in range(60)]), "hsh3")
+model = fitting.fit(MLIC(stack, dirs, [str(i) for i in range(60)]), "hsh3")
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, stack.nbytes,
       model.coeffs.nbytes)
 """
@@ -89,7 +91,7 @@ def icon_classic() -> None:
         cli = [sys.executable, "-m", "core"]
         subprocess.run([*cli, "split", str(SHARED_CAPTURE), "--every", "8", "-o", str(split), "-q"], cwd=ROOT,
                        check=True, capture_output=True)
-        for method in classic.METHODS:
+        for method in fitting.METHODS:
             model = Path(tmp) / method
             start = time.perf_counter()
             subprocess.run([*cli, "fit", str(split), "-m", method, "-o", str(model), "-q"], cwd=ROOT, check=True,
@@ -98,7 +100,7 @@ def icon_classic() -> None:
             result = subprocess.run([*cli, "eval", str(model), "--test", str(split), "--json", "-q"], cwd=ROOT,
                                     check=True, capture_output=True, text=True)
             report = json.loads(result.stdout)
-            rows.append([method, classic.coefficients_per_pixel(method), f"{report['psnr']:.2f}", f"{report['ssim']:.4f}", f"{seconds:.1f}"])
+            rows.append([method, fitting.coefficients_per_pixel(method), f"{report['psnr']:.2f}", f"{report['ssim']:.4f}", f"{seconds:.1f}"])
             if method == "hsh3":
                 hsh3_table = subprocess.run([*cli, "eval", str(model), "--test", str(split), "-q"], cwd=ROOT,
                                             check=True, capture_output=True, text=True).stdout

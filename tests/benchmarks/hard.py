@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import lights, lp, mlic, splits
+from core.capture import lights, lp, mlic, splits
 
 from .classic import SHARED_CAPTURE
 from .neural import JOBS, TRAIN_ARGS, _device_name, cli, scores, train_timed

@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import classic, evaluate, splits
-from core.batches import Data
-from core.neural import NeuralRTI
-from core.nn import Autoencoder, Decoder, decoder_parameters
-from core.config import TrainConfig
-from core.train import architecture, encode, to_model
+from core.capture import splits
+from core.classic import fitting
+from core.neural.batches import Data
+from core.neural.config import TrainConfig
+from core.neural.model import NeuralRTI
+from core.neural.nn import Autoencoder, Decoder, decoder_parameters
+from core.neural.train import architecture, encode, to_model
+from core.quality import evaluate
 
 from .classic import SHARED_CAPTURE, best_time
 from .report import ROOT, table, write_section
@@ -94,7 +96,7 @@ def quality_table(split: Path, tmp: Path) -> tuple[str, dict]:
         cli("fit", str(split), "-m", method, "-o", str(tmp / method), "-q")
         seconds = time.perf_counter() - start
         s = scores(tmp / method, split)
-        rows.append([method.upper(), f"{s['psnr']:.2f}", f"{s['ssim']:.4f}", "", classic.coefficients_per_pixel(method),
+        rows.append([method.upper(), f"{s['psnr']:.2f}", f"{s['ssim']:.4f}", "", fitting.coefficients_per_pixel(method),
                      "", f"{seconds:.1f}", "cpu"])
         results[method] = s["psnr"]
     runs = {
@@ -444,9 +446,10 @@ def neural_decode() -> None:
 MEMORY_SCRIPT = """
 import resource, sys, time, numpy as np
 from pathlib import Path
-from core import analytic, neuralweb
-from core.config import TrainConfig
-from core.train import train
+from core.capture import analytic
+from core.formats import neuralweb
+from core.neural.config import TrainConfig
+from core.neural.train import train
 small, _ = analytic.scene(400, 0)
 stack = np.tile(small.images, (1, 8, 10, 1))  # 3200 x 4000 = 12.8 MP
 data = type(small)(stack, small.lights, small.names)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core import images, metrics, splits
+from core.capture import images, splits
+from core.quality import metrics
 
 from .report import ROOT, table, write_section
 

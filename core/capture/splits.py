@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import output_dir
+from ..errors import RTIError
 from . import mlic as mlic_io
-from .atomic import output_dir
-from .errors import RTIError
 from .mlic import MLIC
 
 PART_NAMES = {"train": ("train", "dome"), "test": ("test",)}

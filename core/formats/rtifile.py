@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import output_file
+from ..atomic import output_file
+from ..classic.fitting import ClassicRTI
+from ..errors import RTIError
 from .binheader import numbers, read_header
-from .classic import ClassicRTI
-from .errors import RTIError
 
 HSH_TYPE = 3
 BASIS_TYPE = 2

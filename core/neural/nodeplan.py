@@ -10,7 +10,7 @@ builder only wires numbers it is given:
 - the +1 each ELU node adds is folded into the next layer's biases;
 - the light's (lx, ly) are the last two inputs of the first layer, as in the model.
 
-:func:`evaluate` runs the prepared layers exactly as the nodes do; tests compare it with :func:`core.neural.decode`.
+:func:`evaluate` runs the prepared layers exactly as the nodes do; tests compare it with :func:`core.neural.model.decode`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .neural import CODE_SIZE, Layer
+from .model import CODE_SIZE, Layer
 
 
 @dataclass(frozen=True)

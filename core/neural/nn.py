@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .neural import CODE_SIZE
+from .model import CODE_SIZE
 
 
 @dataclass(frozen=True)

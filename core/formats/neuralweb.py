@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images, infojson
-from . import lights as light_utils
-from .atomic import output_dir
-from .errors import RTIError
-from .neural import CODE_SIZE, Layer, NeuralRTI, Planes, dequantize_codes, quantize_codes
+from ..atomic import output_dir
+from ..capture import images
+from ..capture import lights as light_utils
+from ..errors import RTIError
+from ..neural.model import CODE_SIZE, Layer, NeuralRTI, Planes, dequantize_codes, quantize_codes
+from . import infojson
 
 LOSSLESS_CODES = "codes.npy"
 QUALITY = 100

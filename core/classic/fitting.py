@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from ..capture.mlic import MLIC
+from ..errors import RTIError
 from . import hsh, ptm
-from .errors import RTIError
-from .mlic import MLIC
 
 METHODS = ("ptm", "lptm", "hsh2", "hsh3")
 TILE_PIXELS = 1 << 17

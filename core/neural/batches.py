@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import distill, hsh
+from ..capture.mlic import MLIC
+from ..classic import hsh
+from ..errors import RTIError
+from . import distill
 from .config import TrainConfig
-from .errors import RTIError
-from .mlic import MLIC
 from .nn import Autoencoder
 
 AHEAD = 100
@@ -108,7 +109,7 @@ class PixelBatches:
 
     Batches are drawn ``AHEAD`` steps at a time into buffers that stay in place (a few kernels per hundred steps
     instead of a dozen per step); ``next`` hands them out in order, and a captured CUDA graph reads them directly
-    (``core.train.GraphedStep``)."""
+    (``core.neural.train.GraphedStep``)."""
 
     def __init__(self, pool: torch.Tensor, lights: int, batch: int, per_step: int, free: int, radius: float,
                  seed: int):

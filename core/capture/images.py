@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RTIError
+from ..errors import RTIError
 
 try:
     import cv2

@@ -1,6 +1,6 @@
 """What to train and how: the trainer's settings and their defaults.
 
-Free of torch, so that the command line can show and use these defaults without loading it (``core.train`` loads
+Free of torch, so that the command line can show and use these defaults without loading it (``core.neural.train`` loads
 torch; the CLI imports it only for the commands that train).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .errors import RTIError
+from ..errors import RTIError
 
 MODES = ("distill", "teacher", "direct")
 RECIPES = ("fast", "reference")
@@ -47,7 +47,7 @@ class TrainConfig:
     lr: float = 1e-2
     student_lr: float = 0.0
     """Peak learning rate of fast-recipe students (distilled or direct); 0: ``GPU_STUDENT_LR`` on a GPU, ``lr`` on
-    a CPU (whose batches are an eighth of the pixels and a quarter of the lights). See ``core.train.peak_lr``."""
+    a CPU (whose batches are an eighth of the pixels and a quarter of the lights). See ``core.neural.train.peak_lr``."""
     beta2: float = 0.99
     """Adam's β₂ in the fast recipe. PyTorch's default 0.999 keeps a stale, small second moment when rare large
     gradients arrive (specular highlights): at lr 1e-2 one scene then trained to anywhere between 24 and 36 dB by
@@ -58,14 +58,14 @@ class TrainConfig:
     alpha: float = 0.6
     temperature: float = 1.0
     candidates: int = 0
-    """Students trained at once, from different initialisations, as members of one network (``core.nn.Linear``); the
-    one with the best validation is kept. 0: the device's default (``core.train.candidate_count``)."""
+    """Students trained at once, from different initialisations, as members of one network (``core.neural.nn.Linear``); the
+    one with the best validation is kept. 0: the device's default (``core.neural.train.candidate_count``)."""
     distill_lights: int = 32
     """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
-    that term at the training lights, as the reference recipe always does (see ``core.distill``; BENCHMARKS.md,
+    that term at the training lights, as the reference recipe always does (see ``core.neural.distill``; BENCHMARKS.md,
     "Distilling at random lights")."""
     val_every: int = 8
-    """Every ``val_every``-th light is held out of training (``core.batches.held_out_lights``) to validate at
+    """Every ``val_every``-th light is held out of training (``core.neural.batches.held_out_lights``) to validate at
     lights the networks never saw; the models keep them out (BENCHMARKS.md, "Validation at held-out lights")."""
     refit: float = 0.25
     """Fast recipe, without a time budget: after validation, grow each network's encoder by the held-out lights and
@@ -73,7 +73,7 @@ class TrainConfig:
     them out cost 1 dB of test PSNR on average; this refit, at the same total steps, recovers all but 0.17 dB
     (BENCHMARKS.md, "Validation at held-out lights")."""
     restart_below_hsh3: bool = True
-    """Restart a fast-recipe network that ends ``core.train.BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
+    """Restart a fast-recipe network that ends ``core.neural.train.BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
     seed: int = 0
     device: str = "auto"
     time_budget: float | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RTIError
+from ..errors import RTIError
 
 MAX_SIDE = 1 << 16
 """Largest image side accepted (OpenLIME's own limit on a texture side is far below)."""

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import output_file
-from .errors import RTIError
+from ..atomic import output_file
+from ..errors import RTIError
 
 log = logging.getLogger(__name__)
 

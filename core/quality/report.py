@@ -20,13 +20,15 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import images, metrics, models
-from .atomic import output_file
-from .classic import ClassicRTI, coefficients_per_pixel
-from .errors import RTIError
+from ..atomic import output_file
+from ..capture import images
+from ..capture.mlic import MLIC
+from ..classic.fitting import ClassicRTI, coefficients_per_pixel
+from ..errors import RTIError
+from ..formats import models
+from ..neural.model import CODE_SIZE, NeuralRTI
+from . import metrics
 from .evaluate import Evaluation, evaluate
-from .mlic import MLIC
-from .neural import CODE_SIZE, NeuralRTI
 
 ERROR_SCALE = 0.1
 """Mean absolute error (in [0, 1] units) shown as the hottest colour of the heat maps."""

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ..atomic import output_dir
+from ..errors import RTIError
 from . import images, lp
-from .atomic import output_dir
-from .errors import RTIError
 
 MASK_NAME = "mask.png"
 LP_NAME = lp.LP_NAME

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import RTIError
+from ..errors import RTIError
 
 GOLDEN_ANGLE = np.pi * (3.0 - np.sqrt(5.0))
 

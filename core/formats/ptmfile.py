@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images
-from .atomic import output_file
+from ..atomic import output_file
+from ..capture import images
+from ..classic.fitting import ClassicRTI
+from ..errors import RTIError
 from .binheader import numbers, read_header, split_header
-from .classic import ClassicRTI
-from .errors import RTIError
 
 FORMATS = {"ptm": "PTM_FORMAT_RGB", "lptm": "PTM_FORMAT_LRGB"}
 JPEG_FORMATS = {"ptm": "PTM_FORMAT_JPEG_RGB", "lptm": "PTM_FORMAT_JPEG_LRGB"}

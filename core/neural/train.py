@@ -2,8 +2,8 @@
 
 Read top to bottom: the loop shared by every network (learning rate, validation, early stopping, time budget,
 checkpoints, divergence); ``train``, which runs the phases and returns plain-numpy models. The settings,
-``TrainConfig``, are in ``core.config``; the MLIC on the device, the batches and the held-out part in
-``core.batches``.
+``TrainConfig``, are in ``core.neural.config``; the MLIC on the device, the batches and the held-out part in
+``core.neural.batches``.
 
 - The **fast recipe** (default) decodes a batch of pixels under a random subset of their training lights, so one
   encoder pass serves many targets; the encoder's inputs are centred and evened out (``INPUT_SPREAD``); Adam
@@ -41,15 +41,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..capture.mlic import MLIC
+from ..errors import RTIError
+from ..progress import Progress
 from . import distill
 from .adam import Adam
 from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, held_out_lights, split
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
-from .errors import RTIError
-from .mlic import MLIC
-from .neural import NeuralRTI
+from .model import NeuralRTI
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
-from .progress import Progress
 
 TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
@@ -97,7 +97,7 @@ class DeadStart(Exception):
 
 
 def pick_device(name: str) -> torch.device:
-    """The torch device for one of ``core.config.DEVICES`` (``TrainConfig.check`` refuses others)."""
+    """The torch device for one of ``core.neural.config.DEVICES`` (``TrainConfig.check`` refuses others)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():

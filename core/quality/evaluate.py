@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from . import lights as light_utils
+from ..capture import lights as light_utils
+from ..capture.mlic import MLIC
+from ..errors import RTIError
+from ..formats.models import Relightable
 from . import metrics
-from .errors import RTIError
-from .mlic import MLIC
-from .models import Relightable
 
 
 @dataclass

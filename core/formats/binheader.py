@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import RTIError
+from ..errors import RTIError
 
 
 def read_header(path: Path, tokens: int) -> tuple[list[str], bytes]:

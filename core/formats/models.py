@@ -7,10 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
+from ..classic.fitting import ClassicRTI
+from ..errors import RTIError
+from ..neural.model import NeuralRTI
 from . import infojson, neuralweb, ptmfile, rtifile, webrti
-from .classic import ClassicRTI
-from .errors import RTIError
-from .neural import NeuralRTI
 
 
 class Relightable(Protocol):

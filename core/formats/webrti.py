@@ -19,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import hsh, images, infojson
-from . import lights as light_utils
-from .atomic import output_dir
-from .classic import ClassicRTI
-from .errors import RTIError
+from ..atomic import output_dir
+from ..capture import images
+from ..capture import lights as light_utils
+from ..classic import hsh
+from ..classic.fitting import ClassicRTI
+from ..errors import RTIError
+from . import infojson
 
 WEB_PTM_ORDER = [5, 3, 4, 0, 2, 1]
 """Our PTM coefficient index (u², v², uv, u, v, 1) for each web term (1, x, y, x², xy, y²)."""

@@ -1,0 +1,1 @@
+"""Capture: the MLIC (images, light directions, mask), light files and patterns, train/test splits."""

@@ -1,0 +1,1 @@
+"""File formats: web folders (OpenLIME), neural folders, .ptm, .rti, and loading any of them."""

@@ -1,0 +1,1 @@
+"""Neural RTI: networks, training settings, batches, the training loop, distillation and the numpy model."""

@@ -1,0 +1,1 @@
+"""Quality: PSNR/SSIM, scoring a model on test lights, and the HTML report."""
