@@ -27,6 +27,7 @@ from ..capture import images
 from ..classic.fitting import ClassicRTI
 from ..errors import RTIError
 from .binheader import numbers, read_header, split_header
+from .infojson import MAX_SIDE
 
 FORMATS = {"ptm": "PTM_FORMAT_RGB", "lptm": "PTM_FORMAT_LRGB"}
 JPEG_FORMATS = {"ptm": "PTM_FORMAT_JPEG_RGB", "lptm": "PTM_FORMAT_JPEG_LRGB"}
@@ -78,7 +79,8 @@ def read(path: Path | str) -> ClassicRTI:
     width, height = numbers(path, tokens[2:4], int)
     scale = np.asarray(numbers(path, tokens[4:10], float))
     bias = np.asarray(numbers(path, tokens[10:16], float))
-    if width < 1 or height < 1 or not (np.isfinite(scale).all() and np.isfinite(bias).all()):
+    sides_ok = 1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE
+    if not sides_ok or not (np.isfinite(scale).all() and np.isfinite(bias).all()):
         raise RTIError(f"{path}: invalid header (size {width}×{height}, scales and biases must be finite numbers)")
     count = 18 if method == "ptm" else 9
     if fmt in JPEG_FORMATS.values():

@@ -15,6 +15,7 @@ from ..atomic import output_file
 from ..classic.fitting import ClassicRTI
 from ..errors import RTIError
 from .binheader import numbers, read_header
+from .infojson import MAX_SIDE
 
 HSH_TYPE = 3
 BASIS_TYPE = 2
@@ -45,6 +46,8 @@ def read(path: Path | str) -> ClassicRTI:
         raise RTIError(f"{path}: RTI type {kind} is not supported (only 3 = HSH)")
     if channels != 3 or element != 1 or terms not in (4, 9, 16):
         raise RTIError(f"{path}: unsupported layout ({channels} channels, {terms} terms, {element}-byte elements)")
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+        raise RTIError(f"{path}: invalid size {width}×{height} (each side 1 to {MAX_SIDE})")
     expected = 8 * terms + width * height * 3 * terms
     if len(body) < expected:
         raise RTIError(f"{path}: truncated ({len(body)} bytes, {expected} expected)")
