@@ -39,19 +39,21 @@ OUTCOMES: defaultdict[str, Counter] = defaultdict(Counter)
 """Examples run per reader: loaded, rejected, crashed (``python3 build.py fuzz`` tabulates them)."""
 
 
-def loads_or_refuses(label: str, read, *args) -> str:
-    """``loaded`` or ``rejected``; anything but a one-line ``RTIError`` fails the test with the exception."""
+def loads_or_refuses(label: str, read, *args):
+    """What ``read`` returned, or None when it refused with one ``RTIError`` line; anything else fails the test with
+    the exception."""
     outcome = "crashed"
     try:
-        read(*args)
+        result = read(*args)
         outcome = "loaded"
+        return result
     except RTIError as error:
         if "\n" in str(error).strip():
             raise AssertionError(f"an RTIError of several lines: {error}") from None
         outcome = "rejected"
+        return None
     finally:
         OUTCOMES[label][outcome] += 1
-    return outcome
 
 
 @st.composite
@@ -157,8 +159,8 @@ def test_mlic_with_a_mutated_mask_or_image_loads_or_gives_one_error(originals, t
     @given(mutations(original))
     def check(data):
         (folder / name).write_bytes(data)
-        if loads_or_refuses(f"MLIC, {name} (mutated)", mlic.load, folder) == "loaded":
-            loaded = mlic.load(folder)
+        loaded = loads_or_refuses(f"MLIC, {name} (mutated)", mlic.load, folder)
+        if loaded is not None:
             assert loaded.mask is None or loaded.mask.shape == loaded.images.shape[1:3]
 
     check()
@@ -181,8 +183,8 @@ def test_generated_image_stacks_load_or_give_one_error(tmp_path_factory, specs, 
     if mask_shape is not None:
         cv2.imwrite(str(folder / "mask.png"), np.full(mask_shape, 255, dtype=np.uint8))
     lp.write_lp(folder / "dirs.lp", names, np.tile([[0.0, 0.0, 1.0]], (len(names), 1)))
-    if loads_or_refuses("MLIC (generated image stacks)", mlic.load, folder) == "loaded":
-        loaded = mlic.load(folder)
+    loaded = loads_or_refuses("MLIC (generated image stacks)", mlic.load, folder)
+    if loaded is not None:
         assert loaded.images.shape[0] == len(specs) and loaded.images.dtype in (np.uint8, np.uint16)
 
 
@@ -230,7 +232,8 @@ NUMBER = st.sampled_from(["nan", "1e309", "-1", "-0.0012", "0", "0.5", "1", "2",
 def test_generated_lp_files_load_or_give_one_error(tmp_path_factory, rows, count):
     path = tmp_path_factory.mktemp("lp") / "dirs.lp"
     path.write_text("\n".join([count, *(" ".join(row) for row in rows)]) + "\n")
-    if loads_or_refuses(".lp (generated)", lp.read_lp, path) == "loaded":
-        names, directions = lp.read_lp(path)
+    read = loads_or_refuses(".lp (generated)", lp.read_lp, path)
+    if read is not None:
+        names, directions = read
         assert len(names) == len(directions) and np.isfinite(directions).all()
         assert np.allclose(np.linalg.norm(directions, axis=1), 1.0) and (lights.elevation(directions) >= 0).all()
