@@ -56,6 +56,14 @@ def loads_or_refuses(label: str, read, *args):
         OUTCOMES[label][outcome] += 1
 
 
+@pytest.fixture(scope="module", autouse=True)
+def record_outcomes():
+    """Write the tally to the file ``FUZZ_OUTCOMES`` names, if set (``build.py fuzz`` runs each test apart)."""
+    yield
+    if target := os.environ.get("FUZZ_OUTCOMES"):
+        Path(target).write_text(json.dumps(OUTCOMES))
+
+
 @st.composite
 def mutations(draw, original: bytes) -> bytes:
     """``original`` after one to four edits: flipped bytes, a cut, an inserted token or a deleted span."""
