@@ -9,8 +9,11 @@ machine with nothing but Python 3.11.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
+import json
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -110,38 +113,67 @@ def cmd_demo(args: argparse.Namespace) -> None:
     cli = (PYTHON, "-m", "core")
     size = 320 if args.full else args.size
     steps = [
-        ("render a SynthRTI-style scene: 49 training and 20 test lights",
+        ("render", "render a SynthRTI-style scene: 49 training and 20 test lights",
          [(PYTHON, "-m", "synth", "--out", mlic, "--size", size, "--force")]),
-        ("fit PTM (RGB, LRGB) and HSH (orders 2, 3)",
+        ("fits", "fit PTM (RGB, LRGB) and HSH (orders 2, 3)",
          [(*cli, "fit", mlic, "-m", m, "-o", models / m, "--force", "-q") for m in CLASSIC]),
-        ("train the DisK teacher, then distil the 723-parameter student",
+        ("teacher + student", "train the DisK teacher, then distil the 723-parameter student",
          [(*cli, "train", mlic, "-o", models / "neural", "--force", "--progress", "bar")]),
-        ("train the same student directly on the photos (the baseline distillation must beat)",
+        ("direct student", "train the same student directly on the photos (the baseline distillation must beat)",
          [(*cli, "train", mlic, "--student-only", "--direct", "-o", models / "direct", "--force",
            "--progress", "bar")]),
-        ("export .ptm and .rti files (the model folders are OpenLIME's format already)",
+        ("exports", "export .ptm and .rti files (the model folders are OpenLIME's format already)",
          [(*cli, "export", models / "ptm", "-o", exports / "ptm_rgb.ptm", "--force"),
           (*cli, "export", models / "lptm", "-o", exports / "ptm_lrgb.ptm", "--force"),
           (*cli, "export", models / "hsh3", "-o", exports / "hsh3.rti", "--force")]),
     ]
     labelled = {"student": models / "neural" / "student", "teacher": models / "neural" / "teacher",
                 "direct": models / "direct" / "student", **{m: models / m for m in ("hsh3", "hsh2", "ptm", "lptm")}}
-    made = "\n".join(" ".join(_shown(a) for a in command) for _, commands in steps for command in commands)
-    steps.append(("score every model on the test lights; write report.html",
+    made = "\n".join(" ".join(_shown(a) for a in command) for _, _, commands in steps for command in commands)
+    steps.append(("report", "score every model on the test lights; write report.html",
                   [(*cli, "report", *(f"{label}={path}" for label, path in labelled.items()), "--test", mlic,
                     "-o", out / "report.html", "--json-out", out / "results.json", "--title",
                     f"Neural RTI demo: a {size}×{size} synthetic scene", "--command-line", made, "--force")]))
-    steps.append(("save demo.blend: the student, teacher, HSH3 and PTM on one plane with a light handle",
+    steps.append((".blend", "save demo.blend: the student, teacher, HSH3 and PTM on one plane with a light handle",
                   [(PYTHON, "-c", DEMO_BLEND, *(labelled[k] for k in ("student", "teacher", "hsh3", "ptm")),
                     out / "demo.blend")]))
-    for number, (title, commands) in enumerate(steps, 1):
+    timings = []
+    for number, (short, title, commands) in enumerate(steps, 1):
         print(f"\n[{number}/{len(steps)}] {title} ({time.monotonic() - started:.0f} s so far)", flush=True)
+        step_started = time.monotonic()
         for command in commands:
             run(*command)
-    print(f"\ndemo finished in {time.monotonic() - started:.0f} s")
+        timings.append((short, time.monotonic() - step_started))
+    summary = demo_summary(json.loads((out / "results.json").read_text()), timings, size)
+    (out / "summary.md").write_text(summary)
+    print(f"\n{summary}\ndemo finished in {time.monotonic() - started:.0f} s")
     print(f"report: {out / 'report.html'}")
     print(f"Blender file: {out / 'demo.blend'} (drag the light handle to relight; for the RTI tab, install the "
           "add-on that `python3 build.py package` builds)")
+
+
+def demo_summary(results: list[dict], timings: list[tuple[str, float]], size: int) -> str:
+    """What the demo measured, as Markdown: the machine, each step's time, and every model's test scores (``core
+    report``'s results.json) with what training measured at its own held-out lights."""
+    rows = ["| model | PSNR (dB) | SSIM | coefficients per pixel | decoder parameters | training | "
+            "at held-out training lights |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        seconds = "" if r["seconds"] is None else f"{r['seconds']:.1f} s" if r["seconds"] >= 0.1 else "< 0.1 s"
+        rows.append(f"| {r['label']}: {r['kind']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['coefficients']} | "
+                    f"{r['decoder_parameters'] or '–'} | {seconds} | {r['held_out_lights']} |")
+    steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings)
+    return (f"Demo on {machine()}: a {size}×{size} scene, test PSNR / SSIM at its 20 held-out lights (neural models "
+            f"from their 8-bit planes). {sum(s for _, s in timings):.0f} s in all: {steps}.\n\n" + "\n".join(rows) + "\n")
+
+
+def machine() -> str:
+    """The processor, core count, date and commit, as a benchmark line states them."""
+    cpuinfo = Path("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")), "") if cpuinfo.exists() else ""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    return (f"{cpu or platform.processor() or 'an unnamed CPU'}, {os.cpu_count()} cores, {datetime.date.today()}, "
+            f"commit {commit.strip() or 'unknown'}")
 
 
 def _shown(argument: object) -> str:

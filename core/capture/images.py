@@ -150,9 +150,9 @@ def encode_image(image: np.ndarray, suffix: str, quality: int = 95) -> bytes:
 def encode_rgb_jpeg(image: np.ndarray, suffix: str, quality: int) -> bytes:
     """A JPEG of an 8-bit RGB image (H, W, 3) that stores R, G and B as they are, not as YCbCr.
 
-    JPEG's usual YCbCr transform mixes the three channels and rounds in between: three independent planes packed as
-    RGB come back 0.78 levels rms (up to 4) off at quality 100, and 0.31 rms (up to 1) when stored as RGB (an Adobe
-    marker says so; Chromium's canvas and WebGL textures, OpenCV and Blender decode it alike, BENCHMARKS.md).
+    JPEG's usual YCbCr transform mixes the three channels and rounds in between, so three independent planes packed
+    as RGB come back further off than when stored as RGB (an Adobe marker says so; Chromium's canvas and WebGL
+    textures, OpenCV and Blender decode it alike; docs/experiments.md, "Code planes as RGB JPEGs").
     """
     if suffix.lower() not in (".jpg", ".jpeg"):
         raise RTIError(f"keeping RGB is a JPEG option, not one for {suffix!r}")

@@ -24,8 +24,8 @@ from . import infojson
 
 LOSSLESS_CODES = "codes.npy"
 QUALITY = 100
-"""JPEG quality of the code planes: at 95 (YCbCr) a teacher lost 3 dB on held-out lights, at 100 0.7 dB; stored as
-RGB at 100 the planes cost 0.04-0.7 dB where YCbCr cost 0.15-2.2 (BENCHMARKS.md, "Code planes as RGB JPEGs")."""
+"""JPEG quality of the code planes, stored as RGB: lower qualities cost held-out PSNR that a viewer's user sees
+(docs/experiments.md, "Code planes as RGB JPEGs")."""
 INPUTS = CODE_SIZE + 2
 """Decoder inputs: the code and (lx, ly); OpenLIME pads them to 12 with a zero."""
 

@@ -1,7 +1,7 @@
 """Adam (optionally AMSGrad) on PyTorch's fused kernel, without ``torch.optim``.
 
-``torch.optim`` imports ``torch._dynamo`` the first time any of its optimisers is built or stepped, which took 6 s on
-the H100 machine (2 s on a 2-core CPU): a fifth of the 30 s a GPU run of teacher and student is allowed. This class
+``torch.optim`` imports ``torch._dynamo`` the first time any of its optimisers is built or stepped, which takes
+seconds: a large part of the 30 s a GPU run of teacher and student is allowed. This class
 calls the kernel that ``torch.optim.Adam(fused=True)`` calls, one launch for every parameter, on the CPU and the GPU.
 Its operands (learning rate, step count, moments) are tensors updated in place, so a captured CUDA graph replays
 the step as it is: ``schedule`` refills the rate between replays.

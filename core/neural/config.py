@@ -16,15 +16,12 @@ TEACHERS = ("disk", "neuralrti")
 DEVICES = ("auto", "cpu", "cuda")
 
 GPU_CANDIDATES = 2
-"""Default students trained at once on a GPU (``TrainConfig.candidates``). Students of one teacher spread over
-2.8 dB by their seed alone (synth scene, H100: 34.82-37.63), and the best validated one was the best or second
-best on the test lights. Two cost 1.27 steps of one and keep the run within 30 s; four (1.6) gained more but only
-at all 24,000 steps (over 30 s); with fewer steps they lost what the choice won (BENCHMARKS.md, "Candidates")."""
+"""Default students trained at once on a GPU (``TrainConfig.candidates``): students of one teacher spread widely by
+their seed alone and the best validated one is among the best on test lights; two keep a GPU run within its 30 s,
+more do not (docs/experiments.md, "Candidates")."""
 GPU_STUDENT_LR = 1.3e-2
-"""Default peak learning rate of fast-recipe students on a GPU (``TrainConfig.student_lr``). Over four seeds of the
-synth scene (H100, two candidates, 24,000 steps) students at 1e-2 scored 35.78-37.27 dB (mean 36.73), at 1.3e-2
-36.68-37.76 (mean 37.16), at 7e-3 35.04 on average (short of steps) and at 1.6e-2 one of four collapsed to 34.43
-(BENCHMARKS.md, "Student learning rate")."""
+"""Default peak learning rate of fast-recipe students on a GPU (``TrainConfig.student_lr``): the best of the rates
+tried; lower ones run short of steps, higher ones collapse (docs/experiments.md, "Student learning rate")."""
 
 
 @dataclass
@@ -38,10 +35,8 @@ class TrainConfig:
     steps: int = 9_600
     student_steps: int = 19_200
     """Fast-recipe steps of students (``steps`` are the teacher's) before the refit on every light (``refit``); with
-    it, both fill the 30 s a GPU run may take. Teachers of
-    24,000 steps scored 1.8 dB more on six scenes, but with the students' steps cut to fit, the students gained
-    0.3-0.4 dB on average and lost 1.7-4.5 on the synth scene (BENCHMARKS.md, "Teacher steps against student
-    steps")."""
+    it, both fill the 30 s a GPU run may take. A longer teacher with the students cut to fit scores better as a
+    teacher but not as a student (docs/experiments.md, "Teacher steps against student steps")."""
     batch: int = 0
     lights_per_step: int = 0
     lr: float = 1e-2
@@ -50,8 +45,8 @@ class TrainConfig:
     a CPU (whose batches are an eighth of the pixels and a quarter of the lights). See ``core.neural.train.peak_lr``."""
     beta2: float = 0.99
     """Adam's β₂ in the fast recipe. PyTorch's default 0.999 keeps a stale, small second moment when rare large
-    gradients arrive (specular highlights): at lr 1e-2 one scene then trained to anywhere between 24 and 36 dB by
-    seed; 0.99 made it stable (BENCHMARKS.md, "Fast recipe stability")."""
+    gradients arrive (specular highlights), and training becomes erratic from seed to seed; 0.99 is stable
+    (docs/experiments.md, "Fast recipe stability")."""
     eval_every: int = 500
     patience: int = 8
     epochs: int = 100
@@ -62,16 +57,15 @@ class TrainConfig:
     one with the best validation is kept. 0: the device's default (``core.neural.train.candidate_count``)."""
     distill_lights: int = 32
     """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
-    that term at the training lights, as the reference recipe always does (see ``core.neural.distill``; BENCHMARKS.md,
-    "Distilling at random lights")."""
+    that term at the training lights, as the reference recipe always does (see ``core.neural.distill``;
+    docs/experiments.md, "Distilling at random lights")."""
     val_every: int = 8
     """Every ``val_every``-th light is held out of training (``core.neural.batches.held_out_lights``) to validate at
-    lights the networks never saw; the models keep them out (BENCHMARKS.md, "Validation at held-out lights")."""
+    lights the networks never saw (docs/experiments.md, "Validation at held-out lights")."""
     refit: float = 0.25
     """Fast recipe, without a time budget: after validation, grow each network's encoder by the held-out lights and
-    train it this fraction of its steps more on every light (0: the models keep the held-out lights out). Keeping
-    them out cost 1 dB of test PSNR on average; this refit, at the same total steps, recovers all but 0.17 dB
-    (BENCHMARKS.md, "Validation at held-out lights")."""
+    train it this fraction of its steps more on every light (0: the models keep the held-out lights out), which wins
+    back most of what leaving lights out costs (docs/experiments.md, "Validation at held-out lights")."""
     restart_below_hsh3: bool = True
     """Restart a fast-recipe network that ends ``core.neural.train.BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
     seed: int = 0

@@ -2,8 +2,8 @@
 
 The ground truth exists only at the training lights; the teacher can be asked at any light. The fast recipe takes
 the teacher's term at random light directions between the training lights: a small decoder fitted only at the
-training lights interpolates poorly between them (on the synth scene its PSNR on held-out lights was 1-1.6 dB below
-its PSNR on the training lights, the teacher's within 0.4 dB), and the teacher's answers elsewhere close that gap.
+training lights interpolates poorly between them, far worse than its teacher does, and the teacher's answers
+elsewhere close that gap.
 """
 
 from __future__ import annotations

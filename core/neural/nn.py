@@ -6,8 +6,8 @@ The decoder always has two hidden layers of one width, which is what OpenLIME's 
 
 A network can hold several independent *members* of one architecture, trained at once: every layer is one matrix
 whose blocks are the members' layers (block-diagonal, or stacked where all members read the same input), so K
-members run in the kernels of one and a GPU step costs far less than K steps (H100, a student's step: 2 members
-1.27×, 4 members 1.6×). ``member(k)`` takes one out as a network of its own.
+members run in the kernels of one and a GPU step costs far less than K steps. ``member(k)`` takes one out as a
+network of its own.
 """
 
 from __future__ import annotations

@@ -14,8 +14,7 @@ checkpoints, divergence); ``train``, which runs the phases and returns plain-num
   Students get more steps than the teacher: their steps are as cheap and a small decoder needs longer to converge;
   on a GPU they also get a higher peak learning rate (``GPU_STUDENT_LR``).
   On a GPU several students (candidates) train at once as members of one network and the best validated one is
-  kept: students of one teacher differ by up to 3 dB by their seed alone, and a GPU step of two costs 1.27 steps
-  of one.
+  kept: students of one teacher differ widely by their seed alone, and a GPU step of two costs little more than one.
   A distilled student matches the teacher at random light directions, not only at the training lights.
 - The **reference recipe** re-implements the released NeuralRTI/DisK training as described in the papers' code:
   one (pixel, light) sample per row, random 90/10 split of the samples, batch 64, Adam lr 1e-2 with AMSGrad,
@@ -55,37 +54,33 @@ TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
 DEAD = 0.9
 """A fast-recipe network whose best validation error, after its warm-up and a tenth of its run, is still above this
-fraction of the best constant colour's (less than 0.5 dB better) learned nothing: at the peak learning rate one burst
-of steps can push the codes so far that every unit of a small decoder saturates, and it never recovers (a 20-20
-student stuck at the constant colour's 14.2 dB on the synth scene, seed 1). It restarts from a new initialisation, at
-most ``RESTARTS`` times."""
+fraction of the best constant colour's learned nothing: at the peak learning rate one burst of steps can push the
+codes so far that every unit of a small decoder saturates, and it never recovers. It restarts from a new
+initialisation, at most ``RESTARTS`` times."""
 RESTARTS = 2
 REFIT_LR = 0.3
 """Peak learning rate of ``_refit`` as a fraction of the run's."""
 BELOW_HSH3_DB = 2.0
 """A fast-recipe network whose best validation PSNR at the end of its run is more than this many dB below an HSH3
-fit at the same held-out lights (27 coefficients a pixel, the classic baseline, fitted by least squares) ended in
-a poor basin: on the suite's tablet/matte scene (H100) about one run in three, teachers and students alike, stopped
-at a validation of 29.4 dB, its grazing lights' shadows unlearned, where the others reached 40-43 (HSH3: 39.7), and
-a distilled student followed such a teacher down. It restarts from a new initialisation, at most ``RESTARTS``
-times, and the best validated start is kept. Not under a time budget, which leaves no time for another start."""
+fit at the same held-out lights (the classic baseline, fitted by least squares) ended in a poor basin, typically
+with the shadows of grazing lights unlearned, and a distilled student would follow such a teacher down. It restarts
+from a new initialisation, at most ``RESTARTS`` times, and the best validated start is kept. Not under a time
+budget, which leaves no time for another start."""
 COLLAPSE = 2.0
 """A fast-recipe network whose validation error stays above this multiple of its best (3 dB worse) for
-``COLLAPSE_EVALS`` evaluations in a row collapsed: healthy runs spike at the peak learning rate and come back, but
-about one run in six on the synth scene (teachers and students alike) fell to 25-29 dB and never did. It returns to
-its best weights with fresh Adam moments and a new warm-up, at most ``RECOVERIES`` times."""
+``COLLAPSE_EVALS`` evaluations in a row collapsed: healthy runs spike at the peak learning rate and come back,
+collapsed ones never do. It returns to its best weights with fresh Adam moments and a new warm-up, at most
+``RECOVERIES`` times."""
 COLLAPSE_EVALS = 3
 RECOVERIES = 2
 INPUT_SPREAD = 0.3
 """Standard deviation of every encoder input in the fast recipe, after centring (``Encoder.standardise``). The raw
-inputs are brightnesses in [0, 1] with a large common offset; centred and evened out, a fixed-step teacher on the
-synth scene reached 1-1.7 dB more (H100). Scaled to 1 instead of 0.3 the first layer moved too fast at the peak
-learning rate: networks collapsed or learned nothing (a student at 29.0 dB, a suite teacher at 15.5 dB); at 0.3 none
-did over the same seeds (BENCHMARKS.md, "Standardised encoder inputs")."""
+inputs are brightnesses in [0, 1] with a large common offset, which slows learning; scaled to 1 instead, the first
+layer moves too fast at the peak learning rate and networks collapse (docs/experiments.md, "Standardised encoder
+inputs")."""
 CHECKPOINT_VERSION = 4
-"""Increased whenever the networks' saved state changes meaning (2: the encoder's input map; 3: candidates trained as
-members of one network; 4: held-out lights left out of the encoder's input), so that ``--resume`` refuses a
-checkpoint of an older trainer instead of failing halfway through loading it."""
+"""Increased whenever the networks' saved state changes meaning, so that ``--resume`` refuses a checkpoint of an
+older trainer instead of failing halfway through loading it."""
 
 
 class DeadStart(Exception):

@@ -19,7 +19,7 @@ HEADER = """# Benchmarks
 
 Every section below is written by `python3 build.py bench NAME` (all of them: `python3 build.py bench`), with the
 machine, date and versions of the run that produced it. Speeds are compared with a baseline timed in the same run,
-because the machines are shared and noisy.
+because the machines are shared and noisy. How the neural trainer's defaults were chosen: docs/experiments.md.
 """
 
 
