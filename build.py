@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""The project's one entry point: ``python3 build.py {setup,test,demo,bench}``.
+"""The project's one entry point: ``python3 build.py {setup,test,demo,bench,fuzz,package}``.
 
 Every command first makes sure ``.venv`` holds exactly the pinned ``requirements.txt`` (it is re-created when that
-file changes), then runs its job with the virtual environment's Python. Standard library only, so it runs on a fresh
-machine with nothing but Python 3.11.
+file changes), then runs its job with the virtual environment's Python; ``test`` does the same with
+``.venv-blender42`` and ``requirements-blender42.txt`` for its second run of the add-on tests, on Blender 4.2 LTS.
+Standard library only, so it runs on a fresh machine with nothing but Python 3.11.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
-STAMP = VENV / ".requirements.sha256"
 PYTHON = VENV / "bin" / "python"
+BLENDER_42_VENV = ROOT / ".venv-blender42"
+BLENDER_42_REQUIREMENTS = ROOT / "requirements-blender42.txt"
+ADDON_TESTS = ("tests/test_addon_nodes.py", "tests/test_addon_operators.py", "tests/test_addon_imageio.py",
+               "tests/test_addon_jobs.py", "tests/test_addon_display.py", "tests/test_addon_package.py")
+"""The add-on and node-group tests, run a second time on Blender 4.2 LTS, the oldest Blender the extension supports."""
 DEMO_OUT = ROOT / "demo_out"
 DEMO_SIZE = 256
 DIST = ROOT / "dist"
@@ -70,27 +75,28 @@ def run(*cmd: object) -> None:
         sys.exit(code)
 
 
-def requirements_digest() -> str:
-    """Identify the environment: the pinned requirements and the interpreter that built it."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+def requirements_digest(requirements: Path) -> str:
+    """Identify an environment: its pinned requirements and the interpreter that built it."""
+    digest = hashlib.sha256(requirements.read_bytes())
     digest.update(sys.version.encode())
     return digest.hexdigest()
 
 
-def ensure_venv() -> None:
-    """Create or re-create ``.venv`` unless it already matches requirements.txt."""
+def ensure_venv(folder: Path = VENV, requirements: Path = REQUIREMENTS, download: str = "about 500 MB") -> None:
+    """Create or re-create the virtual environment ``folder`` unless it already matches ``requirements``."""
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"error: Python 3.11 is required (bpy 5.0.1 supports only 3.11); this is {sys.version.split()[0]}")
-    digest = requirements_digest()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == digest:
+    digest = requirements_digest(requirements)
+    stamp, python = folder / ".requirements.sha256", folder / "bin" / "python"
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
         return
-    if VENV.exists():
-        print("requirements.txt changed: re-creating .venv", flush=True)
-        shutil.rmtree(VENV)
-    print("creating .venv with the pinned requirements (first run downloads about 500 MB)", flush=True)
-    venv.EnvBuilder(with_pip=True).create(VENV)
-    run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS)
-    STAMP.write_text(digest)
+    if folder.exists():
+        print(f"{requirements.name} changed: re-creating {folder.name}", flush=True)
+        shutil.rmtree(folder)
+    print(f"creating {folder.name} with {requirements.name} (first run downloads {download})", flush=True)
+    venv.EnvBuilder(with_pip=True).create(folder)
+    run(python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", requirements)
+    stamp.write_text(digest)
 
 
 def cmd_setup(_: argparse.Namespace) -> None:
@@ -98,9 +104,13 @@ def cmd_setup(_: argparse.Namespace) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> None:
-    """Static type check of the bpy-facing code, then the whole pytest suite."""
+    """Static type check of the bpy-facing code, the whole pytest suite, then (unless pytest arguments pick tests)
+    the add-on tests again on Blender 4.2 LTS, in a second environment of its own."""
     run(PYTHON, "-m", "mypy")
     run(PYTHON, "-m", "pytest", *args.pytest_args)
+    if not args.pytest_args:
+        ensure_venv(BLENDER_42_VENV, BLENDER_42_REQUIREMENTS, download="about 520 MB")
+        run(BLENDER_42_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *ADDON_TESTS)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

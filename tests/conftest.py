@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 
 from core.capture import images
+from core.neural.model import NeuralRTI
 from synth.materials import srgb_to_linear
 
 
@@ -41,6 +44,33 @@ class VendoredAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 sys.meta_path.insert(0, VendoredAlias())
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+EXIT_STATUS = pytest.StashKey[int]()
+
+
+def old_bpy() -> bool:
+    """Whether the bpy module in use is older than 5.0: those crash while Python shuts down, after all their work."""
+    bpy = sys.modules.get("bpy")
+    return bpy is not None and tuple(bpy.app.version) < (5, 0, 0)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """With bpy 4.2 (CI's second Blender), leave before Python's shutdown crashes, with pytest's own status."""
+    if old_bpy():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash.get(EXIT_STATUS, 1))
+
+
+def bpy_script_finished(done: subprocess.CompletedProcess, last_line: str) -> bool:
+    """A bpy script's process did all its work: status 0, or with bpy before 5.0 a crash after it printed
+    ``last_line`` (its shutdown crash)."""
+    printed = any(line.startswith(last_line) for line in done.stdout.splitlines())
+    return done.returncode == 0 or (old_bpy() and printed and "Traceback" not in done.stderr)
 
 
 def shared_dataset(name: str) -> Path:
@@ -87,3 +117,17 @@ def tiny_stack() -> tuple[np.ndarray, np.ndarray]:
     lights = np.array([[0, 0, 1], [0.5, 0, 0.866], [0, 0.5, 0.866], [-0.5, 0, 0.866], [0, -0.6, 0.8], [0.6, 0.6, 0.52]])
     lights = lights / np.linalg.norm(lights, axis=1, keepdims=True)
     return rng.integers(0, 256, (6, 10, 12, 3), dtype=np.uint8), lights
+
+
+def random_model(width: int, size: tuple[int, int] = (20, 24), seed: int = 0) -> NeuralRTI:
+    """A model with smooth random codes and random decoder weights of the given hidden width."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    codes = np.stack([np.sin(3 * x * (k + 1) + k) * (k + 1) * 0.3 + y * k for k in range(9)], axis=-1)
+    layers = [
+        (rng.normal(0, 0.5, (width, 11)).astype(np.float32), rng.normal(0, 0.1, width).astype(np.float32)),
+        (rng.normal(0, 0.3, (width, width)).astype(np.float32), rng.normal(0, 0.1, width).astype(np.float32)),
+        (rng.normal(0, 0.2, (3, width)).astype(np.float32), np.full(3, 0.5, dtype=np.float32)),
+    ]
+    return NeuralRTI(codes.astype(np.float32), layers, np.array([[0.0, 0.0, 1.0]]), {"role": "test"})

@@ -20,7 +20,7 @@ from core.formats import models
 from core.neural.model import NeuralRTI, decode
 from core.quality import metrics
 
-from .test_neural import random_model
+from .conftest import bpy_script_finished, random_model
 
 pytest.importorskip("bpy")
 
@@ -76,10 +76,10 @@ def test_the_demo_blend_renders_what_core_relight_writes(tmp_path: Path) -> None
     blend = tmp_path / "demo.blend"
     made = subprocess.run([sys.executable, "-c", build.DEMO_BLEND, *map(str, paths.values()), str(blend)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
-    assert made.returncode == 0, made.stderr[-3000:]
+    assert bpy_script_finished(made, "wrote"), made.stderr[-3000:]
     shown = subprocess.run([sys.executable, "-c", RENDER_AS_OPENED, str(blend), str(tmp_path)], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
-    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert bpy_script_finished(shown, "VIEWS "), shown.stderr[-3000:]
     *views, settings = json.loads(next(line for line in shown.stdout.splitlines() if line.startswith("VIEWS "))[6:])
     assert settings == {"view": ["Standard", "None", 0.0, 1.0], "format": ["PNG", "8"]}
     assert [v["material"] for v in views] == ["student", "teacher", "hsh3", "capture"]

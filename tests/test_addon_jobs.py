@@ -14,8 +14,7 @@ import pytest
 from core.formats import models
 from core.neural.model import decode
 
-from .conftest import assert_emits
-from .test_neural import random_model
+from .conftest import assert_emits, random_model
 
 bpy = pytest.importorskip("bpy")
 from blender_addon import importer, preferences, training  # noqa: E402
@@ -174,7 +173,7 @@ def test_train_runs_the_external_python_and_imports_the_student(tmp_path: Path) 
 def test_train_cancel_stops_the_process_and_writes_no_model(tmp_path: Path) -> None:
     tiny_mlic_settings(tmp_path / "mlic")
     bpy.ops.rti.render_mlic()
-    job = training.TrainJob(Path(sys.executable), tmp_path / "mlic", tmp_path / "model", False, 0.0)
+    job = training.TrainJob(preferences.find_python(""), tmp_path / "mlic", tmp_path / "model", False, 0.0)
     job.start()
     while job.progress == 0.0:  # until its first progress line
         assert not job.step()

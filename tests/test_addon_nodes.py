@@ -20,8 +20,7 @@ from core.formats import models
 from core.neural import nodeplan
 from core.neural.model import NeuralRTI, decode
 
-from .conftest import assert_emits
-from .test_neural import random_model
+from .conftest import assert_emits, random_model
 
 bpy = pytest.importorskip("bpy")
 from blender_addon import classic_nodes, importer, neural_nodes  # noqa: E402

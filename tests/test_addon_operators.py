@@ -10,7 +10,7 @@ import pytest
 from core.classic.fitting import ClassicRTI
 from core.formats import models
 
-from .test_neural import random_model
+from .conftest import random_model
 
 bpy = pytest.importorskip("bpy")
 pytestmark = pytest.mark.usefixtures("registered_addon")

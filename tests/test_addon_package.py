@@ -16,8 +16,7 @@ import pytest
 from core.classic.fitting import ClassicRTI
 from core.formats import models
 
-from .conftest import assert_emits
-from .test_neural import random_model
+from .conftest import assert_emits, random_model
 
 pytest.importorskip("bpy")
 

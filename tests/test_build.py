@@ -1,14 +1,8 @@
-"""build.py's own helpers (standard library only, loaded from the file as ``python3 build.py`` runs it)."""
+"""build.py's own helpers (standard library only)."""
 
-import importlib.util
 import os
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-spec = importlib.util.spec_from_file_location("build", ROOT / "build.py")
-build = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(build)
+import build
 
 
 def test_demo_summary_tabulates_what_the_demo_measured():

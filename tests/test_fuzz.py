@@ -24,8 +24,7 @@ from core.errors import RTIError
 from core.formats import models, neuralweb, ptmfile, rtifile, webrti
 from core.neural.train import Checkpoint, train
 
-from .conftest import shared_dataset
-from .test_neural import random_model
+from .conftest import random_model, shared_dataset
 from .test_train import TINY, StopAt
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 200))

@@ -17,19 +17,7 @@ from core.formats import models, neuralweb
 from core.neural.model import NeuralRTI, decode, quantize_codes
 from core.neural.nn import Architecture, Autoencoder, Decoder, Linear, decoder_parameters
 
-
-def random_model(width: int, size: tuple[int, int] = (20, 24), seed: int = 0) -> NeuralRTI:
-    """A model with smooth random codes and random decoder weights of the given hidden width."""
-    rng = np.random.default_rng(seed)
-    h, w = size
-    y, x = np.mgrid[0:h, 0:w] / max(h, w)
-    codes = np.stack([np.sin(3 * x * (k + 1) + k) * (k + 1) * 0.3 + y * k for k in range(9)], axis=-1)
-    layers = [
-        (rng.normal(0, 0.5, (width, 11)).astype(np.float32), rng.normal(0, 0.1, width).astype(np.float32)),
-        (rng.normal(0, 0.3, (width, width)).astype(np.float32), rng.normal(0, 0.1, width).astype(np.float32)),
-        (rng.normal(0, 0.2, (3, width)).astype(np.float32), np.full(3, 0.5, dtype=np.float32)),
-    ]
-    return NeuralRTI(codes.astype(np.float32), layers, np.array([[0.0, 0.0, 1.0]]), {"role": "test"})
+from .conftest import random_model
 
 
 def openlime_shader(folder: Path, light: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 from core.neural import nodeplan
 from core.neural.model import decode, dequantize_codes, quantize_codes
 
-from .test_neural import random_model
+from .conftest import random_model
 
 LIGHTS = [np.array([0.3, -0.5, 0.81]), np.array([-0.9, 0.1, 0.42])]
 

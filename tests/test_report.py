@@ -16,7 +16,7 @@ from core.formats import models
 from core.quality import report
 
 from .test_cli import fails
-from .test_neural import random_model
+from .conftest import random_model
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 from core.neural import nodeplan
 from core.neural.model import NeuralRTI
 
-from ..test_neural import random_model
+from ..conftest import random_model
 from .report import table, write_section
 
 WIDTHS = {"student (723)": 20, "teacher (3,303)": 50}
