@@ -97,6 +97,38 @@ def cmd_relight(args: argparse.Namespace) -> None:
     print(f"wrote {len(names)} images and {mlic_io.LP_NAME} to {out}")
 
 
+def cmd_normals(args: argparse.Namespace) -> None:
+    from .surface import maps, photometric
+
+    source = Path(args.input)
+    is_model = source.suffix.lower() in (".ptm", ".rti") or (source / "info.json").is_file()
+    if args.out is None and not (is_model and source.is_dir()):
+        raise RTIError("-o OUT is required unless the input is a model folder (its maps are then written into it)")
+    if is_model:
+        surface = photometric.from_model(models.load(source), args.method)
+        made = f"{args.method} from the model under {len(photometric.VIRTUAL_LIGHTS)} virtual lights"
+    else:
+        data = splits.load_part(source, "train", quiet=args.quiet)
+        surface = photometric.from_mlic(data, args.method)
+        made = f"{args.method} from {data.count} lights of {data.source}"
+    writers = {maps.NORMALS_NAME: lambda path: maps.write_normals(path, surface.normals)}
+    if args.albedo:
+        writers[maps.ALBEDO_NAME] = lambda path: maps.write_albedo(path, surface.albedo)
+    if args.out is None:
+        for name in writers:
+            check_target(source / name, args.force)
+        for name, write in writers.items():
+            with output_file(source / name, force=args.force) as tmp:
+                write(tmp)
+        folder = source
+    else:
+        with output_dir(args.out, force=args.force) as tmp:
+            for name, write in writers.items():
+                write(tmp / name)
+        folder = Path(args.out)
+    print(f"wrote {' and '.join(str(folder / name) for name in writers)} ({made})")
+
+
 def _light_argument(values: Sequence[float]) -> np.ndarray:
     """A --light X Y Z argument as a unit direction."""
     direction = np.array(lp.check_direction([float(v) for v in values], "--light"))
@@ -265,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--lp", help="an .lp file of light directions (its names are used for the images)")
     p.add_argument("-o", "--out", required=True, help="output folder (images + dirs.lp), or one .png file")
     p.set_defaults(func=cmd_relight)
+
+    p = sub.add_parser("normals", parents=[common, writes], help="surface normals and albedo (photometric stereo)")
+    p.add_argument("input", help="MLIC (or a split folder: its train part), or a model folder, .ptm or .rti file")
+    p.add_argument("-o", "--out", help="output folder for normals.png (and albedo.png); default for a model folder: "
+                                       "the folder itself")
+    p.add_argument("--method", choices=("l2", "robust"), default="l2",
+                   help="l2: least squares over every sample (default); robust: leave out each pixel's saturated, "
+                        "shadowed and highlight samples")
+    p.add_argument("--albedo", action="store_true", help="also write albedo.png (linear albedo, sRGB-encoded)")
+    p.set_defaults(func=cmd_normals)
 
     p = sub.add_parser("eval", parents=[common], help="PSNR/SSIM on held-out lights")
     p.add_argument("model", help="model folder, .ptm or .rti file")

@@ -1,0 +1,146 @@
+"""Surface normals and albedo by photometric stereo, from an MLIC's photos or from a fitted model.
+
+Lambert's law, I = ρ·max(0, n·l): per pixel, least squares over the lights gives g = ρ·n, so n = g/|g| and ρ = |g|.
+Photos store sRGB-encoded values, so intensities are decoded to linear light first. A model (PTM, HSH, neural) is
+sampled under ``VIRTUAL_LIGHTS`` and solved the same way, as RTIViewer and OpenLIME do for PTM and HSH.
+
+Methods:
+- ``l2``: every sample of every pixel, plain least squares (what relight and RTIBuilder do by default). Shadows pull
+  the normal away from the lights that cast them, highlights toward the mirror direction.
+- ``robust``: per pixel, samples at the top of the stored range (saturated) are left out, then of the rest the darkest
+  ``DARK_FRACTION`` (attached and cast shadows) and the brightest ``BRIGHT_FRACTION`` (specular highlights) by
+  luminance; a second pass also leaves out the samples the first normal sees from behind (n·l below
+  ``GRAZING_COSINE``), which Lambert's law cannot fit. A pixel left with too few lights falls back to ``l2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..capture import lights as light_patterns
+from ..capture.mlic import MLIC
+from ..errors import RTIError
+from ..formats.models import Relightable
+
+METHODS = ("l2", "robust")
+DARK_FRACTION = 0.3
+BRIGHT_FRACTION = 0.1
+GRAZING_COSINE = 0.1
+MIN_LIGHTS = 6
+"""Fewest samples a robust pixel solves with; fewer and it keeps the ``l2`` answer."""
+TILE = 32_768
+"""Pixels solved at once: the samples of a tile are (TILE, N) float32 arrays."""
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+VIRTUAL_LIGHTS = light_patterns.rings([30, 50, 70, 90], [12, 8, 6, 1], [0, 22.5, 0, 0])
+"""Where a model is sampled: 27 lights in rings from 30° to the zenith (a model is least trustworthy at grazing
+light, where captures have the fewest lights)."""
+
+
+@dataclass
+class Surface:
+    """Unit normals (H, W, 3) in the lights' frame (x right, y up, z to the camera; zero where unknown) and linear
+    albedo (H, W, 3), relative to a light of unit intensity."""
+
+    normals: np.ndarray
+    albedo: np.ndarray
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """Decode sRGB values in [0, 1] to linear light."""
+    return np.where(v <= 0.04045, v / 12.92, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
+    """Normals and albedo of every pixel of ``mlic`` (outside its mask: zero)."""
+    check_method(method)
+    if mlic.count < 3:
+        raise RTIError(f"photometric stereo needs at least 3 lights, the MLIC has {mlic.count}")
+    if np.linalg.matrix_rank(mlic.lights.astype(np.float64), tol=1e-3) < 3:
+        raise RTIError("photometric stereo needs lights in at least three independent directions")
+    h, w = mlic.height, mlic.width
+    stack = mlic.images.reshape(mlic.count, h * w, 3)
+    normals, albedo = np.zeros((h * w, 3), np.float32), np.zeros((h * w, 3), np.float32)
+    inside = np.ones(h * w, bool) if mlic.mask is None else mlic.mask.reshape(-1)
+    scale = 1.0 / mlic.max_value
+    for start in range(0, h * w, TILE):
+        rows = np.flatnonzero(inside[start : start + TILE]) + start
+        stored = np.moveaxis(stack[:, rows], 0, 1)  # (P, N, 3)
+        saturated = (stored >= mlic.max_value).any(axis=2)
+        normals[rows], albedo[rows] = solve(srgb_to_linear(stored * scale), mlic.lights, method, saturated)
+    return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
+
+
+def from_model(model: Relightable, method: str = "l2", lights: np.ndarray = VIRTUAL_LIGHTS) -> Surface:
+    """Normals and albedo of a fitted model, from its relit images under ``lights`` (display values, sRGB)."""
+    check_method(method)
+    h, w = model.height, model.width
+    shown = np.stack([np.clip(model.relight(light), 0.0, 1.0).reshape(h * w, 3) for light in lights], axis=1)
+    normals, albedo = np.zeros((h * w, 3), np.float32), np.zeros((h * w, 3), np.float32)
+    for start in range(0, h * w, TILE):
+        part = shown[start : start + TILE]
+        normals[start : start + TILE], albedo[start : start + TILE] = solve(
+            srgb_to_linear(part), lights, method, (part >= 1.0).any(axis=2))
+    return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise RTIError(f"unknown normals method {method!r} (choose from {', '.join(METHODS)})")
+
+
+def solve(linear: np.ndarray, lights: np.ndarray, method: str, saturated: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Unit normals (P, 3) and albedo (P, 3) of P pixels from their linear RGB samples (P, N, 3) under ``lights``
+    (N, 3); ``saturated`` (P, N) marks samples at the top of the stored range (left out by ``robust``)."""
+    luma = linear @ LUMA
+    lights = lights.astype(np.float32)
+    everything = np.ones(luma.shape, np.float32)
+    normals = _normals(luma, lights, everything)
+    if method == "robust":
+        unsaturated = everything if saturated is None else (~saturated).astype(np.float32)
+        kept = _trimmed(luma, unsaturated)
+        first = _normals(luma, lights, kept, fallback=normals)
+        facing = (first @ lights.T > GRAZING_COSINE).astype(np.float32)
+        normals = _normals(luma, lights, kept * facing, fallback=first)
+    shading = np.clip(normals @ lights.T, 0.0, None)  # (P, N)
+    weight = everything if method == "l2" else shading > GRAZING_COSINE
+    albedo = np.einsum("pn,pnc->pc", weight * shading, linear) / np.maximum(
+        (weight * shading**2).sum(axis=1), 1e-6)[:, None]
+    return normals, albedo.astype(np.float32)
+
+
+def _trimmed(luma: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Weights (P, N): of each pixel's usable samples, all but the darkest and brightest fractions by luminance."""
+    order = np.argsort(np.where(usable > 0, luma, np.inf), axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(luma.shape[1])[None, :].repeat(len(luma), axis=0), axis=1)
+    count = usable.sum(axis=1, keepdims=True)
+    low = np.floor(DARK_FRACTION * count)
+    high = count - np.ceil(BRIGHT_FRACTION * count)
+    return ((ranks >= low) & (ranks < high) & (usable > 0)).astype(np.float32)
+
+
+def _normals(luma: np.ndarray, lights: np.ndarray, weights: np.ndarray, fallback: np.ndarray | None = None
+             ) -> np.ndarray:
+    """Weighted least squares of g in luma ≈ g·l per pixel, normalised; pixels with fewer than ``MIN_LIGHTS``
+    weighted samples, or an ill-posed system, take ``fallback`` (or point at the camera)."""
+    a = np.einsum("pn,ni,nj->pij", weights, lights, lights)
+    b = np.einsum("pn,ni->pi", weights * luma, lights)
+    well_posed = (weights.sum(axis=1) >= (MIN_LIGHTS if fallback is not None else 3)) & (
+        np.linalg.det(a) > 1e-6 * np.maximum(weights.sum(axis=1), 1.0) ** 3)
+    g = np.zeros_like(b)
+    g[well_posed] = np.linalg.solve(a[well_posed], b[well_posed][..., None])[..., 0]
+    length = np.linalg.norm(g, axis=1, keepdims=True)
+    normals = np.where(length > 1e-8, g / np.maximum(length, 1e-8), np.array([0.0, 0.0, 1.0], np.float32))
+    if fallback is not None:
+        normals = np.where(well_posed[:, None], normals, fallback)
+    return normals.astype(np.float32)
+
+
+def angular_error(normals: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Degrees between two normal maps (…, 3), per pixel."""
+    cosine = (normals * truth).sum(axis=-1) / np.maximum(
+        np.linalg.norm(normals, axis=-1) * np.linalg.norm(truth, axis=-1), 1e-12)
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
