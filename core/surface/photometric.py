@@ -7,10 +7,14 @@ sampled under ``VIRTUAL_LIGHTS`` and solved the same way, as RTIViewer and OpenL
 Methods:
 - ``l2``: every sample of every pixel, plain least squares (what relight and RTIBuilder do by default). Shadows pull
   the normal away from the lights that cast them, highlights toward the mirror direction.
-- ``robust``: per pixel, samples at the top of the stored range (saturated) are left out, then of the rest the darkest
-  ``DARK_FRACTION`` (attached and cast shadows) and the brightest ``BRIGHT_FRACTION`` (specular highlights) by
-  luminance; a second pass also leaves out the samples the first normal sees from behind (n·l below
-  ``GRAZING_COSINE``), which Lambert's law cannot fit. A pixel left with too few lights falls back to ``l2``.
+- ``robust``: per pixel, samples at the top of the stored range (saturated) never count. A first normal comes from
+  the rest less their darkest ``DARK_FRACTION`` (attached and cast shadows) and brightest ``BRIGHT_FRACTION``
+  (specular highlights) by luminance. Then, ``ITERATIONS`` times, every unsaturated sample is weighed against the
+  current Lambertian fit: one the normal sees from behind (n·l below ``GRAZING_COSINE``), or whose residual exceeds
+  ``RESIDUAL_K`` robust standard deviations (1.4826 × the median absolute residual) plus ``RESIDUAL_FLOOR``, is left
+  out, and the normal is solved again; a sample left out early can come back. Shadows fall below the fit and
+  highlights above it, so both are rejected whatever their share. A pixel left with fewer than ``MIN_LIGHTS``
+  samples keeps its previous answer.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ METHODS = ("l2", "robust")
 DARK_FRACTION = 0.3
 BRIGHT_FRACTION = 0.1
 GRAZING_COSINE = 0.1
+ITERATIONS = 3
+RESIDUAL_K = 2.5
+RESIDUAL_FLOOR = 2e-3
+"""Linear-light residual always tolerated: about the rounding of an 8-bit sRGB value at mid-grey."""
 MIN_LIGHTS = 6
 """Fewest samples a robust pixel solves with; fewer and it keeps the ``l2`` answer."""
 TILE = 32_768
@@ -98,14 +106,15 @@ def solve(linear: np.ndarray, lights: np.ndarray, method: str, saturated: np.nda
     lights = lights.astype(np.float32)
     everything = np.ones(luma.shape, np.float32)
     normals = _normals(luma, lights, everything)
+    weight = everything
     if method == "robust":
         unsaturated = everything if saturated is None else (~saturated).astype(np.float32)
-        kept = _trimmed(luma, unsaturated)
-        first = _normals(luma, lights, kept, fallback=normals)
-        facing = (first @ lights.T > GRAZING_COSINE).astype(np.float32)
-        normals = _normals(luma, lights, kept * facing, fallback=first)
+        weight = _trimmed(luma, unsaturated)
+        normals = _normals(luma, lights, weight, fallback=normals)
+        for _ in range(ITERATIONS):
+            weight = unsaturated * _explained(luma, lights, normals, weight)
+            normals = _normals(luma, lights, weight, fallback=normals)
     shading = np.clip(normals @ lights.T, 0.0, None)  # (P, N)
-    weight = everything if method == "l2" else shading > GRAZING_COSINE
     albedo = np.einsum("pn,pnc->pc", weight * shading, linear) / np.maximum(
         (weight * shading**2).sum(axis=1), 1e-6)[:, None]
     return normals, albedo.astype(np.float32)
@@ -120,6 +129,19 @@ def _trimmed(luma: np.ndarray, usable: np.ndarray) -> np.ndarray:
     low = np.floor(DARK_FRACTION * count)
     high = count - np.ceil(BRIGHT_FRACTION * count)
     return ((ranks >= low) & (ranks < high) & (usable > 0)).astype(np.float32)
+
+
+def _explained(luma: np.ndarray, lights: np.ndarray, normals: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weights (P, N): the samples a Lambertian fit of the weighted ones explains, within ``RESIDUAL_K`` robust
+    standard deviations of its residuals, and that the normal sees from the front."""
+    shading = np.clip(normals @ lights.T, 0.0, None)
+    front = shading > GRAZING_COSINE
+    used = weights * front
+    albedo = (used * shading * luma).sum(axis=1) / np.maximum((used * shading**2).sum(axis=1), 1e-6)
+    residual = np.abs(luma - albedo[:, None] * shading)
+    spread = 1.4826 * np.nanmedian(np.where(used > 0, residual, np.nan), axis=1)
+    spread = np.nan_to_num(spread, nan=np.inf)[:, None]
+    return (front & (residual <= RESIDUAL_K * spread + RESIDUAL_FLOOR)).astype(np.float32)
 
 
 def _normals(luma: np.ndarray, lights: np.ndarray, weights: np.ndarray, fallback: np.ndarray | None = None

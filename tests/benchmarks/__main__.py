@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, fuzz, hard, neural, synth
+from . import addon, classic, fuzz, hard, neural, normals, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "synth_render": synth.synth_render,
     "addon_nodes": addon.addon_nodes,
     "fuzz": fuzz.fuzz,
+    "normals": normals.normals,
 }
 
 
