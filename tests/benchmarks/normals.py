@@ -51,7 +51,9 @@ def normals() -> None:
         root = Path(SUITE) if SUITE else _render_suite(Path(tmp) / "suite")
         index = json.loads((root / "index.json").read_text())["scenes"]
         results = [errors(root / entry["path"], Path(tmp) / entry["path"]) for entry in index]
-    rows, ratios, matte = [], [], []
+    rows: list[list[str]] = []
+    ratios: list[float] = []
+    matte: list[float] = []
     for entry, (found, _) in zip(index, results):
         median = {m: float(np.median(found[m])) for m in METHODS}
         rows.append([entry["relief"], entry["material"],
