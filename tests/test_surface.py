@@ -10,7 +10,7 @@ from core.capture.mlic import MLIC
 from core.classic.fitting import ClassicRTI
 from core.cli import main
 from core.errors import RTIError
-from core.surface import enhance, maps, photometric
+from core.surface import enhance, maps, photometric, views
 
 
 def encode(linear: np.ndarray) -> np.ndarray:
@@ -141,17 +141,32 @@ def test_diffuse_gain_keeps_value_and_slope_at_the_maximum_and_scales_curvature(
     assert gain != 1.0 or np.allclose(gained, coeffs)
 
 
-def test_luminance_ptm_of_a_ptm_is_its_own_luminance():
+def test_the_diffuse_gain_view_of_a_ptm_at_gain_1_is_its_luminance():
     rng = np.random.default_rng(2)
-    coeffs = rng.uniform(-0.3, 0.6, (6, 4, 5, 3)).astype(np.float32)
+    coeffs = rng.uniform(-0.05, 0.1, (6, 4, 5, 3)).astype(np.float32)
+    coeffs[5] += 0.4  # displayable: within [0, 1] under every light
     model = ClassicRTI("ptm", coeffs)
-    luminance, chroma = enhance.luminance_ptm(model)
-    assert np.allclose(luminance, coeffs @ photometric.LUMA, atol=1e-5)
+    prepared = views.prepare(model)
     light = light_patterns.from_angles([35.0], [120.0])[0]
-    shown = model.relight(light)
-    grey = np.allclose(shown, shown[..., :1], atol=0)
-    assert not grey and np.allclose(enhance.relight_ptm(luminance, chroma, light) @ photometric.LUMA,
-                                    shown @ photometric.LUMA, atol=1e-5)
+    luminance = model.relight(light) @ photometric.LUMA
+    assert np.allclose(views.render(model, prepared, "diffuse_gain", light, gain=1.0) @ photometric.LUMA, luminance,
+                       atol=1e-5)
+    assert not np.allclose(views.render(model, prepared, "diffuse_gain", light, gain=3.0) @ photometric.LUMA,
+                           luminance, atol=1e-3)
+
+
+def test_views_render_what_each_mode_shows(bumps):
+    normals, albedo = bumps
+    model = LambertModel(normals, albedo)
+    prepared = views.prepare(model)
+    light = light_patterns.from_angles([40.0], [200.0])[0]
+    assert np.allclose(views.render(model, prepared, "relit", light), model.relight(light))
+    assert np.allclose(views.render(model, prepared, "normals", light) * 2 - 1, prepared.normals, atol=1e-6)
+    assert np.median(photometric.angular_error(prepared.normals, normals)) < 1.0
+    shiny = views.render(model, prepared, "specular", light, exponent=10.0, strength=0.3)
+    assert np.allclose(shiny, enhance.specular_enhancement(model.relight(light), prepared.normals, light, 10.0, 0.3))
+    with pytest.raises(RTIError, match="unknown view"):
+        views.render(model, prepared, "xray", light)
 
 
 def test_specular_enhancement_adds_a_blinn_phong_highlight_where_a_normal_is_known():

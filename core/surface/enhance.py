@@ -7,21 +7,14 @@
 - **Specular enhancement**: the model's colour plus a Blinn-Phong highlight from the surface normal, strength ·
   max(n·h, 0)^exponent with h halfway between the light and the viewer (+z), so shape shows as gloss.
 
-Any model gets diffuse gain through :func:`luminance_ptm`, a per-pixel PTM fitted to its luminance.
+Any model gets diffuse gain through a PTM fitted to its luminance (``core.surface.views``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..capture import lights as light_patterns
 from ..classic import ptm
-from ..formats.models import Relightable
-from .photometric import LUMA
-
-FIT_LIGHTS = light_patterns.rings([15, 30, 45, 60, 75, 90], [12, 12, 10, 8, 6, 1], [0, 15, 0, 22.5, 0, 0])
-"""Where :func:`luminance_ptm` samples a model: 49 lights from 15° to the zenith, like a dome capture."""
-
 
 def ptm_maximum(coeffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(u0, v0), where the PTM luminance (6, ...) has zero gradient, clipped to the unit disk; (0, 0) where the
@@ -44,18 +37,6 @@ def diffuse_gain(coeffs: np.ndarray, gain: float) -> np.ndarray:
     b4 = (1 - gain) * (2 * a1 * v0 + a2 * u0) + a4
     b5 = (1 - gain) * (a0 * u0 * u0 + a1 * v0 * v0 + a2 * u0 * v0) + (a3 - b3) * u0 + (a4 - b4) * v0 + a5
     return np.stack([gain * a0, gain * a1, gain * a2, b3, b4, b5])
-
-
-def luminance_ptm(model: Relightable, lights: np.ndarray = FIT_LIGHTS) -> tuple[np.ndarray, np.ndarray]:
-    """A PTM of the model's luminance (6, H, W), fitted by least squares at ``lights``, and the chroma (H, W, 3) that
-    turns luminance back into colour (the model's mean colour over those lights divided by its mean luminance)."""
-    h, w = model.height, model.width
-    shown = np.stack([model.relight(light).reshape(h * w, 3) for light in lights])  # (N, P, 3)
-    luma = shown @ LUMA
-    coeffs, *_ = np.linalg.lstsq(ptm.basis(lights), luma, rcond=None)
-    mean = shown.mean(axis=0)
-    chroma = mean / np.maximum(mean @ LUMA, 1e-6)[:, None]
-    return coeffs.reshape(ptm.TERMS, h, w).astype(np.float32), chroma.reshape(h, w, 3).astype(np.float32)
 
 
 def relight_ptm(coeffs: np.ndarray, chroma: np.ndarray, light: np.ndarray) -> np.ndarray:

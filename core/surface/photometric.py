@@ -82,9 +82,19 @@ def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
 
 def from_model(model: Relightable, method: str = "l2", lights: np.ndarray = VIRTUAL_LIGHTS) -> Surface:
     """Normals and albedo of a fitted model, from its relit images under ``lights`` (display values, sRGB)."""
+    return from_relit(relit(model, lights), lights, method)
+
+
+def relit(model: Relightable, lights: np.ndarray) -> np.ndarray:
+    """The model's display images under ``lights``, clipped to [0, 1], as (H, W, N, 3)."""
+    return np.stack([np.clip(model.relight(light), 0.0, 1.0) for light in lights], axis=2)
+
+
+def from_relit(shown: np.ndarray, lights: np.ndarray, method: str = "l2") -> Surface:
+    """Normals and albedo from display images (H, W, N, 3) under ``lights`` (N, 3)."""
     check_method(method)
-    h, w = model.height, model.width
-    shown = np.stack([np.clip(model.relight(light), 0.0, 1.0).reshape(h * w, 3) for light in lights], axis=1)
+    h, w = shown.shape[:2]
+    shown = shown.reshape(h * w, len(lights), 3)
     normals, albedo = np.zeros((h * w, 3), np.float32), np.zeros((h * w, 3), np.float32)
     for start in range(0, h * w, TILE):
         part = shown[start : start + TILE]

@@ -1,0 +1,60 @@
+"""What each analysis view of a model shows, as numpy: the reference the add-on's shader nodes are tested against.
+
+A model is sampled once under ``photometric.VIRTUAL_LIGHTS``; from those images come its normals (least squares) and a
+PTM of its luminance, whose diffuse-gain coefficients are affine in the gain (``base + gain · slope``), so a shader
+needs only two coefficient sets to apply any gain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..classic import ptm
+from ..errors import RTIError
+from ..formats.models import Relightable
+from . import enhance, photometric
+
+VIEWS = ("relit", "normals", "specular", "diffuse_gain")
+
+
+@dataclass
+class Views:
+    """Per-pixel maps behind the views: unit normals (H, W, 3), albedo (H, W, 3), the diffuse-gain PTM of the
+    luminance as ``gain_base + gain · gain_slope`` (6, H, W each) and the chroma that colours it (H, W, 3)."""
+
+    normals: np.ndarray
+    albedo: np.ndarray
+    gain_base: np.ndarray
+    gain_slope: np.ndarray
+    chroma: np.ndarray
+
+
+def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS) -> Views:
+    """The view maps of ``model``, from its images under ``lights``."""
+    shown = photometric.relit(model, lights)
+    surface = photometric.from_relit(shown, lights, "l2")
+    h, w = shown.shape[:2]
+    luminance = shown.reshape(h * w, len(lights), 3) @ photometric.LUMA
+    coeffs, *_ = np.linalg.lstsq(ptm.basis(lights), luminance.T, rcond=None)
+    coeffs = coeffs.reshape(ptm.TERMS, h, w)
+    mean = shown.mean(axis=2)
+    chroma = mean / np.maximum(mean @ photometric.LUMA, 1e-6)[..., None]
+    base = enhance.diffuse_gain(coeffs, 0.0)
+    return Views(surface.normals, surface.albedo, base.astype(np.float32),
+                 (enhance.diffuse_gain(coeffs, 1.0) - base).astype(np.float32), chroma.astype(np.float32))
+
+
+def render(model: Relightable, views: Views, view: str, light: np.ndarray, exponent: float = 40.0,
+           strength: float = 0.5, gain: float = 2.0) -> np.ndarray:
+    """The display colour (H, W, 3), unclipped, of one view under ``light``."""
+    if view == "relit":
+        return model.relight(light)
+    if view == "normals":
+        return (views.normals * 0.5 + 0.5).astype(np.float32)
+    if view == "specular":
+        return enhance.specular_enhancement(model.relight(light), views.normals, light, exponent, strength)
+    if view == "diffuse_gain":
+        return enhance.relight_ptm(views.gain_base + gain * views.gain_slope, views.chroma, light).astype(np.float32)
+    raise RTIError(f"unknown view {view!r} (choose from {', '.join(VIEWS)})")
