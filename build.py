@@ -31,7 +31,8 @@ PYTHON = VENV / "bin" / "python"
 BLENDER_42_VENV = ROOT / ".venv-blender42"
 BLENDER_42_REQUIREMENTS = ROOT / "requirements-blender42.txt"
 ADDON_TESTS = ("tests/test_addon_nodes.py", "tests/test_addon_operators.py", "tests/test_addon_imageio.py",
-               "tests/test_addon_jobs.py", "tests/test_addon_display.py", "tests/test_addon_package.py")
+               "tests/test_addon_jobs.py", "tests/test_addon_display.py", "tests/test_addon_package.py",
+               "tests/test_addon_views.py")
 """The add-on and node-group tests, run a second time on Blender 4.2 LTS, the oldest Blender the extension supports."""
 DEMO_OUT = ROOT / "demo_out"
 DEMO_SIZE = 256

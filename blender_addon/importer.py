@@ -27,6 +27,7 @@ from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
 from .material import relight_material
 from .neural_nodes import neural_group
+from .views import add_views, sync
 from .synth import pixels
 
 HANDLE_DISTANCE = 2.0
@@ -106,8 +107,10 @@ def add_to_plane(plane: bpy.types.Object, model: Model, name: str) -> bpy.types.
                        f"'{plane.name}' ({aspect:.3f}): import it on a plane of its own")
     with rolled_back_on_error():
         material = relight_material(name, model_group(model, f"{name} decoder"), model_images(model, name), handle)
+        add_views(material, model, name)
         mesh = cast(bpy.types.Mesh, plane.data)
         mesh.materials.append(material)
+        sync(plane)
         show(plane, len(mesh.materials) - 1)
     return material
 

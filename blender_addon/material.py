@@ -10,6 +10,8 @@ import bpy
 from .nodetree import COLUMN, Math, Socket, add_node, ends, group, vector_math
 
 SRGB_TO_LINEAR = "RTI sRGB to Linear"
+DECODER, LIGHT, TO_LINEAR = "RTI decoder", "RTI light", "RTI to linear"
+"""Names of the relight material's nodes that the analysis views (``views``) connect to."""
 
 
 def light_from_handle(tree: bpy.types.ShaderNodeTree, handle: bpy.types.Object,
@@ -30,6 +32,7 @@ def light_from_handle(tree: bpy.types.ShaderNodeTree, handle: bpy.types.Object,
         setattr(local, key, value)
     tree.links.new(world.outputs[0], local.inputs[0])
     unit = vector_math(tree, "NORMALIZE", (x + 3 * COLUMN, y))
+    unit.name = LIGHT
     tree.links.new(local.outputs[0], unit.inputs[0])
     return unit.outputs[0]
 
@@ -46,6 +49,7 @@ def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Seque
     assert tree is not None
     tree.nodes.clear()
     decoder = add_node(tree, "ShaderNodeGroup", (3 * COLUMN, 0))
+    decoder.name = DECODER
     setattr(decoder, "node_tree", group)
     for k, image in enumerate(textures):
         texture = add_node(tree, "ShaderNodeTexImage", (0, -300 * k))
@@ -55,6 +59,7 @@ def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Seque
         tree.links.new(texture.outputs["Color"], decoder.inputs[k])
     tree.links.new(light_from_handle(tree, handle, (-4 * COLUMN, -900)), decoder.inputs["Light"])
     linear = add_node(tree, "ShaderNodeGroup", (4 * COLUMN, 0))
+    linear.name = TO_LINEAR
     setattr(linear, "node_tree", srgb_to_linear_group())
     tree.links.new(decoder.outputs["Color"], linear.inputs["Color"])
     emission = add_node(tree, "ShaderNodeEmission", (5 * COLUMN, 0))

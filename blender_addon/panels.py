@@ -41,6 +41,14 @@ class RTI_PT_main(Sidebar):
         box.prop(plane, "rti_azimuth", slider=True)
         box.operator("rti.render_light_orbit", icon="RENDER_ANIMATION")
         box = layout.box()
+        box.prop(plane, "rti_view")
+        view = getattr(plane, "rti_view")
+        if view == "SPECULAR":
+            box.prop(plane, "rti_specular_exponent", slider=True)
+            box.prop(plane, "rti_specular_strength", slider=True)
+        elif view == "DIFFUSE_GAIN":
+            box.prop(plane, "rti_diffuse_gain", slider=True)
+        box = layout.box()
         box.label(text="Models", icon="MATERIAL")
         current = importer.shown(plane)
         for index, material in enumerate(cast(bpy.types.Mesh, plane.data).materials):

@@ -8,7 +8,7 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from . import importer
+from . import importer, views
 from .synth import materials, relief
 from .synth.spec import FORMATS, OWN
 
@@ -32,6 +32,10 @@ def _set_elevation(plane: bpy.types.Object, value: float) -> None:
 def _set_azimuth(plane: bpy.types.Object, value: float) -> None:
     if getattr(plane, "rti_handle", None) is not None:
         importer.aim(plane, _elevation(plane), value)
+
+
+def _sync_views(plane: bpy.types.Object, _context: bpy.types.Context) -> None:
+    views.sync(plane)
 
 
 def _items(names: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -98,6 +102,18 @@ def _properties() -> list[tuple[type, str, Any]]:
         (bpy.types.Object, "rti_azimuth", props.FloatProperty(
             name="Azimuth", min=-180.0, max=180.0, get=_azimuth, set=_set_azimuth,
             description="Light azimuth from the image's right toward its top, in degrees")),
+        (bpy.types.Object, "rti_view", props.EnumProperty(
+            name="View", items=views.VIEW_ITEMS, default="RELIT", update=_sync_views,
+            description="What the plane shows of its models")),
+        (bpy.types.Object, "rti_specular_exponent", props.FloatProperty(
+            name="Exponent", default=40.0, min=1.0, max=1000.0, soft_max=200.0, update=_sync_views,
+            description="Specular enhancement: how tight the highlight is (Blinn-Phong exponent)")),
+        (bpy.types.Object, "rti_specular_strength", props.FloatProperty(
+            name="Strength", default=0.5, min=0.0, max=10.0, soft_max=2.0, update=_sync_views,
+            description="Specular enhancement: how bright the highlight is")),
+        (bpy.types.Object, "rti_diffuse_gain", props.FloatProperty(
+            name="Gain", default=2.0, min=0.0, max=20.0, soft_max=8.0, update=_sync_views,
+            description="Diffuse gain: how much the shading's curvature around the normal is scaled (1: unchanged)")),
         (bpy.types.Scene, "rti_synth", props.PointerProperty(type=RTI_SynthSettings)),
         (bpy.types.Scene, "rti_train", props.PointerProperty(type=RTI_TrainSettings)),
         (bpy.types.WindowManager, "rti_job", props.PointerProperty(type=RTI_Job)),

@@ -32,9 +32,11 @@ LIGHTS = [v / np.linalg.norm(v) for v in (np.array([0.3, -0.5, 0.81]), np.array(
 pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
-def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -> list[np.ndarray]:
+def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path,
+           plane_settings: dict[str, object] | None = None) -> list[np.ndarray]:
     """Cycles renders of ``model`` imported on a plane filling an orthographic camera, one per light direction (its
-    handle aimed there); one texel per pixel, one sample, no pixel filter or denoiser."""
+    handle aimed there); one texel per pixel, one sample, no pixel filter or denoiser. ``plane_settings`` are set on
+    the plane first (its view and sliders)."""
     h, w = model.height, model.width
     aspect = w / h
     scene = bpy.data.scenes.new("RTI node test")
@@ -55,6 +57,8 @@ def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path) -
     scene.collection.objects.link(camera)
     scene.camera = camera
     plane, _ = importer.add_model(scene, model, "RTI test")
+    for name, value in (plane_settings or {}).items():
+        setattr(plane, name, value)
     results = []
     for k, light in enumerate(lights):
         importer.aim(plane, float(elevation(light[None])[0]), float(azimuth(light[None])[0]))

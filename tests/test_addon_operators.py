@@ -16,6 +16,13 @@ bpy = pytest.importorskip("bpy")
 pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
+def decoder_images(material) -> list:
+    """The textures the model's decoder group reads (the analysis views have textures of their own)."""
+    decoder = material.node_tree.nodes["RTI decoder"]
+    return [socket.links[0].from_node.image for socket in decoder.inputs
+            if socket.is_linked and socket.links[0].from_node.type == "TEX_IMAGE"]
+
+
 def test_import_a_neural_folder(tmp_path: Path) -> None:
     model = random_model(20, size=(12, 18))
     models.save(model, tmp_path / "student")
@@ -28,7 +35,7 @@ def test_import_a_neural_folder(tmp_path: Path) -> None:
     assert bpy.context.scene.view_settings.view_transform == "Standard"
     xs = [v.co.x for v in plane.data.vertices]
     assert max(xs) - min(xs) == pytest.approx(2 * 18 / 12)
-    images = [n.image for n in plane.active_material.node_tree.nodes if n.type == "TEX_IMAGE"]
+    images = decoder_images(plane.active_material)
     assert len(images) == 3 and all(i.is_float and i.colorspace_settings.name == "Non-Color" for i in images)
     # the lossless codes, as stored in codes.npy, are what the textures hold (first pixel of plane 1, row 0 on top)
     pixels = np.empty(18 * 12 * 4, dtype=np.float32)
@@ -45,7 +52,7 @@ def test_import_a_ptm_file(tmp_path: Path) -> None:
     assert bpy.ops.rti.import_model(filepath=str(tmp_path / "capture.ptm")) == {"FINISHED"}
     plane = bpy.context.view_layer.objects.active
     assert plane.name.startswith("capture") and plane.rti_handle is not None
-    assert len([n for n in plane.active_material.node_tree.nodes if n.type == "TEX_IMAGE"]) == 6
+    assert len(decoder_images(plane.active_material)) == 6
 
 
 @pytest.mark.parametrize(("name", "message"), [("missing", "no such model"), ("notes.txt", "not a model")])
@@ -99,8 +106,7 @@ def test_8bit_planes_import_as_byte_textures(tmp_path: Path) -> None:
     models.save(random_model(20, size=(6, 8)), tmp_path / "web")
     (tmp_path / "web" / "codes.npy").unlink()  # an OpenLIME folder: only the JPEG planes
     bpy.ops.rti.import_model(filepath=str(tmp_path / "web"))
-    images = [n.image for n in bpy.context.view_layer.objects.active.active_material.node_tree.nodes
-              if n.type == "TEX_IMAGE"]
+    images = decoder_images(bpy.context.view_layer.objects.active.active_material)
     texels = models.load(tmp_path / "web").planes.texels
     pixels = np.empty(8 * 6 * 4, dtype=np.float32)
     images[1].pixels.foreach_get(pixels)
