@@ -25,6 +25,7 @@ from .core.classic.fitting import ClassicRTI
 from .core.errors import RTIError
 from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
+from .lighting import mover
 from .material import relight_material
 from .neural_nodes import neural_group
 from .views import add_views, sync
@@ -179,14 +180,14 @@ def add_handle(scene: bpy.types.Scene, name: str, elevation: float = 45.0, azimu
 
 
 def aim(plane: bpy.types.Object, elevation: float, azimuth: float) -> None:
-    """Move the plane's handle to (elevation, azimuth) degrees in the plane's frame, ``HANDLE_DISTANCE`` away."""
+    """Move the plane's handle (or its Sun) to (elevation, azimuth) degrees in the plane's frame, ``HANDLE_DISTANCE`` away."""
     direction = Vector(HANDLE_DISTANCE * lights.from_angles([elevation], [azimuth])[0])
-    getattr(plane, "rti_handle").location = plane.matrix_world @ direction
+    mover(plane).location = plane.matrix_world @ direction
 
 
 def light_angles(plane: bpy.types.Object) -> tuple[float, float]:
     """(elevation, azimuth) degrees of the plane's handle in the plane's frame: the light its material uses."""
-    local = np.asarray(plane.matrix_world.inverted() @ getattr(plane, "rti_handle").location, dtype=np.float64)
+    local = np.asarray(plane.matrix_world.inverted() @ mover(plane).location, dtype=np.float64)
     length = float(np.linalg.norm(local))
     if length == 0.0:
         return 90.0, 0.0

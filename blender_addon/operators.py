@@ -4,13 +4,13 @@ same plane."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
-from . import importer
+from . import importer, lighting
 from .core.errors import RTIError
 from .core.formats import models
 
@@ -107,10 +107,58 @@ class RTI_OT_show_model(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class RTI_OT_use_sun(bpy.types.Operator):
+    """Light the active RTI plane with a Sun lamp: moving it relights the models and shades the PBR material"""
+
+    bl_idname = "rti.use_sun"
+    bl_label = "Use a Sun Lamp as the Light"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return rti_plane(context) is not None
+
+    def execute(self, context: bpy.types.Context) -> Status:
+        plane, scene = rti_plane(context), context.scene
+        assert plane is not None and scene is not None
+        lamp = lighting.add_sun(plane, scene)
+        self.report({"INFO"}, f"move '{lamp.name}' to relight '{plane.name}'")
+        return {"FINISHED"}
+
+
+class RTI_OT_add_pbr(bpy.types.Operator):
+    """Add a PBR material (the shown model's albedo and normals in a Principled BSDF) to the active RTI plane and show
+    it: Blender's own lights shade it"""
+
+    bl_idname = "rti.add_pbr"
+    bl_label = "Add PBR Material"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return rti_plane(context) is not None
+
+    def execute(self, context: bpy.types.Context) -> Status:
+        plane = rti_plane(context)
+        assert plane is not None
+        shown = cast(bpy.types.Mesh, plane.data).materials[importer.shown(plane)]
+        try:
+            if shown is None:
+                raise RTIError(f"'{plane.name}' shows no model")
+            with importer.rolled_back_on_error():
+                pbr = lighting.add_pbr(plane, shown)
+                importer.show(plane, len(cast(bpy.types.Mesh, plane.data).materials) - 1)
+        except RTIError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"added '{pbr.name}': light it with the scene's lamps (Use a Sun Lamp as the Light)")
+        return {"FINISHED"}
+
+
 def rti_plane(context: bpy.types.Context) -> bpy.types.Object | None:
     """The active object when it is an RTI plane (it has a light handle)."""
     obj = context.active_object
     return obj if getattr(obj, "rti_handle", None) is not None else None
 
 
-classes = (RTI_OT_import_model, RTI_OT_aim_light, RTI_OT_show_model)
+classes = (RTI_OT_import_model, RTI_OT_aim_light, RTI_OT_show_model, RTI_OT_use_sun, RTI_OT_add_pbr)

@@ -16,6 +16,7 @@ import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty
 
 from . import importer
+from .lighting import mover
 from .operators import Status, rti_plane
 
 
@@ -25,8 +26,8 @@ def orbit_azimuths(frames: int) -> list[float]:
 
 
 def keyframe_orbit(scene: bpy.types.Scene, plane: bpy.types.Object, elevation: float, frames: int) -> None:
-    """Key the plane's handle at every frame from the scene's start, and end the scene's range with the orbit."""
-    handle = getattr(plane, "rti_handle")
+    """Key the plane's handle (or its Sun) at every frame from the scene's start, and end the scene's range with the orbit."""
+    handle = mover(plane)
     handle.animation_data_clear()
     start = scene.frame_start
     for k, azimuth in enumerate(orbit_azimuths(frames)):

@@ -7,7 +7,7 @@ from typing import cast
 
 import bpy
 
-from . import importer
+from . import importer, lighting
 from .operators import rti_plane
 
 
@@ -36,10 +36,12 @@ class RTI_PT_main(Sidebar):
         if plane is None:
             return
         box = layout.box()
-        box.label(text=f"Light: {getattr(plane, 'rti_handle').name}", icon="LIGHT_SUN")
+        box.label(text=f"Light: {lighting.mover(plane).name}", icon="LIGHT_SUN")
         box.prop(plane, "rti_elevation", slider=True)
         box.prop(plane, "rti_azimuth", slider=True)
         box.operator("rti.render_light_orbit", icon="RENDER_ANIMATION")
+        if lighting.sun(plane) is None:
+            box.operator("rti.use_sun", icon="LIGHT_SUN")
         box = layout.box()
         box.prop(plane, "rti_view")
         view = getattr(plane, "rti_view")
@@ -57,6 +59,7 @@ class RTI_PT_main(Sidebar):
             setattr(op, "index", index)
         op = box.operator("rti.import_model", text="Add Model to This Plane", icon="ADD")
         setattr(op, "add_to_active", True)
+        box.operator("rti.add_pbr", icon="SHADING_RENDERED")
 
 
 class RTI_PT_synth(Sidebar):

@@ -47,6 +47,10 @@ def add_views(material: bpy.types.Material, model: Relightable, name: str) -> No
         node.name = node.label = node_name
         values[prop] = node.outputs[0]
     normal_texture = _texture(tree, f"{name} normals", maps.normals, (x - 2 * COLUMN, y - 400))
+    material["rti_normals"] = getattr(normal_texture.node, "image").name
+    albedo = pixels.new_image(f"{name} albedo", np.clip(maps.albedo, 0.0, 1.0).astype(np.float32), float_buffer=True)
+    albedo.pack()
+    material["rti_albedo"] = albedo.name
 
     shown_normals = vector_math(tree, "MULTIPLY_ADD", (x + COLUMN, y - 400))
     tree.links.new(normal_texture, shown_normals.inputs[0])

@@ -9,6 +9,7 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,11 @@ pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
 def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path,
-           plane_settings: dict[str, object] | None = None) -> list[np.ndarray]:
+           plane_settings: dict[str, object] | None = None,
+           before: Callable[[bpy.types.Scene, bpy.types.Object], None] | None = None) -> list[np.ndarray]:
     """Cycles renders of ``model`` imported on a plane filling an orthographic camera, one per light direction (its
     handle aimed there); one texel per pixel, one sample, no pixel filter or denoiser. ``plane_settings`` are set on
-    the plane first (its view and sliders)."""
+    the plane first (its view and sliders), then ``before`` runs on the scene and plane."""
     h, w = model.height, model.width
     aspect = w / h
     scene = bpy.data.scenes.new("RTI node test")
@@ -59,6 +61,8 @@ def render(model: ClassicRTI | NeuralRTI, lights: list[np.ndarray], out: Path,
     plane, _ = importer.add_model(scene, model, "RTI test")
     for name, value in (plane_settings or {}).items():
         setattr(plane, name, value)
+    if before is not None:
+        before(scene, plane)
     results = []
     for k, light in enumerate(lights):
         importer.aim(plane, float(elevation(light[None])[0]), float(azimuth(light[None])[0]))

@@ -9,6 +9,7 @@ import pytest
 
 from core.classic.fitting import ClassicRTI
 from core.surface import views
+from synth.pixels import read as read_exr
 
 from .conftest import assert_emits, random_model
 
@@ -57,3 +58,60 @@ def test_switching_views_relinks_every_material_of_the_plane(tmp_path: Path) -> 
     plane.rti_view = "RELIT"
     assert all(m.node_tree.nodes["RTI to linear"].inputs["Color"].links[0].from_node.name == "RTI decoder"
                for m in plane.data.materials)
+
+
+def test_a_sun_lamp_handle_relights_the_model_as_core_relight_does(tmp_path: Path) -> None:
+    from blender_addon import lighting
+
+    model = models()["ptm"]
+    suns = []
+    images = render(model, LIGHTS, tmp_path, before=lambda scene, plane: suns.append(lighting.add_sun(plane, scene)))
+    for light, image in zip(LIGHTS, images):  # importer.aim moved the Sun, the handle followed
+        assert_emits(image, model.relight(light))
+    sun = suns[0]
+    scene = sun.users_scene[0]
+    depsgraph = scene.view_layers[0].depsgraph
+    depsgraph.update()
+    facing = np.array(sun.evaluated_get(depsgraph).matrix_world.col[2][:3])
+    assert np.allclose(facing, LIGHTS[-1], atol=1e-6)  # the Sun shines along the light the model is relit with
+    sun.location = tuple(2.0 * np.array([0.5, 0.1, 0.86]) / np.linalg.norm([0.5, 0.1, 0.86]))  # moved by hand
+    scene.render.filepath = str(tmp_path / "moved.exr")
+    bpy.ops.render.render(write_still=True, scene=scene.name)
+    moved = read_exr(tmp_path / "moved.exr")[..., :3]
+    assert_emits(moved, model.relight(np.array([0.5, 0.1, 0.86]) / np.linalg.norm([0.5, 0.1, 0.86])))
+
+
+def test_the_pbr_material_shades_albedo_and_normals_as_lambert_does_under_the_sun(tmp_path: Path) -> None:
+    from blender_addon import importer, lighting
+
+    model = models()["hsh3"]
+    prepared = views.prepare(model)
+
+    def pbr_under_a_sun(scene, plane) -> None:
+        lighting.add_sun(plane, scene)
+        lighting.add_pbr(plane, plane.data.materials[0])
+        importer.show(plane, 1)
+        world = bpy.data.worlds.new("RTI black")
+        world.color = (0.0, 0.0, 0.0)
+        for node in world.node_tree.nodes if world.node_tree else ():
+            if node.type == "BACKGROUND":
+                node.inputs["Strength"].default_value = 0.0
+        scene.world = world  # no light but the Sun
+
+    images = render(model, LIGHTS, tmp_path, before=pbr_under_a_sun)
+    for light, image in zip(LIGHTS, images):
+        expected = np.clip(prepared.albedo, 0, 1) * np.clip(prepared.normals @ light, 0, None)[..., None]
+        assert np.abs(image - expected).max() < 0.05 * expected.max()  # Principled is not exactly Lambert (4.2: 4 %)
+
+
+def test_a_pbr_material_needs_a_model_with_maps_and_changes_nothing_otherwise() -> None:
+    from blender_addon import importer
+
+    scene = bpy.context.scene
+    plane, _ = importer.add_model(scene, models()["ptm"], "no maps")
+    bpy.context.view_layer.objects.active = plane
+    del plane.data.materials[0]["rti_albedo"]
+    before = (set(bpy.data.materials), len(plane.data.materials))
+    with pytest.raises(RuntimeError, match="'no maps' has no albedo and normals"):
+        bpy.ops.rti.add_pbr()
+    assert (set(bpy.data.materials), len(plane.data.materials)) == before
