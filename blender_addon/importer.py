@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeGuard, cast
 
 import bpy
@@ -45,15 +46,17 @@ def is_neural(model: Model) -> TypeGuard[NeuralRTI]:
     return model.method == "neural"
 
 
-def add_model(scene: bpy.types.Scene, model: Model, name: str) -> tuple[bpy.types.Object, bpy.types.Object]:
+def add_model(scene: bpy.types.Scene, model: Model, name: str, source: Path | None = None
+              ) -> tuple[bpy.types.Object, bpy.types.Object]:
     """Add ``model`` to ``scene`` on a new plane with a new light handle and, when the scene has no camera, one that
-    renders the plane pixel for pixel; returns (plane, handle). On an error nothing is left behind."""
+    renders the plane pixel for pixel; returns (plane, handle). On an error nothing is left behind. ``source``, the
+    model's file or folder, lets the analysis views be built when first shown rather than now."""
     with rolled_back_on_error():
         handle = add_handle(scene, f"{name} light")
         plane = bpy.data.objects.new(name, _plane_mesh(name, model.width / model.height))
         scene.collection.objects.link(plane)
         setattr(plane, "rti_handle", handle)
-        add_to_plane(plane, model, name)
+        add_to_plane(plane, model, name, source)
         if scene.camera is None:
             frame_camera(scene, plane, (model.width, model.height))
     return plane, handle
@@ -97,8 +100,10 @@ def frame_camera(scene: bpy.types.Scene, plane: bpy.types.Object,
     return camera
 
 
-def add_to_plane(plane: bpy.types.Object, model: Model, name: str) -> bpy.types.Material:
-    """Add ``model`` to an RTI plane as one more material slot lit by the plane's handle, and show it."""
+def add_to_plane(plane: bpy.types.Object, model: Model, name: str, source: Path | None = None
+                 ) -> bpy.types.Material:
+    """Add ``model`` to an RTI plane as one more material slot lit by the plane's handle, and show it. Its analysis
+    views are built now, or when first shown if ``source`` (its file or folder) can load it again then."""
     handle = getattr(plane, "rti_handle", None)
     if handle is None:
         raise RTIError(f"'{plane.name}' is not an RTI plane (it has no light handle)")
@@ -108,7 +113,10 @@ def add_to_plane(plane: bpy.types.Object, model: Model, name: str) -> bpy.types.
                        f"'{plane.name}' ({aspect:.3f}): import it on a plane of its own")
     with rolled_back_on_error():
         material = relight_material(name, model_group(model, f"{name} decoder"), model_images(model, name), handle)
-        add_views(material, model, name)
+        if source is None:
+            add_views(material, model, name)
+        else:
+            material["rti_source"] = str(source)
         mesh = cast(bpy.types.Mesh, plane.data)
         mesh.materials.append(material)
         sync(plane)

@@ -17,6 +17,7 @@ import bpy
 
 from .core.errors import RTIError
 from .nodetree import COLUMN, add_node, vector_math
+from .views import ensure_views
 
 SUN_CONSTRAINT = "RTI sun"
 """The handle's Copy Location constraint that follows the Sun."""
@@ -61,6 +62,7 @@ def add_sun(plane: bpy.types.Object, scene: bpy.types.Scene) -> bpy.types.Object
 def add_pbr(plane: bpy.types.Object, material: bpy.types.Material) -> bpy.types.Material:
     """A Principled BSDF material from the albedo and normals of ``material`` (a relight material with views), added
     to the plane as one more slot; no specular layer, so that it shades as the Lambertian surface the maps describe."""
+    ensure_views(material)
     properties: Any = material  # custom properties: the stubs type ``get`` as returning None
     albedo = bpy.data.images.get(str(properties.get("rti_albedo", "")))
     normals = bpy.data.images.get(str(properties.get("rti_normals", "")))

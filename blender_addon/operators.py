@@ -41,9 +41,9 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
                 plane = rti_plane(context)
                 if plane is None:
                     raise RTIError("the active object is not an RTI plane to add a model to")
-                importer.add_to_plane(plane, model, name)
+                importer.add_to_plane(plane, model, name, path)
             else:
-                plane, _ = importer.add_model(scene, model, name)
+                plane, _ = importer.add_model(scene, model, name, path)
         except RTIError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

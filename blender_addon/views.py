@@ -2,19 +2,22 @@
 normals, specular enhancement and diffuse gain, the views RTIViewer and OpenLIME offer.
 
 Each view is a branch of nodes in the model's relight material, built at import from ``core.surface.views`` maps
-(normals, and the diffuse-gain PTM of the model's luminance as base + gain · slope); switching a view relinks which
+(normals, and the diffuse-gain PTM of the model's luminance as base + gain · slope), at import or, for a model
+imported from a file, when a view is first chosen (the maps cost 27 relightings); switching a view relinks which
 branch feeds the material's sRGB-to-linear node, so only the shown branch is evaluated. The sliders are Value nodes
 that every RTI material of a plane shares through the plane's properties.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import bpy
 import numpy as np
 
 from .classic_nodes import classic_group
+from .core.errors import RTIError
+from .core.formats import models
 from .core.formats.models import Relightable
 from .core.surface import views as core_views
 from .material import DECODER, LIGHT, TO_LINEAR
@@ -81,10 +84,27 @@ def add_views(material: bpy.types.Material, model: Relightable, name: str) -> No
     show_view(material, "RELIT")
 
 
+def ensure_views(material: bpy.types.Material) -> None:
+    """Build the views of a material imported with its source path and not built yet, loading the model again."""
+    tree = material.node_tree
+    properties: Any = material  # custom properties: the stubs type ``get`` as returning None
+    source = properties.get("rti_source")
+    if tree is None or source is None or BRANCH.format("NORMALS") in tree.nodes:
+        return
+    add_views(material, models.load(source), material.name)
+
+
 def sync(plane: bpy.types.Object) -> None:
-    """Show the plane's chosen view with its slider values in every one of its materials."""
+    """Show the plane's chosen view with its slider values in every one of its materials (building the views of the
+    ones imported without them, when a view other than relit is chosen)."""
+    view = getattr(plane, "rti_view")
     for material in plane_materials(plane):
-        show_view(material, getattr(plane, "rti_view"))
+        if view != "RELIT":
+            try:
+                ensure_views(material)
+            except RTIError as exc:  # a property update cannot report: the material keeps its view
+                print(f"RTI: '{material.name}' has no views: {exc}")
+        show_view(material, view)
         for prop in PARAMETERS:
             set_parameter(material, prop, getattr(plane, prop))
 

@@ -115,3 +115,19 @@ def test_a_pbr_material_needs_a_model_with_maps_and_changes_nothing_otherwise() 
     with pytest.raises(RuntimeError, match="'no maps' has no albedo and normals"):
         bpy.ops.rti.add_pbr()
     assert (set(bpy.data.materials), len(plane.data.materials)) == before
+
+
+def test_a_model_imported_from_a_file_builds_its_views_when_first_shown(tmp_path: Path) -> None:
+    from core.formats import models as model_files
+
+    model_files.save(models()["ptm"], tmp_path / "capture.ptm")
+    assert bpy.ops.rti.import_model(filepath=str(tmp_path / "capture.ptm")) == {"FINISHED"}
+    plane = bpy.context.view_layer.objects.active
+    tree = plane.active_material.node_tree
+    assert "RTI view NORMALS" not in tree.nodes  # import stays as fast as before
+    plane.rti_view = "NORMALS"
+    assert tree.nodes["RTI to linear"].inputs["Color"].links[0].from_node.name == "RTI view NORMALS"
+    assert bpy.ops.rti.add_pbr() == {"FINISHED"}
+    from blender_addon import importer
+
+    assert plane.data.materials[importer.shown(plane)].name == "capture PBR"
