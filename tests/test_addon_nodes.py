@@ -135,6 +135,7 @@ import blender_addon
 from blender_addon import importer
 from core.formats import models
 model_path, out, angles = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+view = sys.argv[4] if len(sys.argv) > 4 else "RELIT"
 blender_addon.register()
 model = models.load(model_path)
 scene = bpy.data.scenes.new("RTI EEVEE test")
@@ -151,6 +152,7 @@ camera.location = (0, 0, 5)
 scene.collection.objects.link(camera)
 scene.camera = camera
 plane, _ = importer.add_model(scene, model, "RTI EEVEE test")
+plane.rti_view = view
 for k, (elevation, azimuth) in enumerate(angles):
     importer.aim(plane, elevation, azimuth)
     scene.render.filepath = f"{out}/eevee_{k}.exr"

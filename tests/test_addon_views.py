@@ -131,3 +131,35 @@ def test_a_model_imported_from_a_file_builds_its_views_when_first_shown(tmp_path
     from blender_addon import importer
 
     assert plane.data.materials[importer.shown(plane)].name == "capture PBR"
+
+
+def test_eevee_renders_the_views_as_numpy_does(tmp_path: Path) -> None:
+    """EEVEE (Mesa's software OpenGL here) in a process of its own, as the decoder's EEVEE test: a PTM's normals,
+    specular and diffuse-gain views within 2e-2 (EEVEE keeps float textures and its film in half floats, which the
+    highlight's exponent of 40 amplifies to 1-1.5e-2; it clamps negative values to 0). Cycles is held to 1e-3 above."""
+    import json
+    import subprocess
+    import sys
+
+    from core.capture.lights import from_angles
+    from core.formats import models as model_files
+
+    from .test_addon_nodes import EEVEE_SCRIPT
+
+    model = models()["ptm"]
+    model_files.save(model, tmp_path / "capture.ptm")
+    prepared = views.prepare(model)
+    angles = [(40.0, 30.0)]
+    light = from_angles([40.0], [30.0])[0]
+    for view in ("NORMALS", "SPECULAR", "DIFFUSE_GAIN"):
+        out = tmp_path / view
+        out.mkdir()
+        done = subprocess.run([sys.executable, "-c", EEVEE_SCRIPT, str(tmp_path / "capture.ptm"), str(out),
+                               json.dumps(angles), view], cwd=Path(__file__).resolve().parents[1],
+                              capture_output=True, text=True, timeout=600)
+        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+        if not (out / "eevee_0.exr").is_file():
+            pytest.skip(f"EEVEE does not render here (exit status {done.returncode})")
+        image = read_exr(out / "eevee_0.exr")[..., :3]
+        expected = views.render(model, prepared, view.lower(), light)
+        assert_emits(np.maximum(image, 0.0), np.maximum(expected, 0.0), tolerance=2e-2)
