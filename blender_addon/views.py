@@ -10,6 +10,7 @@ that every RTI material of a plane shares through the plane's properties.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 import bpy
@@ -19,6 +20,7 @@ from .classic_nodes import classic_group
 from .core.errors import RTIError
 from .core.formats import models
 from .core.formats.models import Relightable
+from .core.surface import maps as surface_maps
 from .core.surface import views as core_views
 from .material import DECODER, LIGHT, TO_LINEAR
 from .nodetree import COLUMN, Math, add_node, set_vector, vector_math
@@ -37,9 +39,11 @@ BRANCH = "RTI view {}"
 GAIN_GROUP = "RTI luminance PTM"
 
 
-def add_views(material: bpy.types.Material, model: Relightable, name: str) -> None:
-    """Build every view's branch in ``material`` (a relight material of ``model``), showing the relit one."""
-    maps = core_views.prepare(model)
+def add_views(material: bpy.types.Material, model: Relightable, name: str, normals: np.ndarray | None = None
+              ) -> None:
+    """Build every view's branch in ``material`` (a relight material of ``model``), showing the relit one; given
+    ``normals`` (a model folder's ``normals.png``) are used instead of the model's own."""
+    maps = core_views.prepare(model, normals=normals)
     tree = material.node_tree
     assert tree is not None
     light = tree.nodes[LIGHT].outputs[0]
@@ -85,13 +89,17 @@ def add_views(material: bpy.types.Material, model: Relightable, name: str) -> No
 
 
 def ensure_views(material: bpy.types.Material) -> None:
-    """Build the views of a material imported with its source path and not built yet, loading the model again."""
+    """Build the views of a material imported with its source path and not built yet, loading the model again (and
+    the normals that ``python -m core normals`` wrote into its folder, if any)."""
     tree = material.node_tree
     properties: Any = material  # custom properties: the stubs type ``get`` as returning None
     source = properties.get("rti_source")
     if tree is None or source is None or BRANCH.format("NORMALS") in tree.nodes:
         return
-    add_views(material, models.load(source), material.name)
+    folder = Path(source)
+    normals = folder / surface_maps.NORMALS_NAME
+    add_views(material, models.load(folder), material.name,
+              surface_maps.read_normals(normals) if folder.is_dir() and normals.is_file() else None)
 
 
 def sync(plane: bpy.types.Object) -> None:

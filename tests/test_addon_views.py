@@ -163,3 +163,20 @@ def test_eevee_renders_the_views_as_numpy_does(tmp_path: Path) -> None:
         image = read_exr(out / "eevee_0.exr")[..., :3]
         expected = views.render(model, prepared, view.lower(), light)
         assert_emits(np.maximum(image, 0.0), np.maximum(expected, 0.0), tolerance=2e-2)
+
+
+def test_the_normals_of_a_model_folder_are_the_views_normals(tmp_path: Path) -> None:
+    from core.formats import models as model_files
+    from core.surface import maps
+
+    model_files.save(models()["hsh3"], tmp_path / "hsh3")
+    tilted = np.zeros((12, 16, 3))
+    tilted[:] = [0.6, 0.0, 0.8]
+    maps.write_normals(tmp_path / "hsh3" / "normals.png", tilted)
+    assert bpy.ops.rti.import_model(filepath=str(tmp_path / "hsh3")) == {"FINISHED"}
+    plane = bpy.context.view_layer.objects.active
+    plane.rti_view = "NORMALS"
+    image = bpy.data.images[plane.active_material["rti_normals"]]
+    stored = np.empty(12 * 16 * 4, np.float32)
+    image.pixels.foreach_get(stored)
+    assert np.allclose(stored.reshape(12, 16, 4)[..., :3], [0.6, 0.0, 0.8], atol=1e-4)

@@ -31,10 +31,17 @@ class Views:
     chroma: np.ndarray
 
 
-def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS) -> Views:
-    """The view maps of ``model``, from its images under ``lights``."""
+def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS, normals: np.ndarray | None = None
+            ) -> Views:
+    """The view maps of ``model``, from its images under ``lights``; ``normals`` (H, W, 3), e.g. the model folder's
+    ``normals.png``, replace the ones least squares finds in those images."""
     shown = photometric.relit(model, lights)
     surface = photometric.from_relit(shown, lights, "l2")
+    if normals is not None:
+        if normals.shape != surface.normals.shape:
+            raise RTIError(f"the normal map is {normals.shape[1]}×{normals.shape[0]} but the model is "
+                           f"{model.width}×{model.height}")
+        surface.normals = normals.astype(np.float32)
     h, w = shown.shape[:2]
     luminance = shown.reshape(h * w, len(lights), 3) @ photometric.LUMA
     coeffs, *_ = np.linalg.lstsq(ptm.basis(lights), luminance.T, rcond=None)
