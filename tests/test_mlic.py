@@ -70,6 +70,14 @@ def test_unreadable_image(tmp_path, tiny_stack):
     assert "image_002.png" in expect_error(folder, "not a readable image")
 
 
+def test_png_whose_chunk_runs_past_its_end_is_refused(tmp_path, tiny_stack):
+    folder = write_mlic(tmp_path, *tiny_stack)
+    data = bytearray((folder / "image_002.png").read_bytes())
+    data[33:37] = (2**31 - 1).to_bytes(4, "big")  # the length of the chunk after IHDR
+    (folder / "image_002.png").write_bytes(bytes(data))
+    assert "image_002.png" in expect_error(folder, "a PNG chunk runs past the end of the file")
+
+
 def test_empty_image_file(tmp_path, tiny_stack):
     folder = write_mlic(tmp_path, *tiny_stack)
     (folder / "image_002.png").write_bytes(b"")
