@@ -174,7 +174,8 @@ def demo_summary(results: list[dict], timings: list[tuple[str, float]], size: in
                     f"{r['decoder_parameters'] or '–'} | {seconds} | {r['held_out_lights']} |")
     steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings)
     return (f"Demo on {machine()}: a {size}×{size} scene, test PSNR / SSIM at its 20 held-out lights (neural models "
-            f"from their 8-bit planes). {sum(s for _, s in timings):.0f} s in all: {steps}.\n\n" + "\n".join(rows) + "\n")
+            f"from their 8-bit planes). {sum(s for _, s in timings):.0f} s in all: {steps}.\n\n"
+            + "\n".join(rows) + "\n")
 
 
 def machine() -> str:

@@ -188,7 +188,8 @@ def add_handle(scene: bpy.types.Scene, name: str, elevation: float = 45.0, azimu
 
 
 def aim(plane: bpy.types.Object, elevation: float, azimuth: float) -> None:
-    """Move the plane's handle (or its Sun) to (elevation, azimuth) degrees in the plane's frame, ``HANDLE_DISTANCE`` away."""
+    """Move the plane's handle (or its Sun) to (elevation, azimuth) degrees in the plane's frame,
+    ``HANDLE_DISTANCE`` away."""
     direction = Vector(HANDLE_DISTANCE * lights.from_angles([elevation], [azimuth])[0])
     mover(plane).location = plane.matrix_world @ direction
 

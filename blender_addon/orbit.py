@@ -26,7 +26,8 @@ def orbit_azimuths(frames: int) -> list[float]:
 
 
 def keyframe_orbit(scene: bpy.types.Scene, plane: bpy.types.Object, elevation: float, frames: int) -> None:
-    """Key the plane's handle (or its Sun) at every frame from the scene's start, and end the scene's range with the orbit."""
+    """Key the plane's handle (or its Sun) at every frame from the scene's start, and end the scene's range with the
+    orbit."""
     handle = mover(plane)
     handle.animation_data_clear()
     start = scene.frame_start

@@ -7,7 +7,8 @@ import build
 
 def test_demo_summary_tabulates_what_the_demo_measured():
     results = [{"label": "student", "kind": "student (distilled), 20-20", "psnr": 35.244, "ssim": 0.96761,
-                "coefficients": 9, "decoder_parameters": 723, "seconds": 139.04, "held_out_lights": "33.16 (HSH3 29.36)"},
+                "coefficients": 9, "decoder_parameters": 723, "seconds": 139.04,
+                "held_out_lights": "33.16 (HSH3 29.36)"},
                {"label": "hsh3", "kind": "HSH order 3", "psnr": 30.2, "ssim": 0.9298, "coefficients": 27,
                 "decoder_parameters": 0, "seconds": 0.02, "held_out_lights": ""}]
     summary = build.demo_summary(results, [("render", 21.2), ("teacher + student", 192.4)], 256)

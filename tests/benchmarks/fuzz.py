@@ -50,7 +50,8 @@ def fuzz() -> None:
     skipped = len([1 for status, _, tally in results if not status and not tally])
     verdict = "no crash" if not failed else f"**{len(failed)} tests crashed: see their output**"
     write_section("fuzz", "Readers under fuzzing",
-                  f"Each reader's property test at {EXAMPLES} examples (hypothesis, derandomised: the same inputs every "
+                  f"Each reader's property test at {EXAMPLES} examples (hypothesis, derandomised: the same inputs "
+                  "every "
                   "run; the runs include hypothesis's own shrinking and replays), each in its own process. Loaded: "
                   "read without error; rejected: one `RTIError` line; crashed: anything else. Verdict: "
                   f"{verdict}; {skipped} tests skipped (../shared missing).\n\n"

@@ -71,7 +71,8 @@ def normals() -> None:
             "inside the mask. l2: least squares over every photo (what relight and RTIBuilder do by default); robust: "
             "saturated samples never count, a start without each pixel's darkest 30 % and brightest 10 %, then three "
             "passes that leave out the samples a Lambertian fit does not explain (beyond 2.5 robust standard "
-            "deviations) or sees from behind (`python -m core normals --method robust`); HSH3 and student: the fitted model (`fit -m hsh3`; `train` with the defaults "
+            "deviations) or sees from behind (`python -m core normals --method robust`); HSH3 and student: the "
+            "fitted model (`fit -m hsh3`; `train` with the defaults "
             f"on {DEVICE}) sampled under {len(photometric.VIRTUAL_LIGHTS)} virtual lights from 30° to the zenith, "
             "then least squares. Cells: median / mean angular error in degrees.\n\n"
             + table(["relief", "material", *METHODS, "robust / l2 median"], rows)
