@@ -127,10 +127,11 @@ def test_a_model_imported_from_a_file_builds_its_views_when_first_shown(tmp_path
     assert "RTI view NORMALS" not in tree.nodes  # import stays as fast as before
     plane.rti_view = "NORMALS"
     assert tree.nodes["RTI to linear"].inputs["Color"].links[0].from_node.name == "RTI view NORMALS"
+    relit = plane.data.materials[0]
     assert bpy.ops.rti.add_pbr() == {"FINISHED"}
     from blender_addon import importer
 
-    assert plane.data.materials[importer.shown(plane)].name == "capture PBR"
+    assert plane.data.materials[importer.shown(plane)].name == f"{relit.name} PBR"
 
 
 def test_eevee_renders_the_views_as_numpy_does(tmp_path: Path) -> None:
