@@ -129,6 +129,42 @@ def cmd_normals(args: argparse.Namespace) -> None:
     print(f"wrote {' and '.join(str(folder / name) for name in writers)} ({made})")
 
 
+def cmd_lights(args: argparse.Namespace) -> None:
+    from .capture import spheres as sphere_io
+
+    folder = Path(args.folder)
+    names, stack = sphere_io.read_folder(folder, quiet=args.quiet)
+    if args.sphere:
+        found = [sphere_io.Sphere.parse(text) for text in args.sphere]
+    else:
+        found = sphere_io.detect_in(stack, sphere_io.parse_crop(args.crop) if args.crop else None)
+    result = sphere_io.calibrate(names, stack, found, drop_bad=args.drop_bad)
+    for note in result.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    spheres_text = ", ".join(f"({s.x:.1f}, {s.y:.1f}) r {s.r:.1f}" for s in found)
+    if args.preview:
+        with output_file(args.preview, force=args.force) as tmp:
+            images.write_image(tmp, sphere_io.preview(names, stack, found, result))
+    if args.out is None:
+        existing = mlic_io.find_lp(folder)
+        listed = dict(zip(*lp.read_lp(existing)))
+        print(f"{'image':<28} {'degrees off':>11} {'confidence':>10}")
+        offsets = []
+        for name, light, confidence in zip(result.names, result.lights, result.confidence):
+            if name in listed:
+                offsets.append(float(np.degrees(np.arccos(np.clip(light @ listed[name], -1.0, 1.0)))))
+                print(f"{name:<28} {offsets[-1]:>11.2f} {confidence:>10.2f}")
+        if not offsets:
+            raise RTIError(f"{existing}: names none of the images whose light the spheres give")
+        print(f"{existing.name} against the spheres {spheres_text}: median {np.median(offsets):.2f}°, "
+              f"largest {max(offsets):.2f}° over {len(offsets)} images")
+        return
+    with output_file(args.out, force=args.force) as tmp:
+        lp.write_lp(tmp, result.names, result.lights)
+    print(f"wrote {args.out}: {len(result.names)} lights from the spheres {spheres_text} (confidence "
+          f"{result.confidence.min():.2f}-{result.confidence.max():.2f})")
+
+
 def _light_argument(values: Sequence[float]) -> np.ndarray:
     """A --light X Y Z argument as a unit direction."""
     direction = np.array(lp.check_direction([float(v) for v in values], "--light"))
@@ -297,6 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--lp", help="an .lp file of light directions (its names are used for the images)")
     p.add_argument("-o", "--out", required=True, help="output folder (images + dirs.lp), or one .png file")
     p.set_defaults(func=cmd_relight)
+
+    p = sub.add_parser("lights", parents=[common, writes], help="light directions from reflective spheres")
+    p.add_argument("folder", help="a folder of photos, each with the sphere(s) in frame")
+    p.add_argument("-o", "--out", help="the .lp file to write; without it, compare with the folder's own .lp")
+    p.add_argument("--sphere", action="append", metavar="X,Y,R",
+                   help="a sphere's centre and radius in pixels (repeatable; default: found in the photos)")
+    p.add_argument("--crop", metavar="X,Y,W,H", help="look for spheres only inside this rectangle")
+    p.add_argument("--drop-bad", action="store_true", help="leave out images without a usable highlight")
+    p.add_argument("--preview", help="a PNG showing each sphere, its circle and every highlight with its index")
+    p.set_defaults(func=cmd_lights)
 
     p = sub.add_parser("normals", parents=[common, writes], help="surface normals and albedo (photometric stereo)")
     p.add_argument("input", help="MLIC (or a split folder: its train part), or a model folder, .ptm or .rti file")
