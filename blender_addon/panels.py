@@ -73,7 +73,7 @@ class RTI_PT_synth(Sidebar):
         settings = getattr(context.scene, "rti_synth")
         layout.use_property_split = True
         for name in ("output", "overwrite", "use_active", "relief", "material", "size", "seed", "train_lights",
-                     "test_lights", "samples", "format"):
+                     "test_lights", "samples", "format", "spheres"):
             row = layout.row()
             row.prop(settings, name)
             if name == "relief":

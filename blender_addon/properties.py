@@ -10,7 +10,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from . import importer, views
 from .synth import materials, relief
-from .synth.spec import FORMATS, OWN
+from .synth.spec import FORMATS, OWN, SPHERE_CHOICES
 
 
 def _elevation(plane: bpy.types.Object) -> float:
@@ -63,6 +63,8 @@ class RTI_SynthSettings(bpy.types.PropertyGroup):
                                 description="As the train lights, or none")
     samples: IntProperty(name="Samples", default=4, min=1, max=4096)  # type: ignore[valid-type]
     format: EnumProperty(name="Format", items=_items(tuple(FORMATS)), default="png")  # type: ignore[valid-type]
+    spheres: EnumProperty(name="Spheres", items=_items(SPHERE_CHOICES), default="none",  # type: ignore[valid-type]
+                          description="Calibration spheres in the frame's top corners (their place: scene.json)")
 
 
 class RTI_TrainSettings(bpy.types.PropertyGroup):

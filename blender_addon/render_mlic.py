@@ -44,7 +44,8 @@ def spec_from(settings: bpy.types.PropertyGroup) -> SceneSpec:
     return SceneSpec(size=getattr(settings, "size"), relief=getattr(settings, "relief"),
                      material=getattr(settings, "material"), seed=getattr(settings, "seed"),
                      train_lights=getattr(settings, "train_lights"), test_lights=getattr(settings, "test_lights"),
-                     samples=getattr(settings, "samples"), format=getattr(settings, "format"))
+                     samples=getattr(settings, "samples"), format=getattr(settings, "format"),
+                     spheres=getattr(settings, "spheres"))
 
 
 class RTI_OT_render_mlic(JobOperator):

@@ -21,7 +21,7 @@ from core.errors import RTIError, exit_status
 
 from . import materials, relief
 from .renderer import render
-from .spec import FORMATS, LIGHT_PATTERNS, OWN, SceneSpec
+from .spec import FORMATS, LIGHT_PATTERNS, OWN, SPHERE_CHOICES, SceneSpec
 
 SUITE_RELIEFS = ("bumps", "basrelief", "tablet")
 SUITE_MATERIALS = ("matte", "glossy", "stripes", "split")
@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="png", choices=list(FORMATS), help="light images: png (8-bit, default), "
                    "png16, jpg or exr (32-bit float, linear)")
     p.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    p.add_argument("--spheres", default="none", choices=list(SPHERE_CHOICES),
+                   help="calibration spheres in the frame's top corners, lit like the rest (default none); "
+                        "scene.json says where, in pixels")
     p.add_argument("--suite", action="store_true", help=f"render reliefs {', '.join(SUITE_RELIEFS)} × materials "
                    f"{', '.join(SUITE_MATERIALS)} into OUT/<relief>/<material>/ with OUT/index.json")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -64,6 +67,7 @@ def spec_from(args: argparse.Namespace) -> SceneSpec:
         object=args.object, material=args.material or (OWN if args.blend else "stripes"), colors=args.colors,
         seed=args.seed, train_lights=args.train_lights, test_lights=args.test_lights, near_field=args.near_field,
         exposure=args.exposure, samples=args.samples, denoise=args.denoise, format=args.format, quality=args.quality,
+        spheres=args.spheres,
     )
 
 

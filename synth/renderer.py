@@ -130,6 +130,7 @@ class MLICRender:
                        "(0, 0, 0) outside the mask",
             "albedo": "albedo.png: each face's Principled base colour, sRGB-encoded 8-bit (textures ignored)",
             "mask": "mask.png: 255 where the surface covers the pixel",
+            "spheres": spec.sphere_layout(),
         }
         if spec.near_field is not None:
             record["light_positions"] = {part: spec.light_positions(d).round(9).tolist()  # type: ignore[union-attr]

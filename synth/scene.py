@@ -48,6 +48,7 @@ class Stage:
         try:
             self._settings()
             self._surface(source)
+            self._spheres()
             self._camera()
             self.lamp = self._lamp()
             self.overrides = {"normals": self._normal_material(), "albedo": self._albedo_material()}
@@ -135,6 +136,36 @@ class Stage:
         if source is None or self.spec.material != OWN:
             self._paint(mesh)
         self._albedo_attribute(mesh)
+
+    def _spheres(self) -> None:
+        """The calibration spheres of ``spec.spheres``: smooth UV spheres, a chrome one (a rough mirror, so that a
+        sun of angle 0 still shows a spot) and a glossy black one."""
+        looks = {"chrome": materials.Principled((0.95, 0.95, 0.95), roughness=0.08, metallic=1.0),
+                 "black": materials.Principled((0.01, 0.01, 0.01), roughness=0.08)}
+        for sphere in self.spec.sphere_layout():
+            x, y, z, r = sphere["world"]
+            mesh = self._uv_sphere(f"RTI {sphere['kind']} sphere", r)
+            mesh.materials.append(self._principled(f"RTI {sphere['kind']} sphere", looks[sphere["kind"]]))
+            self._albedo_attribute(mesh)
+            self._link(f"RTI {sphere['kind']} sphere", mesh).location = (x, y, z)
+
+    def _uv_sphere(self, name: str, radius: float, rings: int = 48, segments: int = 96) -> bpy.types.Mesh:
+        theta = np.linspace(0.0, np.pi, rings + 1)[1:-1]
+        phi = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
+        ring = np.stack([np.outer(np.sin(theta), np.cos(phi)), np.outer(np.sin(theta), np.sin(phi)),
+                         np.outer(np.cos(theta), np.ones_like(phi))], axis=-1).reshape(-1, 3)
+        vertices = np.concatenate([[[0, 0, 1]], ring, [[0, 0, -1]]]) * radius
+        top, bottom = 0, len(vertices) - 1
+        index = (np.arange((rings - 1) * segments) + 1).reshape(rings - 1, segments)
+        faces: list[tuple[int, ...]] = [(top, index[0, (k + 1) % segments], index[0, k]) for k in range(segments)]
+        faces += [(index[i, k], index[i, (k + 1) % segments], index[i + 1, (k + 1) % segments], index[i + 1, k])
+                  for i in range(rings - 2) for k in range(segments)]
+        faces += [(bottom, index[-1, k], index[-1, (k + 1) % segments]) for k in range(segments)]
+        mesh = self._keep(bpy.data.meshes.new(name))
+        mesh.from_pydata(vertices.tolist(), [], [tuple(int(v) for v in f) for f in faces])
+        mesh.update()
+        mesh.polygons.foreach_set("use_smooth", np.ones(len(mesh.polygons), dtype=bool))
+        return mesh
 
     def _heights(self) -> np.ndarray:
         spec = self.spec

@@ -24,6 +24,11 @@ FORMATS = {"png": ".png", "png16": ".png", "jpg": ".jpg", "exr": ".exr"}
 OWN = "own"
 """The material name that keeps a photographed object's own materials."""
 LIGHT_PATTERNS = ("synthrti", "fibonacci:N", "random:N", "none (test only)", "FILE.lp")
+SPHERE_CHOICES = ("none", "chrome", "black", "both")
+SPHERE_PLACES = {"chrome": (0.78, 0.78), "black": (-0.78, 0.78)}
+"""Where the calibration spheres sit, in the surface's units: the top corners of the frame."""
+SPHERE_RADIUS = 0.16
+"""Their radius, in the same units: 8 % of the frame's width (25.6 pixels at 320²)."""
 
 
 @dataclass
@@ -48,6 +53,7 @@ class SceneSpec:
     denoise: bool = False
     format: str = "png"
     quality: int = 95
+    spheres: str = "none"
 
     def check(self) -> None:
         """Refuse what cannot render, with one line that names the problem."""
@@ -73,6 +79,8 @@ class SceneSpec:
         if self.near_field is not None and not self.near_field > 1.5:
             raise RTIError(f"--near-field is a distance in half-widths of the surface and must exceed 1.5, got "
                            f"{self.near_field}")
+        if self.spheres not in SPHERE_CHOICES:
+            raise RTIError(f"unknown spheres {self.spheres!r} (choose from {', '.join(SPHERE_CHOICES)})")
         if self.material != OWN:
             self.material_set()
         self.lights()
@@ -93,6 +101,15 @@ class SceneSpec:
     def light_positions(self, directions: np.ndarray) -> np.ndarray | None:
         """Point-light positions (N, 3) for near-field lighting, in the surface's units (it spans [-1, 1])."""
         return None if self.near_field is None else directions * self.near_field
+
+    def sphere_layout(self) -> list[dict]:
+        """Each calibration sphere: its kind, centre and radius in the surface's units (x right, y up; resting on
+        the relief) and in pixels (x right, y down, as ``python -m core lights --sphere`` takes them)."""
+        kinds = {"none": [], "chrome": ["chrome"], "black": ["black"], "both": ["chrome", "black"]}[self.spheres]
+        half = self.size / 2
+        return [{"kind": kind, "world": [x, y, self.depth + SPHERE_RADIUS, SPHERE_RADIUS],
+                 "pixels": [(x + 1) * half, (1 - y) * half, SPHERE_RADIUS * half]}
+                for kind in kinds for x, y in [SPHERE_PLACES[kind]]]
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -96,6 +96,7 @@ def test_sun_rotation_points_the_lamp_from_the_direction() -> None:
     (dict(near_field=1.0), "must exceed 1.5"),
     (dict(colors=["#12"]), "#rrggbb"),
     (dict(heightmap="/nonexistent.png"), "no such file"),
+    (dict(spheres="glass"), "unknown spheres"),
 ])
 def test_spec_refuses_bad_settings(change: dict, message: str) -> None:
     with pytest.raises(RTIError, match=message):
@@ -263,3 +264,21 @@ def test_cli_photographs_an_object_of_a_blend_file(tmp_path: Path) -> None:
     assert json.loads((out / "scene.json").read_text())["materials"] is None
     missing = run("--out", str(tmp_path / "x"), "--blend", str(blend), "--object", "Nope", "--size", "16")
     assert missing.returncode == 2 and "no object named 'Nope'" in missing.stderr
+
+
+def test_calibration_spheres_give_the_lights_within_the_targets(tmp_path: Path) -> None:
+    """SynthRTI's 49 dome lights at 320²: the spheres where scene.json says, and ``python -m core lights`` on them
+    within 1° (median) and 3° (largest) of the lights they were rendered with."""
+    out = tmp_path / "scene"
+    done = run("--out", str(out), "--spheres", "both", "--test-lights", "none", "-q")
+    assert done.returncode == 0, done.stderr
+    placed = json.loads((out / "scene.json").read_text())["spheres"]
+    assert [p["kind"] for p in placed] == ["chrome", "black"]
+    assert placed[1]["pixels"] == pytest.approx([35.2, 35.2, 25.6])
+    given = [a for p in placed for a in ("--sphere", ",".join(f"{v:g}" for v in p["pixels"]))]
+    check = subprocess.run([sys.executable, "-m", "core", "lights", str(out / "train"), *given, "--drop-bad"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    summary = check.stdout.strip().splitlines()[-1]
+    median, largest = (float(summary.split(word)[1].split("°")[0]) for word in ("median ", "largest "))
+    assert median <= 1.0 and largest <= 3.0, summary

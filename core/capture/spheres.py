@@ -6,8 +6,8 @@ halfway between the light and the view, so the light is the view ray reflected a
 coordinates are continuous, x right and y down, pixel (i, j) covering [i, i+1) × [j, j+1).
 
 A highlight is the connected region around a sphere's brightest pixel whose brightness is within the top
-``PEAK_SHARE`` of the range between the sphere's median and its peak; its centre is the brightness-weighted centroid
-of that region (sub-pixel, and the middle of a saturated blob). Its confidence, in [0, 1], is the peak's contrast over
+``PEAK_SHARE`` of the range between the sphere's median and its peak, near that pixel (``WINDOW``); its centre is the
+brightness-weighted centroid of that region (sub-pixel, and the middle of a saturated blob). Its confidence, in [0, 1], is the peak's contrast over
 the sphere times how much stronger it is than any other such region there.
 """
 
@@ -26,7 +26,10 @@ try:
 except ImportError:  # Blender's Python
     cv2 = None  # type: ignore[assignment]
 
-PEAK_SHARE = 0.25
+PEAK_SHARE = 0.75
+WINDOW = 0.1
+"""The centroid counts only pixels within this fraction of the radius of the brightest spot (beyond the radius of a
+saturated blob): a chrome sphere mirrors bright surroundings that can touch the highlight."""
 MIN_CONTRAST = 0.15
 """A peak less than this (in [0, 1] brightness) above the sphere's median is no highlight."""
 AMBIGUOUS = 0.9
@@ -104,6 +107,10 @@ def find_highlight(luma: np.ndarray, sphere: Sphere, name: str) -> Highlight:
     if second >= AMBIGUOUS:
         raise RTIError(f"{name}: several highlights of equal strength on the sphere at ({sphere.x:g}, {sphere.y:g})")
     region = labels == best + 1
+    top = region & (patch >= float(patch[region].max()) - 1e-3)  # the brightest pixel, or the saturated blob
+    cx, cy = xs[top].mean(), ys[top].mean()
+    reach = WINDOW * sphere.r + np.sqrt(top.sum() / np.pi)
+    region &= (xs - cx) ** 2 + (ys - cy) ** 2 <= reach**2
     weights = patch[region] - threshold + 1e-6
     return Highlight(float((xs[region] * weights).sum() / weights.sum()),
                      float((ys[region] * weights).sum() / weights.sum()),
