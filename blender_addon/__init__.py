@@ -2,7 +2,8 @@
 
 Modules: ``neural_nodes`` / ``classic_nodes`` build a model's node group, ``material`` wires it to textures and a
 light handle, ``importer`` puts models on a plane in a scene. The user's way in: ``operators`` (import, aim, switch
-models), ``render_mlic`` and ``training`` (long jobs run by ``jobs``), ``orbit`` (batch relighting), ``panels``,
+models; ``views`` and ``lighting`` for analysis views, a Sun and a PBR material), ``render_mlic`` and ``training``
+(long jobs run by ``jobs``), ``sphere_lights`` (an .lp from spheres), ``orbit`` (batch relighting), ``panels``,
 ``properties`` and ``preferences``. ``imageio`` lets ``core`` read images without OpenCV. ``core`` and ``synth`` are
 this repository's packages, vendored into the extension when it is built.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 import bpy
 
-from . import imageio, operators, orbit, panels, preferences, properties, render_mlic, training
+from . import imageio, operators, orbit, panels, preferences, properties, render_mlic, sphere_lights, training
 
-modules = (imageio, properties, preferences, operators, render_mlic, training, orbit, panels)
+modules = (imageio, properties, preferences, operators, render_mlic, training, sphere_lights, orbit, panels)
 """In registration order. Each lists its Blender classes in ``classes``; a module with more to set up (properties
 on Blender's types, the image decoder) also has ``register``/``unregister`` hooks, run after its classes are
 registered and before they are unregistered."""

@@ -91,6 +91,7 @@ class RTI_PT_train(Sidebar):
         assert layout is not None
         settings = getattr(context.scene, "rti_train")
         layout.use_property_split = True
+        layout.operator("rti.lights_from_spheres", icon="LIGHT_SUN")
         for name in ("mlic", "output", "overwrite", "time_budget"):
             layout.prop(settings, name)
         layout.operator("rti.train", icon="PLAY")

@@ -34,7 +34,7 @@ NEEDS = ("torch", "numpy", "cv2", "tqdm")
 def check_python(python: Path) -> None:
     """Refuse an interpreter that cannot train, saying what it lacks."""
     try:
-        done = subprocess.run([str(python), "-c", f"import {', '.join(NEEDS)}"], env=_environment(),
+        done = subprocess.run([str(python), "-c", f"import {', '.join(NEEDS)}"], env=environment(),
                               capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RTIError(f"{python} does not run: {exc}") from None
@@ -69,7 +69,7 @@ class TrainJob:
 
     def start(self) -> None:
         check_python(self.python)
-        self.process = subprocess.Popen(self.command, env=_environment(), stdout=subprocess.PIPE,
+        self.process = subprocess.Popen(self.command, env=environment(), stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, bufsize=1)
         assert self.process.stdout is not None and self.process.stderr is not None
         self.readers = [threading.Thread(target=_pump, args=(self.process.stdout, self.lines.put), daemon=True),
@@ -140,7 +140,7 @@ class TrainJob:
                 self.status += f", {record['eta']:.0f} s left"
 
 
-def _environment() -> dict[str, str]:
+def environment() -> dict[str, str]:
     """The trainer's environment: the add-on's folder first on its path, so ``-m core`` is the add-on's copy."""
     paths = [str(ADDON), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}

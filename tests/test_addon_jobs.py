@@ -216,3 +216,22 @@ def test_light_orbit_renders_one_turn(tmp_path: Path) -> None:
         image = read_exr(frame)[..., :3]
         assert_emits(image, decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape))
 
+
+
+def test_lights_from_spheres_writes_the_lp_loads_the_preview_and_sets_the_training_folder(tmp_path: Path) -> None:
+    from core.capture import lights as light_patterns
+    from core.capture import lp
+
+    from .test_spheres import errors_deg, render, write_photos
+
+    dome = light_patterns.synthrti_dome()[::3]
+    write_photos(tmp_path / "photos", render(dome))
+    assert bpy.ops.rti.lights_from_spheres(directory=str(tmp_path / "photos"), spheres="60,70,40") == {"FINISHED"}
+    _, found = lp.read_lp(tmp_path / "photos" / "dirs.lp")
+    assert np.median(errors_deg(found, dome)) < 0.5
+    assert "spheres_preview.png" in bpy.data.images
+    assert Path(bpy.context.scene.rti_train.mlic) == (tmp_path / "photos").resolve()
+    before = (tmp_path / "photos" / "dirs.lp").read_bytes()
+    with pytest.raises(RuntimeError, match="already exists"):  # one line, the old file kept
+        bpy.ops.rti.lights_from_spheres(directory=str(tmp_path / "photos"), spheres="60,70,40")
+    assert (tmp_path / "photos" / "dirs.lp").read_bytes() == before
