@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, fuzz, hard, neural, normals, synth
+from . import addon, classic, fuzz, hard, lights, neural, normals, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "addon_nodes": addon.addon_nodes,
     "fuzz": fuzz.fuzz,
     "normals": normals.normals,
+    "lights": lights.lights,
 }
 
 
