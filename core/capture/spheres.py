@@ -141,7 +141,7 @@ def detect(stack: np.ndarray, count: int | None = None) -> list[Sphere]:
                                maxRadius=min(h, w) // 3)
     found = []
     for x, y, r in ([] if circles is None else circles[0]):
-        sphere = refine(median, Sphere(float(x) + 0.5, float(y) + 0.5, float(r)))  # OpenCV puts pixel centres at i
+        sphere = refine(lumas, Sphere(float(x) + 0.5, float(y) + 0.5, float(r)))  # OpenCV puts pixel centres at i
         try:
             sphere.check_inside(w, h)
         except RTIError:
@@ -224,11 +224,12 @@ def calibrate(names: list[str], stack: np.ndarray, spheres: list[Sphere], drop_b
     return Calibration(kept, np.array(lights), np.array(confidence), found, notes)
 
 
-def refine(image: np.ndarray, sphere: Sphere, rays: int = 180) -> Sphere:
+def refine(lumas: np.ndarray, sphere: Sphere, rays: int = 180) -> Sphere:
     """The circle fitted (least squares) to the sphere's outline: along each of ``rays`` rays from the centre, the
-    sub-pixel place where the brightness of ``image`` (H, W) changes fastest between 0.7 and 1.3 radii. Twice, from
-    the given circle (Hough's are whole-pixel and often a pixel small)."""
-    h, w = image.shape
+    sub-pixel place between 0.7 and 1.3 radii where the brightness of the images (N, H, W) changes most, on average
+    over the images (the outline is an edge under every light; a glossy rim's reflections move). Twice, from the
+    given circle (Hough's are whole-pixel and often a pixel small)."""
+    h, w = lumas.shape[1:]
     for _ in range(2):
         angles = np.linspace(0.0, 2 * np.pi, rays, endpoint=False)
         radii = np.arange(0.7, 1.3, 0.02) * sphere.r
@@ -237,9 +238,9 @@ def refine(image: np.ndarray, sphere: Sphere, rays: int = 180) -> Sphere:
         inside = (px >= 0) & (py >= 0) & (px <= w - 1) & (py <= h - 1)
         x0, y0 = np.clip(np.floor(px).astype(int), 0, w - 2), np.clip(np.floor(py).astype(int), 0, h - 2)
         fx, fy = np.clip(px - x0, 0, 1), np.clip(py - y0, 0, 1)
-        profile = (image[y0, x0] * (1 - fx) * (1 - fy) + image[y0, x0 + 1] * fx * (1 - fy)
-                   + image[y0 + 1, x0] * (1 - fx) * fy + image[y0 + 1, x0 + 1] * fx * fy)
-        slope = np.abs(np.diff(profile, axis=1))
+        profile = (lumas[:, y0, x0] * (1 - fx) * (1 - fy) + lumas[:, y0, x0 + 1] * fx * (1 - fy)
+                   + lumas[:, y0 + 1, x0] * (1 - fx) * fy + lumas[:, y0 + 1, x0 + 1] * fx * fy)
+        slope = np.abs(np.diff(profile, axis=2)).mean(axis=0)
         slope[~(inside[:, 1:] & inside[:, :-1])] = 0.0
         k = np.clip(slope.argmax(axis=1), 1, slope.shape[1] - 2)
         rows = np.arange(rays)
