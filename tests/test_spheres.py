@@ -117,3 +117,10 @@ def test_cli_writes_an_lp_checks_one_and_draws_a_preview(tmp_path, capsys):
     images.write_image(tmp_path / "photos" / "photo_99.png", np.zeros((10, 10, 3), np.uint8))
     assert main(["lights", str(tmp_path / "photos"), "-o", str(tmp_path / "x.lp"), "-q"]) == 2
     assert "photo_99.png: image is 10x10" in capsys.readouterr().err and not (tmp_path / "x.lp").exists()
+
+
+def test_photos_without_a_sphere_say_so(tmp_path, capsys):
+    write_photos(tmp_path / "plain", np.full((4, 64, 64, 3), 120, np.uint8))
+    assert main(["lights", str(tmp_path / "plain"), "-o", str(tmp_path / "dirs.lp")]) == 2
+    assert "no sphere found: give it with --sphere X,Y,R" in capsys.readouterr().err
+    assert not (tmp_path / "dirs.lp").exists()
