@@ -34,6 +34,9 @@ MIN_CONTRAST = 0.15
 """A peak less than this (in [0, 1] brightness) above the sphere's median is no highlight."""
 AMBIGUOUS = 0.9
 """A second region at least this strong, relative to the brightest, makes the highlight ambiguous."""
+SATURATED_BLOB = 5
+"""A spot with at least this many saturated pixels is placed by its saturated blob alone (a chrome sphere mirrors
+bright surroundings next to it that a brightness-weighted centroid would take in)."""
 OVEREXPOSED = 0.3
 """A sphere with more than this share of its disk saturated is over-exposed: its highlight cannot be placed."""
 RIM = 0.97
@@ -98,7 +101,9 @@ def find_highlight(luma: np.ndarray, sphere: Sphere, name: str) -> Highlight:
     base, peak = float(np.median(values)), float(values.max())
     if peak - base < MIN_CONTRAST:
         raise RTIError(f"{name}: no highlight on the sphere at ({sphere.x:g}, {sphere.y:g})")
-    threshold = peak - PEAK_SHARE * (peak - base)
+    saturated = disk & (patch >= 1.0)
+    blob = int(saturated.sum()) >= SATURATED_BLOB
+    threshold = 1.0 - 1e-6 if blob else peak - PEAK_SHARE * (peak - base)
     count, labels = cv2.connectedComponents((disk & (patch >= threshold)).astype(np.uint8), connectivity=8)
     strengths = [float(patch[labels == k].max()) - base for k in range(1, count)]
     best = int(np.argmax(strengths))
@@ -111,7 +116,7 @@ def find_highlight(luma: np.ndarray, sphere: Sphere, name: str) -> Highlight:
     cx, cy = xs[top].mean(), ys[top].mean()
     reach = WINDOW * sphere.r + np.sqrt(top.sum() / np.pi)
     region &= (xs - cx) ** 2 + (ys - cy) ** 2 <= reach**2
-    weights = patch[region] - threshold + 1e-6
+    weights = np.ones(region.sum()) if blob else patch[region] - threshold + 1e-6
     return Highlight(float((xs[region] * weights).sum() / weights.sum()),
                      float((ys[region] * weights).sum() / weights.sum()),
                      float(np.clip(peak - base, 0.0, 1.0) * (1.0 - second)))
