@@ -7,7 +7,8 @@ coordinates are continuous, x right and y down, pixel (i, j) covering [i, i+1) Ã
 
 A highlight is the connected region around a sphere's brightest pixel whose brightness is within the top
 ``PEAK_SHARE`` of the range between the sphere's median and its peak, near that pixel (``WINDOW``); its centre is the
-brightness-weighted centroid of that region (sub-pixel, and the middle of a saturated blob). Its confidence, in [0, 1], is the peak's contrast over
+brightness-weighted centroid of that region (sub-pixel), or the middle of the saturated blob when there is one of
+``SATURATED_BLOB`` pixels or more. Its confidence, in [0, 1], is the peak's contrast over
 the sphere times how much stronger it is than any other such region there.
 """
 
