@@ -166,6 +166,9 @@ def detect(stack: np.ndarray, count: int | None = None) -> list[Sphere]:
     return found[:count] if count else found
 
 
+OUTLINE_SHARE = 0.5
+"""Along a ray, the outermost change of brightness at least this share of the strongest is the outline: inside it,
+a chrome sphere mirrors the edges of its surroundings."""
 OUTLIER_DEGREES = 5.0
 """A sphere whose direction is this far from the median of the others' in an image is reported and left out."""
 
@@ -248,7 +251,8 @@ def refine(lumas: np.ndarray, sphere: Sphere, rays: int = 180) -> Sphere:
                    + lumas[:, y0 + 1, x0] * (1 - fx) * fy + lumas[:, y0 + 1, x0 + 1] * fx * fy)
         slope = np.abs(np.diff(profile, axis=2)).mean(axis=0)
         slope[~(inside[:, 1:] & inside[:, :-1])] = 0.0
-        k = np.clip(slope.argmax(axis=1), 1, slope.shape[1] - 2)
+        strong = slope >= OUTLINE_SHARE * slope.max(axis=1, keepdims=True)
+        k = np.clip(slope.shape[1] - 1 - np.argmax(strong[:, ::-1], axis=1), 1, slope.shape[1] - 2)  # outermost
         rows = np.arange(rays)
         left, mid, right = slope[rows, k - 1], slope[rows, k], slope[rows, k + 1]
         shift = np.where(left - 2 * mid + right < 0, 0.5 * (left - right) / (left - 2 * mid + right), 0.0)

@@ -1,7 +1,8 @@
 """``lights``: light directions read from the calibration spheres of synth scenes against the lights they were
 rendered with: the black sphere, the chrome one, both averaged (circles from ``scene.json``), and both found in the
 photos; median and largest error, images refused, seconds per image. ``BENCH_LIGHTS_SIZES`` (default 320) lists the
-image sizes; each scene has SynthRTI's 49 dome and 20 test lights.
+image sizes; each scene has SynthRTI's 49 dome and 20 test lights. ``BENCH_WORKDIR`` keeps the rendered scenes for
+the next run (a 1024² scene takes minutes to render).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.errors import RTIError
 from .report import ROOT, table, write_section
 
 SIZES = [int(v) for v in os.environ.get("BENCH_LIGHTS_SIZES", "320").split(",")]
+WORKDIR = os.environ.get("BENCH_WORKDIR", "")
 
 
 def measure(folder: Path, circles: list[spheres.Sphere] | None) -> list[str]:
@@ -44,11 +46,12 @@ def lights() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in SIZES:
-            out = Path(tmp) / f"scene_{size}"
-            done = subprocess.run([sys.executable, "-m", "synth", "--out", str(out), "--size", str(size),
-                                   "--spheres", "both", "-q"], cwd=ROOT, capture_output=True, text=True)
-            if done.returncode:
-                raise RuntimeError(f"python -m synth failed:\n{done.stderr}")
+            out = Path(WORKDIR or tmp) / f"spheres_scene_{size}"
+            if not (out / "scene.json").is_file():
+                done = subprocess.run([sys.executable, "-m", "synth", "--out", str(out), "--size", str(size),
+                                       "--spheres", "both", "-q"], cwd=ROOT, capture_output=True, text=True)
+                if done.returncode:
+                    raise RuntimeError(f"python -m synth failed:\n{done.stderr}")
             placed = {p["kind"]: spheres.Sphere(*p["pixels"])
                       for p in json.loads((out / "scene.json").read_text())["spheres"]}
             for label, circles in (("black", [placed["black"]]), ("chrome", [placed["chrome"]]),
