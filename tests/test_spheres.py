@@ -124,3 +124,13 @@ def test_photos_without_a_sphere_say_so(tmp_path, capsys):
     assert main(["lights", str(tmp_path / "plain"), "-o", str(tmp_path / "dirs.lp")]) == 2
     assert "no sphere found: give it with --sphere X,Y,R" in capsys.readouterr().err
     assert not (tmp_path / "dirs.lp").exists()
+
+
+def test_a_crop_narrows_the_search_and_keeps_image_coordinates():
+    stack = render(light_patterns.synthrti_dome()[::2])
+    inside = spheres.detect_in(stack, spheres.parse_crop("10,15,120,120"))
+    assert len(inside) == 1 and abs(inside[0].x - BALL.x) < 1.5 and abs(inside[0].y - BALL.y) < 1.5
+    with pytest.raises(RTIError, match="runs past"):
+        spheres.detect_in(stack, (100, 0, 100, 100))
+    with pytest.raises(RTIError, match="X,Y,W,H"):
+        spheres.parse_crop("1,2,3")
