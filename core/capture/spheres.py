@@ -260,11 +260,34 @@ def refine(lumas: np.ndarray, sphere: Sphere, rays: int = 180) -> Sphere:
         edge = radii[0] + (k + 0.5 + np.clip(shift, -0.5, 0.5)) * step
         keep = mid > 0.25 * np.median(mid)
         ex, ey = sphere.x + np.cos(angles) * edge, sphere.y + np.sin(angles) * edge
-        a = np.stack([ex[keep], ey[keep], np.ones(keep.sum())], axis=1)
-        d, e, f = np.linalg.lstsq(a, -(ex[keep] ** 2 + ey[keep] ** 2), rcond=None)[0]
-        cx, cy = -d / 2, -e / 2
-        sphere = Sphere(float(cx), float(cy), float(np.sqrt(max(cx * cx + cy * cy - f, 1e-6))))
+        sphere = _consensus(ex[keep], ey[keep])
     return sphere
+
+
+def _consensus(x: np.ndarray, y: np.ndarray, tries: int = 300, tolerance: float = 0.5) -> Sphere:
+    """The circle most outline points agree with (within ``tolerance`` pixels; RANSAC from a fixed seed), refitted by
+    least squares to them: along part of its rim a chrome sphere mirrors the surface it rests on, as bright as the
+    surface itself, and the outline points there are wrong."""
+    rng = np.random.default_rng(0)
+    best = np.ones(len(x), dtype=bool)
+    most = 0
+    for _ in range(tries):
+        pick = rng.choice(len(x), 3, replace=False)
+        try:
+            circle = _circle(x[pick], y[pick])
+        except np.linalg.LinAlgError:
+            continue
+        agree = np.abs(np.hypot(x - circle.x, y - circle.y) - circle.r) <= tolerance
+        if agree.sum() > most:
+            best, most = agree, int(agree.sum())
+    return _circle(x[best], y[best])
+
+
+def _circle(x: np.ndarray, y: np.ndarray) -> Sphere:
+    """The least-squares circle through points (x² + y² + dx + ey + f = 0)."""
+    d, e, f = np.linalg.lstsq(np.stack([x, y, np.ones(len(x))], axis=1), -(x**2 + y**2), rcond=None)[0]
+    cx, cy = -d / 2, -e / 2
+    return Sphere(float(cx), float(cy), float(np.sqrt(max(cx * cx + cy * cy - f, 1e-6))))
 
 
 def read_folder(folder: Path, quiet: bool = True) -> tuple[list[str], np.ndarray]:

@@ -67,4 +67,5 @@ def lights() -> None:
                   "to find the spheres' highlights (and the spheres), after reading the images. Targets at 320²: "
                   "median ≤ 1°, largest ≤ 3°.\n\n"
                   + table(["size", "spheres", "lights", "median error (°)", "largest error (°)", "images refused",
-                           "seconds per image"], rows))
+                           "seconds per image"], rows),
+                  f"BENCH_LIGHTS_SIZES={','.join(map(str, SIZES))} python3 build.py bench lights")
