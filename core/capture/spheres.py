@@ -234,10 +234,11 @@ def calibrate(names: list[str], stack: np.ndarray, spheres: list[Sphere], drop_b
 
 
 def refine(lumas: np.ndarray, sphere: Sphere, rays: int = 180) -> Sphere:
-    """The circle fitted (least squares) to the sphere's outline: along each of ``rays`` rays from the centre, the
-    sub-pixel place between 0.7 and 1.3 radii where the brightness of the images (N, H, W) changes most, on average
-    over the images (the outline is an edge under every light; a glossy rim's reflections move). Twice, from the
-    given circle (Hough's are whole-pixel and often a pixel small)."""
+    """The circle of the sphere's outline: along each of ``rays`` rays from the centre, the sub-pixel place between
+    0.7 and 1.3 radii of the outermost strong change of brightness (``OUTLINE_SHARE``), averaged over the images
+    (N, H, W) (the outline is an edge under every light; a glossy rim's reflections move), then the circle most of
+    those points agree with (:func:`_consensus`). Twice, from the given circle (Hough's are whole-pixel and often a
+    pixel small)."""
     h, w = lumas.shape[1:]
     for _ in range(2):
         angles = np.linspace(0.0, 2 * np.pi, rays, endpoint=False)
