@@ -69,11 +69,16 @@ training operator runs its ``python -m core train`` in an external Python."""
 
 def run(*cmd: object) -> None:
     """Run a command from the repository root, echoing it; stop the build when it fails."""
-    args = [str(c) for c in cmd]
-    print("$ " + " ".join("'<script>'" if "\n" in a else shlex.quote(a) for a in args), flush=True)
-    code = subprocess.call(args, cwd=ROOT)
+    code = call(*cmd)
     if code != 0:
         sys.exit(code)
+
+
+def call(*cmd: object) -> int:
+    """Run a command from the repository root, echoing it; its exit status (negative: killed by that signal)."""
+    args = [str(c) for c in cmd]
+    print("$ " + " ".join("'<script>'" if "\n" in a else shlex.quote(a) for a in args), flush=True)
+    return subprocess.call(args, cwd=ROOT)
 
 
 def requirements_digest(requirements: Path) -> str:
@@ -111,7 +116,13 @@ def cmd_test(args: argparse.Namespace) -> None:
     run(PYTHON, "-m", "pytest", *args.pytest_args)
     if not args.pytest_args:
         ensure_venv(BLENDER_42_VENV, BLENDER_42_REQUIREMENTS, download="about 520 MB")
-        run(BLENDER_42_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *ADDON_TESTS)
+        command = [BLENDER_42_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *ADDON_TESTS]
+        code = call(*command)
+        if code < 0:  # killed by a signal: the 4.2 module crashes now and then (seen once in seven runs here)
+            print(f"bpy 4.2 crashed (signal {-code}); running its tests once more", flush=True)
+            run(*command)
+        elif code:
+            sys.exit(code)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -1,6 +1,9 @@
 """build.py's own helpers (standard library only)."""
 
+import argparse
 import os
+
+import pytest
 
 import build
 
@@ -18,3 +21,19 @@ def test_demo_summary_tabulates_what_the_demo_measured():
     assert lines[-2] == ("| student: student (distilled), 20-20 | 35.24 | 0.9676 | 9 | 723 | 139.0 s | "
                          "33.16 (HSH3 29.36) |")
     assert lines[-1] == "| hsh3: HSH order 3 | 30.20 | 0.9298 | 27 | – | < 0.1 s |  |"
+
+
+@pytest.mark.parametrize("codes, runs, exit_code", [([0, 0, 0], 3, None), ([0, 0, -11, 0], 4, None),
+                                                     ([0, 0, -11, -11], 4, -11), ([0, 0, 1], 3, 1)])
+def test_the_blender_42_tests_run_again_after_a_crash_only(monkeypatch, codes, runs, exit_code):
+    """mypy, pytest, then the 4.2 pass: one more 4.2 pass when a signal killed it, none after a failure."""
+    calls = []
+    monkeypatch.setattr(build, "ensure_venv", lambda *args, **kwargs: None)
+    monkeypatch.setattr(build, "call", lambda *cmd: calls.append(cmd) or codes[len(calls) - 1])
+    if exit_code is None:
+        build.cmd_test(argparse.Namespace(pytest_args=[]))
+    else:
+        with pytest.raises(SystemExit) as stopped:
+            build.cmd_test(argparse.Namespace(pytest_args=[]))
+        assert stopped.value.code == exit_code
+    assert len(calls) == runs and all("tests/test_addon_views.py" in map(str, c) for c in calls[2:])
