@@ -133,7 +133,7 @@ def cmd_lights(args: argparse.Namespace) -> None:
     from .capture import spheres as sphere_io
 
     folder = Path(args.folder)
-    names, stack = sphere_io.read_folder(folder, quiet=args.quiet)
+    names, stack = sphere_io.read_folder(folder)
     if args.sphere:
         found = [sphere_io.Sphere.parse(text) for text in args.sphere]
     else:

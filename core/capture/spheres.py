@@ -42,6 +42,11 @@ OVEREXPOSED = 0.3
 """A sphere with more than this share of its disk saturated is over-exposed: its highlight cannot be placed."""
 RIM = 0.97
 """Only the disk within this fraction of the radius is searched: the rim blends with the background."""
+OUTLINE_SHARE = 0.5
+"""Along a ray, the outermost change of brightness at least this share of the strongest is the outline: inside it,
+a chrome sphere mirrors the edges of its surroundings."""
+OUTLIER_DEGREES = 5.0
+"""A sphere whose direction is this far from the median of the others' in an image is reported and left out."""
 LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 
@@ -90,7 +95,8 @@ def find_highlight(luma: np.ndarray, sphere: Sphere, name: str) -> Highlight:
     if cv2 is None:
         raise RTIError("finding highlights needs OpenCV (opencv-python-headless), which this Python lacks")
     x0, y0 = max(int(sphere.x - sphere.r), 0), max(int(sphere.y - sphere.r), 0)
-    x1, y1 = min(int(np.ceil(sphere.x + sphere.r)), luma.shape[1]), min(int(np.ceil(sphere.y + sphere.r)), luma.shape[0])
+    x1 = min(int(np.ceil(sphere.x + sphere.r)), luma.shape[1])
+    y1 = min(int(np.ceil(sphere.y + sphere.r)), luma.shape[0])
     patch = luma[y0:y1, x0:x1].astype(np.float64)
     ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
     disk = (xs - sphere.x) ** 2 + (ys - sphere.y) ** 2 <= (RIM * sphere.r) ** 2
@@ -133,7 +139,7 @@ def direction(highlight: Highlight, sphere: Sphere) -> np.ndarray:
     return light / np.linalg.norm(light)
 
 
-def detect(stack: np.ndarray, count: int | None = None) -> list[Sphere]:
+def detect(stack: np.ndarray) -> list[Sphere]:
     """Spheres found in an image stack (N, H, W, 3): circles in the stack's median image that hold a moving
     highlight (the brightest pixel of the circle changes place across the images). Largest first."""
     if cv2 is None:
@@ -163,14 +169,9 @@ def detect(stack: np.ndarray, count: int | None = None) -> list[Sphere]:
     found.sort(key=lambda s: -s.r)
     if not found:
         raise RTIError("no sphere found: give it with --sphere X,Y,R (centre and radius in pixels)")
-    return found[:count] if count else found
+    return found
 
 
-OUTLINE_SHARE = 0.5
-"""Along a ray, the outermost change of brightness at least this share of the strongest is the outline: inside it,
-a chrome sphere mirrors the edges of its surroundings."""
-OUTLIER_DEGREES = 5.0
-"""A sphere whose direction is this far from the median of the others' in an image is reported and left out."""
 
 
 @dataclass
@@ -291,7 +292,7 @@ def _circle(x: np.ndarray, y: np.ndarray) -> Sphere:
     return Sphere(float(cx), float(cy), float(np.sqrt(max(cx * cx + cy * cy - f, 1e-6))))
 
 
-def read_folder(folder: Path, quiet: bool = True) -> tuple[list[str], np.ndarray]:
+def read_folder(folder: Path) -> tuple[list[str], np.ndarray]:
     """The photos of a folder (JPEG, PNG, TIFF; not mask.png), sorted by name, as one stack; images of another size
     or depth than the first are an error naming them."""
     if not folder.is_dir():

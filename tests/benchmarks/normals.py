@@ -86,13 +86,15 @@ def normals() -> None:
             "passes that leave out the samples a Lambertian fit does not explain (beyond 2.5 robust standard "
             "deviations) or sees from behind (`python -m core normals --method robust`); HSH3 and student: the "
             "fitted model (`fit -m hsh3`; `train` with the defaults "
-            f"on {DEVICE}; when measured) sampled under {len(photometric.VIRTUAL_LIGHTS)} virtual lights from 30° to the zenith, "
+            f"on {DEVICE}; when measured) sampled under {len(photometric.VIRTUAL_LIGHTS)} virtual lights from 30° "
+            "to the zenith, "
             "then least squares. Cells: median / mean angular error in degrees.\n\n"
             + table(["relief", "depth", "material", *METHODS, "robust / l2 median"], rows)
             + f"\n\nTargets: robust median at most half of l2's on the glossy scenes and the deepest reliefs' matte "
             f"ones (shadowed): {sum(r <= 0.5 for r in ratios)} of {len(ratios)} (ratios "
             f"{', '.join(f'{r:.2f}' for r in ratios)}); robust median under 5° on every matte scene: "
-            f"{sum(m < 5 for m in matte)} of {len(matte)} (largest {max(matte):.2f}°). Time per pixel (all scenes, this "
+            f"{sum(m < 5 for m in matte)} of {len(matte)} (largest {max(matte):.2f}°). Time per pixel (all scenes, "
+            "this "
             f"machine): {timing}.")
     suite = f"BENCH_SUITE={SUITE}" if SUITE else f"BENCH_SUITE_SIZE={SUITE_SIZE}"
     chosen = "" if "student" in METHODS else f" BENCH_NORMALS_METHODS={','.join(METHODS)}"
