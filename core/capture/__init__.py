@@ -1,1 +1,2 @@
-"""Capture: the MLIC (images, light directions, mask), light files and patterns, train/test splits."""
+"""Capture: the MLIC (images, light directions, mask), light files and patterns, train/test splits, and light
+directions read from reflective spheres."""
