@@ -27,10 +27,9 @@ from .core.errors import RTIError
 from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
 from .lighting import mover
-from .material import relight_material
+from .material import packed_image, relight_material
 from .neural_nodes import neural_group
 from .views import add_views, sync
-from .synth import pixels
 
 HANDLE_DISTANCE = 2.0
 """Distance of the light handle from the plane's centre (the plane is 2 tall)."""
@@ -159,9 +158,9 @@ def model_images(model: Model, name: str) -> list[bpy.types.Image]:
     everything else full float."""
     if is_neural(model) and model.planes is not None:
         texels = model.planes.texels
-        return [_packed(f"{name} {k + 1}", texels[..., 3 * k : 3 * k + 3] / 255.0, float_buffer=False)
+        return [packed_image(f"{name} {k + 1}", texels[..., 3 * k : 3 * k + 3] / 255.0, float_buffer=False)
                 for k in range(3)]
-    return [_packed(f"{name} {k + 1}", t, float_buffer=True) for k, t in enumerate(model_textures(model))]
+    return [packed_image(f"{name} {k + 1}", t, float_buffer=True) for k, t in enumerate(model_textures(model))]
 
 
 def model_textures(model: Model) -> list[np.ndarray]:
@@ -217,13 +216,6 @@ def rolled_back_on_error() -> Iterator[None]:
             for block in set(collection) - old:
                 collection.remove(block)
         raise
-
-
-def _packed(name: str, rgb: np.ndarray, float_buffer: bool) -> bpy.types.Image:
-    """A Non-Color image of (H, W, 3) values, packed into the .blend."""
-    image = pixels.new_image(name, rgb, float_buffer=float_buffer)
-    image.pack()
-    return image
 
 
 def _plane_mesh(name: str, aspect: float) -> bpy.types.Mesh:

@@ -16,7 +16,7 @@ from typing import Any, cast
 import bpy
 
 from .core.errors import RTIError
-from .nodetree import COLUMN, add_node, vector_math
+from .nodetree import COLUMN, add_node, texel_texture, vector_math
 from .views import ensure_views
 
 SUN_CONSTRAINT = "RTI sun"
@@ -74,13 +74,7 @@ def add_pbr(plane: bpy.types.Object, material: bpy.types.Material) -> bpy.types.
     tree = pbr.node_tree
     assert tree is not None
     tree.nodes.clear()
-    textures = []
-    for k, image in enumerate((albedo, normals)):
-        node = add_node(tree, "ShaderNodeTexImage", (0, -300 * k))
-        setattr(node, "image", image)
-        setattr(node, "interpolation", "Closest")
-        setattr(node, "extension", "EXTEND")
-        textures.append(node)
+    textures = [texel_texture(tree, image, (0, -300 * k)) for k, image in enumerate((albedo, normals))]
     to_world = add_node(tree, "ShaderNodeVectorTransform", (COLUMN, -300))
     for key, value in (("vector_type", "NORMAL"), ("convert_from", "OBJECT"), ("convert_to", "WORLD")):
         setattr(to_world, key, value)

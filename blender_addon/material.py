@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import bpy
+import numpy as np
 
-from .nodetree import COLUMN, Math, Socket, add_node, ends, group, vector_math
+from .synth import pixels
+from .nodetree import COLUMN, Math, Socket, add_node, ends, group, texel_texture, vector_math
 
 SRGB_TO_LINEAR = "RTI sRGB to Linear"
 DECODER, LIGHT, TO_LINEAR = "RTI decoder", "RTI light", "RTI to linear"
@@ -52,10 +54,7 @@ def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Seque
     decoder.name = DECODER
     setattr(decoder, "node_tree", group)
     for k, image in enumerate(textures):
-        texture = add_node(tree, "ShaderNodeTexImage", (0, -300 * k))
-        setattr(texture, "image", image)
-        setattr(texture, "interpolation", "Closest")
-        setattr(texture, "extension", "EXTEND")
+        texture = texel_texture(tree, image, (0, -300 * k))
         tree.links.new(texture.outputs["Color"], decoder.inputs[k])
     tree.links.new(light_from_handle(tree, handle, (-4 * COLUMN, -900)), decoder.inputs["Light"])
     linear = add_node(tree, "ShaderNodeGroup", (4 * COLUMN, 0))
@@ -67,6 +66,13 @@ def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Seque
     output = add_node(tree, "ShaderNodeOutputMaterial", (6 * COLUMN, 0))
     tree.links.new(emission.outputs[0], output.inputs["Surface"])
     return material
+
+
+def packed_image(name: str, rgb: np.ndarray, float_buffer: bool) -> bpy.types.Image:
+    """A Non-Color image of (H, W, 3) values, packed into the .blend."""
+    image = pixels.new_image(name, rgb, float_buffer=float_buffer)
+    image.pack()
+    return image
 
 
 def srgb_to_linear_group() -> bpy.types.ShaderNodeTree:

@@ -36,6 +36,15 @@ def add_node(tree: bpy.types.NodeTree, kind: str, location: tuple[float, float])
     return made
 
 
+def texel_texture(tree: bpy.types.NodeTree, image: bpy.types.Image, location: tuple[float, float]) -> bpy.types.Node:
+    """An Image Texture node reading ``image`` texel by texel (nearest texel, edges extended)."""
+    node = add_node(tree, "ShaderNodeTexImage", location)
+    setattr(node, "image", image)
+    setattr(node, "interpolation", "Closest")
+    setattr(node, "extension", "EXTEND")
+    return node
+
+
 def vector_math(tree: bpy.types.NodeTree, operation: str, location: tuple[float, float]) -> bpy.types.Node:
     made = add_node(tree, "ShaderNodeVectorMath", location)
     setattr(made, "operation", operation)

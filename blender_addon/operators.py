@@ -62,7 +62,15 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
         return {"FINISHED"}
 
 
-class RTI_OT_aim_light(bpy.types.Operator):
+class PlaneOperator(bpy.types.Operator):
+    """An operator on the active RTI plane: available only when the active object is one."""
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return rti_plane(context) is not None
+
+
+class RTI_OT_aim_light(PlaneOperator):
     """Place the active RTI plane's light handle at an elevation and azimuth"""
 
     bl_idname = "rti.aim_light"
@@ -72,10 +80,6 @@ class RTI_OT_aim_light(bpy.types.Operator):
     elevation: FloatProperty(name="Elevation", default=45.0, min=0.0, max=90.0)  # type: ignore[valid-type]
     azimuth: FloatProperty(name="Azimuth", default=0.0, min=-180.0, max=180.0)  # type: ignore[valid-type]
 
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return rti_plane(context) is not None
-
     def execute(self, context: bpy.types.Context) -> Status:
         plane = rti_plane(context)
         assert plane is not None
@@ -83,7 +87,7 @@ class RTI_OT_aim_light(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RTI_OT_show_model(bpy.types.Operator):
+class RTI_OT_show_model(PlaneOperator):
     """Show another of the active RTI plane's models (student, teacher, PTM, HSH…) under the same light"""
 
     bl_idname = "rti.show_model"
@@ -91,10 +95,6 @@ class RTI_OT_show_model(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     index: IntProperty(name="Model", default=0, min=0)  # type: ignore[valid-type]
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return rti_plane(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Status:
         plane = rti_plane(context)
@@ -107,16 +107,12 @@ class RTI_OT_show_model(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RTI_OT_use_sun(bpy.types.Operator):
+class RTI_OT_use_sun(PlaneOperator):
     """Light the active RTI plane with a Sun lamp: moving it relights the models and shades the PBR material"""
 
     bl_idname = "rti.use_sun"
     bl_label = "Use a Sun Lamp as the Light"
     bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return rti_plane(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Status:
         plane, scene = rti_plane(context), context.scene
@@ -126,17 +122,13 @@ class RTI_OT_use_sun(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class RTI_OT_add_pbr(bpy.types.Operator):
+class RTI_OT_add_pbr(PlaneOperator):
     """Add a PBR material (the shown model's albedo and normals in a Principled BSDF) to the active RTI plane and show
     it: Blender's own lights shade it"""
 
     bl_idname = "rti.add_pbr"
     bl_label = "Add PBR Material"
     bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return rti_plane(context) is not None
 
     def execute(self, context: bpy.types.Context) -> Status:
         plane = rti_plane(context)

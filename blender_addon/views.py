@@ -22,9 +22,8 @@ from .core.formats import models
 from .core.formats.models import Relightable
 from .core.surface import maps as surface_maps
 from .core.surface import views as core_views
-from .material import DECODER, LIGHT, TO_LINEAR
-from .nodetree import COLUMN, Math, add_node, set_vector, vector_math
-from .synth import pixels
+from .material import DECODER, LIGHT, TO_LINEAR, packed_image
+from .nodetree import COLUMN, Math, add_node, set_vector, texel_texture, vector_math
 
 VIEW_ITEMS = [
     ("RELIT", "Relit", "The model's colour under the light"),
@@ -55,8 +54,7 @@ def add_views(material: bpy.types.Material, model: Relightable, name: str, norma
         values[prop] = node.outputs[0]
     normal_texture = _texture(tree, f"{name} normals", maps.normals, (x - 2 * COLUMN, y - 400))
     material["rti_normals"] = getattr(normal_texture.node, "image").name
-    albedo = pixels.new_image(f"{name} albedo", np.clip(maps.albedo, 0.0, 1.0).astype(np.float32), float_buffer=True)
-    albedo.pack()
+    albedo = packed_image(f"{name} albedo", np.clip(maps.albedo, 0.0, 1.0).astype(np.float32), float_buffer=True)
     material["rti_albedo"] = albedo.name
 
     shown_normals = vector_math(tree, "MULTIPLY_ADD", (x + COLUMN, y - 400))
@@ -141,13 +139,7 @@ def plane_materials(plane: bpy.types.Object) -> list[bpy.types.Material]:
 
 def _texture(tree: bpy.types.ShaderNodeTree, name: str, values: np.ndarray, location: tuple[float, float]
              ) -> bpy.types.NodeSocket:
-    image = pixels.new_image(name, values.astype(np.float32), float_buffer=True)
-    image.pack()
-    node = add_node(tree, "ShaderNodeTexImage", location)
-    setattr(node, "image", image)
-    setattr(node, "interpolation", "Closest")
-    setattr(node, "extension", "EXTEND")
-    return node.outputs["Color"]
+    return texel_texture(tree, packed_image(name, values.astype(np.float32), float_buffer=True), location).outputs[0]
 
 
 def _highlight(tree: bpy.types.ShaderNodeTree, normal: bpy.types.NodeSocket, light: bpy.types.NodeSocket,
