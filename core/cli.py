@@ -133,7 +133,8 @@ def cmd_lights(args: argparse.Namespace) -> None:
     from .capture import spheres as sphere_io
 
     folder = Path(args.folder)
-    names, stack = sphere_io.read_folder(folder)
+    names, photos = sphere_io.read_folder(folder)
+    stack = sphere_io.brightness(photos)  # once, for finding the spheres, their highlights and the preview
     if args.sphere:
         found = [sphere_io.Sphere.parse(text) for text in args.sphere]
     else:

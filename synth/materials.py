@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from core.capture.images import srgb_to_linear
+
 Color = tuple[float, float, float]
 
 
@@ -122,14 +124,3 @@ def parse_color(text: str) -> Color:
         raise ValueError(f"colour {text!r} is not #rrggbb")
     linear = srgb_to_linear(np.array([int(value[i : i + 2], 16) / 255.0 for i in (0, 2, 4)]))
     return (float(linear[0]), float(linear[1]), float(linear[2]))
-
-
-def srgb_to_linear(v: np.ndarray) -> np.ndarray:
-    """The sRGB decoding curve: encoded values to linear ones; outside [0, 1] the straight part continues below and
-    the power curve above, as in the add-on's materials."""
-    return np.where(v <= 0.04045, v / 12.92, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    """The sRGB encoding curve: linear values in [0, 1] to encoded ones (what 8-bit images store)."""
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)

@@ -26,7 +26,7 @@ from core.atomic import Staged
 from core.capture import lp
 from core.errors import RTIError
 
-from .materials import linear_to_srgb
+from core.capture.images import linear_to_srgb
 from .pixels import read, write_png
 from .scene import Stage, cycles_settings
 from .spec import FORMATS, OWN, SceneSpec

@@ -35,6 +35,21 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 
 
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+"""Rec. 709 luminance weights of linear (or, as an approximation, encoded) RGB."""
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """The sRGB decoding curve: encoded values to linear ones; outside [0, 1] the straight part continues below and
+    the power curve above, as in the add-on's materials."""
+    return np.where(v <= 0.04045, v / 12.92, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    """The sRGB encoding curve: linear values in [0, 1] to encoded ones (what 8-bit images store)."""
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+
+
 def read_image(path: Path | str) -> np.ndarray:
     """An RGB image (H, W, 3) as uint8 or uint16, exactly as stored."""
     raw = _decode(Path(path))

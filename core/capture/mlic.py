@@ -87,12 +87,26 @@ def load(path: Path | str, quiet: bool = True) -> MLIC:
     lp_path = find_lp(Path(path))
     names, lights = lp.read_lp(lp_path)
     folder = lp_path.parent
+    stack = read_stack([folder / name for name in names], quiet)
+    mask = None
+    if (folder / MASK_NAME).exists():
+        mask = images.read_mask(folder / MASK_NAME)
+        if mask.shape != stack.shape[1:3]:
+            raise RTIError(
+                f"{folder / MASK_NAME}: mask is {mask.shape[1]}x{mask.shape[0]}, "
+                f"images are {stack.shape[2]}x{stack.shape[1]}"
+            )
+    return MLIC(stack, lights, names, mask, lp_path)
+
+
+def read_stack(files: list[Path], quiet: bool = True) -> np.ndarray:
+    """The images (N, H, W, 3) in their stored dtype; one that differs from the first in size or depth is an error
+    naming it."""
     stack: np.ndarray | None = None
-    for i, name in enumerate(tqdm(names, desc="reading images", unit="img", disable=quiet or None, leave=False)):
-        file = folder / name
+    for i, file in enumerate(tqdm(files, desc="reading images", unit="img", disable=quiet or None, leave=False)):
         image = images.read_image(file)
         if stack is None:
-            stack = np.empty((len(names), *image.shape), dtype=image.dtype)
+            stack = np.empty((len(files), *image.shape), dtype=image.dtype)
         elif image.shape != stack.shape[1:]:
             h, w = stack.shape[1:3]
             raise RTIError(f"{file}: image is {image.shape[1]}x{image.shape[0]}, the first image is {w}x{h}")
@@ -103,15 +117,7 @@ def load(path: Path | str, quiet: bool = True) -> MLIC:
             )
         stack[i] = image
     assert stack is not None
-    mask = None
-    if (folder / MASK_NAME).exists():
-        mask = images.read_mask(folder / MASK_NAME)
-        if mask.shape != stack.shape[1:3]:
-            raise RTIError(
-                f"{folder / MASK_NAME}: mask is {mask.shape[1]}x{mask.shape[0]}, "
-                f"images are {stack.shape[2]}x{stack.shape[1]}"
-            )
-    return MLIC(stack, lights, names, mask, lp_path)
+    return stack
 
 
 def save(mlic: MLIC, folder: Path | str, ext: str | None = None, quality: int = 95, force: bool = False) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RTIError
-from . import images
+from . import images, mlic
 
 try:
     import cv2
@@ -47,7 +47,6 @@ OUTLINE_SHARE = 0.5
 a chrome sphere mirrors the edges of its surroundings."""
 OUTLIER_DEGREES = 5.0
 """A sphere whose direction is this far from the median of the others' in an image is reported and left out."""
-LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,12 @@ class Highlight:
     confidence: float
 
 
-def brightness(image: np.ndarray) -> np.ndarray:
-    """Luminance in [0, 1] of an 8- or 16-bit RGB image (H, W, 3)."""
-    return (image.astype(np.float32) / np.iinfo(image.dtype).max) @ LUMA.astype(np.float32)
+def brightness(photos: np.ndarray) -> np.ndarray:
+    """Luminance in [0, 1] of 8- or 16-bit RGB images (..., H, W, 3); given luminance (float) comes back as it is,
+    so that callers working on many spheres or steps compute it once."""
+    if photos.dtype.kind == "f":
+        return photos
+    return (photos.astype(np.float32) / np.iinfo(photos.dtype).max) @ images.LUMA
 
 
 def find_highlight(luma: np.ndarray, sphere: Sphere, name: str) -> Highlight:
@@ -140,11 +142,12 @@ def direction(highlight: Highlight, sphere: Sphere) -> np.ndarray:
 
 
 def detect(stack: np.ndarray) -> list[Sphere]:
-    """Spheres found in an image stack (N, H, W, 3): circles in the stack's median image that hold a moving
-    highlight (the brightest pixel of the circle changes place across the images). Largest first."""
+    """Spheres found in an image stack (N, H, W, 3), or its :func:`brightness`: circles in the stack's median image
+    that hold a moving highlight (the brightest pixel of the circle changes place across the images). Largest
+    first."""
     if cv2 is None:
         raise RTIError("finding spheres needs OpenCV (opencv-python-headless), which this Python lacks")
-    lumas = np.stack([brightness(image) for image in stack])
+    lumas = brightness(stack)
     median = np.median(lumas, axis=0)
     gray = np.clip(median * 255.0, 0, 255).astype(np.uint8)
     h, w = gray.shape
@@ -186,15 +189,15 @@ class Calibration:
 
 
 def calibrate(names: list[str], stack: np.ndarray, spheres: list[Sphere], drop_bad: bool = False) -> Calibration:
-    """Light directions of the images (N, H, W, 3) from ``spheres``: averaged over the spheres, an outlying sphere
-    reported and left out; an image with no usable highlight on any sphere is an error naming it, or left out and
-    reported with ``drop_bad``."""
+    """Light directions of the images (N, H, W, 3), or their :func:`brightness`, from ``spheres``: averaged over the
+    spheres, an outlying sphere reported and left out; an image with no usable highlight on any sphere is an error
+    naming it, or left out and reported with ``drop_bad``."""
     h, w = stack.shape[1:3]
     for sphere in spheres:
         sphere.check_inside(w, h)
     kept, lights, confidence, found, notes = [], [], [], [], []
     for name, image in zip(names, stack):
-        luma = brightness(image)
+        luma = brightness(image)  # no copy when the stack is brightness already
         per_sphere: list[Highlight | None] = []
         problems = []
         for sphere in spheres:
@@ -293,22 +296,14 @@ def _circle(x: np.ndarray, y: np.ndarray) -> Sphere:
 
 
 def read_folder(folder: Path) -> tuple[list[str], np.ndarray]:
-    """The photos of a folder (JPEG, PNG, TIFF; not mask.png), sorted by name, as one stack; images of another size
-    or depth than the first are an error naming them."""
+    """The photos of a folder (JPEG, PNG, TIFF; not mask.png), sorted by name, as one stack (:func:`mlic.read_stack`:
+    images of another size or depth than the first are an error naming them)."""
     if not folder.is_dir():
         raise RTIError(f"{folder}: not a folder of photos")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in images.READABLE and p.name != "mask.png")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in images.READABLE and p.name != mlic.MASK_NAME)
     if not files:
         raise RTIError(f"{folder}: no JPEG, PNG or TIFF photos")
-    first = images.read_image(files[0])
-    stack = np.empty((len(files), *first.shape), dtype=first.dtype)
-    for k, file in enumerate(files):
-        image = first if k == 0 else images.read_image(file)
-        if image.shape != first.shape or image.dtype != first.dtype:
-            raise RTIError(f"{file}: image is {image.shape[1]}x{image.shape[0]} {8 * image.dtype.itemsize}-bit, "
-                           f"the first is {first.shape[1]}x{first.shape[0]} {8 * first.dtype.itemsize}-bit")
-        stack[k] = image
-    return [f.name for f in files], stack
+    return [f.name for f in files], mlic.read_stack(files)
 
 
 def parse_crop(text: str) -> tuple[int, int, int, int]:
@@ -336,7 +331,7 @@ def preview(names: list[str], stack: np.ndarray, spheres: list[Sphere], result: 
     as a dot with its index in ``names``."""
     if cv2 is None:
         raise RTIError("drawing the preview needs OpenCV (opencv-python-headless), which this Python lacks")
-    median = np.median(np.stack([brightness(image) for image in stack]), axis=0)
+    median = np.median(brightness(stack), axis=0)
     picture = np.repeat((np.clip(median, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2).copy()
     scale = max(1, 800 // max(picture.shape[:2]))
     picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)

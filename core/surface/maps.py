@@ -35,6 +35,4 @@ def read_normals(path: Path | str) -> np.ndarray:
 
 def write_albedo(path: Path | str, albedo: np.ndarray) -> None:
     """Write a linear albedo (H, W, 3) as an sRGB-encoded 8-bit PNG."""
-    v = np.clip(albedo, 0.0, 1.0)
-    encoded = np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
-    images.write_image(path, np.rint(encoded * 255).astype(np.uint8))
+    images.write_image(path, np.rint(images.linear_to_srgb(np.clip(albedo, 0.0, 1.0)) * 255).astype(np.uint8))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..capture import lights as light_patterns
+from ..capture.images import LUMA, srgb_to_linear
 from ..capture.mlic import MLIC
 from ..errors import RTIError
 from ..formats.models import Relightable
@@ -40,7 +41,6 @@ MIN_LIGHTS = 6
 """Fewest samples a robust pixel solves with; fewer and it keeps the ``l2`` answer."""
 TILE = 32_768
 """Pixels solved at once: the samples of a tile are (TILE, N) float32 arrays."""
-LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 VIRTUAL_LIGHTS = light_patterns.rings([30, 50, 70, 90], [12, 8, 6, 1], [0, 22.5, 0, 0])
 """Where a model is sampled: 27 lights in rings from 30° to the zenith (a model is least trustworthy at grazing
 light, where captures have the fewest lights)."""
@@ -53,11 +53,6 @@ class Surface:
 
     normals: np.ndarray
     albedo: np.ndarray
-
-
-def srgb_to_linear(v: np.ndarray) -> np.ndarray:
-    """Decode sRGB values in [0, 1] to linear light."""
-    return np.where(v <= 0.04045, v / 12.92, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
 def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
@@ -76,7 +71,8 @@ def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
         rows = np.flatnonzero(inside[start : start + TILE]) + start
         stored = np.moveaxis(stack[:, rows], 0, 1)  # (P, N, 3)
         saturated = (stored >= mlic.max_value).any(axis=2)
-        normals[rows], albedo[rows] = solve(srgb_to_linear(stored * scale), mlic.lights, method, saturated)
+        linear = srgb_to_linear(stored * scale).astype(np.float32)
+        normals[rows], albedo[rows] = solve(linear, mlic.lights, method, saturated)
     return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
 
 
@@ -99,7 +95,7 @@ def from_relit(shown: np.ndarray, lights: np.ndarray, method: str = "l2") -> Sur
     for start in range(0, h * w, TILE):
         part = shown[start : start + TILE]
         normals[start : start + TILE], albedo[start : start + TILE] = solve(
-            srgb_to_linear(part), lights, method, (part >= 1.0).any(axis=2))
+            srgb_to_linear(part).astype(np.float32), lights, method, (part >= 1.0).any(axis=2))
     return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
 
 

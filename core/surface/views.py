@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..capture.images import LUMA
 from ..classic import ptm
 from ..errors import RTIError
 from ..formats.models import Relightable
@@ -43,11 +44,11 @@ def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS,
                            f"{model.width}×{model.height}")
         surface.normals = normals.astype(np.float32)
     h, w = shown.shape[:2]
-    luminance = shown.reshape(h * w, len(lights), 3) @ photometric.LUMA
+    luminance = shown.reshape(h * w, len(lights), 3) @ LUMA
     coeffs, *_ = np.linalg.lstsq(ptm.basis(lights), luminance.T, rcond=None)
     coeffs = coeffs.reshape(ptm.TERMS, h, w)
     mean = shown.mean(axis=2)
-    chroma = mean / np.maximum(mean @ photometric.LUMA, 1e-6)[..., None]
+    chroma = mean / np.maximum(mean @ LUMA, 1e-6)[..., None]
     base = enhance.diffuse_gain(coeffs, 0.0)
     return Views(surface.normals, surface.albedo, base.astype(np.float32),
                  (enhance.diffuse_gain(coeffs, 1.0) - base).astype(np.float32), chroma.astype(np.float32))
