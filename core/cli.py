@@ -162,6 +162,10 @@ def cmd_lights(args: argparse.Namespace) -> None:
         return
     with output_file(args.out, force=args.force) as tmp:
         lp.write_lp(tmp, result.names, result.lights)
+    if not args.quiet:
+        print(f"{'image':<28} {'confidence':>10}")
+        for name, confidence in zip(result.names, result.confidence):
+            print(f"{name:<28} {confidence:>10.2f}")
     print(f"wrote {args.out}: {len(result.names)} lights from the spheres {spheres_text} (confidence "
           f"{result.confidence.min():.2f}-{result.confidence.max():.2f})")
 

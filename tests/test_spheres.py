@@ -110,6 +110,9 @@ def test_cli_writes_an_lp_checks_one_and_draws_a_preview(tmp_path, capsys):
     assert read_names == names and np.median(errors_deg(found, dome)) < 0.5
     assert images.read_image(tmp_path / "p.png").shape[2] == 3
     capsys.readouterr()
+    assert main(["lights", str(tmp_path / "photos"), "-o", str(out), "--force"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].startswith("photo_00.png") and 0.0 < float(table[1].split()[-1]) <= 1.0  # each image's confidence
     assert main(["lights", str(tmp_path / "photos"), "--sphere", "60,70,40"]) == 0
     report = capsys.readouterr().out
     median = float(report.split("median ")[1].split("°")[0])  # the detected circle's lights against the given one's
