@@ -36,6 +36,8 @@ ADDON_TESTS = ("tests/test_addon_nodes.py", "tests/test_addon_operators.py", "te
 """The add-on and node-group tests, run a second time on Blender 4.2 LTS, the oldest Blender the extension supports."""
 DEMO_OUT = ROOT / "demo_out"
 DEMO_SIZE = 256
+DEMO_SCENE = ("--relief", "frieze", "--depth", "0.05", "--material", "stripes")
+"""The demo's scene: Multi/Object2/material1 of ``python -m synth --suite synthrti`` (synth/suites.py)."""
 DIST = ROOT / "dist"
 BLENDER_EXT = "lib/python3.11/site-packages/bpy/5.0/scripts/addons_core/bl_pkg/cli/blender_ext.py"
 CLASSIC = ("ptm", "lptm", "hsh2", "hsh3")
@@ -135,8 +137,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     cli = (PYTHON, "-m", "core")
     size = 320 if args.full else args.size
     steps = [
-        ("render", "render a SynthRTI-style scene: 49 training and 20 test lights",
-         [(PYTHON, "-m", "synth", "--out", mlic, "--size", size, "--force")]),
+        ("render", "render a scene of the synthrti suite (Multi/Object2/material1: dancing figures under coloured "
+                   "stripes): 49 training and 20 test lights",
+         [(PYTHON, "-m", "synth", "--out", mlic, *DEMO_SCENE, "--size", size, "--force")]),
         ("fits", "fit PTM (RGB, LRGB) and HSH (orders 2, 3)",
          [(*cli, "fit", mlic, "-m", m, "-o", models / m, "--force", "-q") for m in CLASSIC]),
         ("teacher + student", "train the DisK teacher, then distil the 723-parameter student",

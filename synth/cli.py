@@ -1,30 +1,29 @@
 """``python -m synth --out DIR [options]`` and ``blender -b -P synth/render.py -- --out DIR [options]``.
 
-One scene, or with ``--suite`` a whole benchmark (reliefs × material sets) with an ``index.json``. Errors print one
-line and exit with status 2; nothing partial is left in ``--out``.
+One scene, or with ``--suite NAME`` a whole benchmark (see :mod:`synth.suites`) with an ``index.json``. Errors print
+one line and exit with status 2; nothing partial is left in ``--out``. A suite appears scene by scene (each whole or
+not at all), so running the same command again after it was stopped continues with the first missing scene.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import bpy
 
-from core.atomic import Staged
+from core.atomic import check_target
 from core.errors import RTIError, exit_status
 
-from . import materials, relief
+from . import materials, relief, suites
 from .renderer import render
 from .spec import FORMATS, LIGHT_PATTERNS, OWN, SPHERE_CHOICES, SceneSpec
-
-SUITE_RELIEFS = ("bumps", "basrelief", "tablet")
-SUITE_MATERIALS = ("matte", "glossy", "stripes", "split")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,8 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spheres", default="none", choices=list(SPHERE_CHOICES),
                    help="calibration spheres in the frame's top corners, lit like the rest (default none); "
                         "scene.json says where, in pixels")
-    p.add_argument("--suite", action="store_true", help=f"render reliefs {', '.join(SUITE_RELIEFS)} × materials "
-                   f"{', '.join(SUITE_MATERIALS)} into OUT/<relief>/<material>/ with OUT/index.json")
+    p.add_argument("--suite", nargs="?", const="quick", choices=suites.NAMES, help="render a benchmark into OUT "
+                   "with OUT/index.json: synthrti (SynthRTI's 51 scenes and layout, {Single,Multi}/Object{1,2,3}/"
+                   "material{k}/{Dome,Test}) or quick (the default: reliefs "
+                   f"{', '.join(suites.QUICK_RELIEFS)} × materials {', '.join(suites.QUICK_MATERIALS)} in "
+                   "OUT/<relief>/<material>/); run again to continue a stopped suite")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return p
 
@@ -101,27 +103,67 @@ def run_one(spec: SceneSpec, out: Path, force: bool, quiet: bool) -> None:
         print(f"wrote {out} in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
-def run_suite(spec: SceneSpec, out: Path, force: bool, quiet: bool) -> None:
-    """Every relief × material set, each a scene folder, and ``index.json`` listing them; all or nothing."""
+def run_suite(name: str, spec: SceneSpec, out: Path, force: bool, quiet: bool) -> None:
+    """Every scene of suite ``name`` that ``out`` does not hold yet, then ``index.json`` listing them all."""
     if spec.blend or spec.heightmap:
         raise RTIError("--suite renders the built-in reliefs; it takes no --blend or --heightmap")
-    scenes = [replace(spec, relief=r, material=m) for r in SUITE_RELIEFS for m in SUITE_MATERIALS]
+    scenes = suites.scenes(name, spec)
     for scene in scenes:
-        scene.check()
-    staged = Staged(out, force)
+        scene.spec.check()
+    _prepare(out, scenes, force)
+    todo = [scene for scene in scenes if not _finished(out / scene.path, scene.spec)]
+    total = sum(1 + sum(len(d) for d in scene.spec.lights().values()) for scene in todo)
+    bar = _progress_bar(total, quiet)
+    for k, scene in enumerate(todo, 1):
+        where = f"scene {len(scenes) - len(todo) + k}/{len(scenes)} {scene.path}"
+        if bar is not None:
+            bar.set_description(where)
+        elif not quiet:
+            print(where, file=sys.stderr, flush=True)
+        render(scene.spec, out / scene.path, report=lambda *_: bar.update() if bar is not None else None,
+               layout=scene.layout)
+    if bar is not None:
+        bar.close()
+    (out / "index.json").write_text(json.dumps({"suite": name, "blender": bpy.app.version_string,
+                                                "scenes": [scene.to_json() for scene in scenes]}, indent=1))
+
+
+def _prepare(out: Path, scenes: list[suites.Scene], force: bool) -> None:
+    """Make ``out`` ready: emptied with ``force``; else new, or a suite of the same scenes to continue, whose
+    half-written scene folders (left by a stopped render) are removed."""
+    tops = {scene.path.split("/")[0] for scene in scenes} | {"index.json"}
+    if out.is_dir() and not force:
+        foreign = [p.name for p in out.iterdir() if p.name not in tops and not p.name.startswith(".")]
+        if foreign:
+            raise RTIError(f"{out}: already exists and holds {foreign[0]}, which is not part of this suite "
+                           "(use --force to replace it)")
+    else:
+        check_target(out, force)
+        shutil.rmtree(out, ignore_errors=True)
+    for scene in scenes:
+        folder = out / scene.path
+        for stale in folder.parent.glob(f".{folder.name}.*.tmp") if folder.parent.is_dir() else []:
+            shutil.rmtree(stale)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _finished(folder: Path, spec: SceneSpec) -> bool:
+    """Whether ``folder`` already holds this scene; a scene rendered with other settings is an error."""
+    record = folder / "scene.json"
+    if not record.is_file():
+        return False
+    if json.loads(record.read_text()).get("spec") != json.loads(json.dumps(spec.to_json())):
+        raise RTIError(f"{folder}: rendered with other settings; use --force to render the suite again")
+    return True
+
+
+def _progress_bar(total: int, quiet: bool) -> Any:
+    """A tqdm bar over the suite's images, or None where tqdm is missing (Blender's own Python): a line per scene."""
     try:
-        index: list[dict] = []
-        for scene in scenes:
-            folder = Path(scene.relief) / scene.material
-            if not quiet:
-                print(f"scene {len(index) + 1}/{len(scenes)}: {folder}", file=sys.stderr, flush=True)
-            run_one(scene, staged.tmp / folder, False, quiet)
-            index.append({"path": folder.as_posix(), "relief": scene.relief, "material": scene.material})
-        (staged.tmp / "index.json").write_text(json.dumps({"blender": bpy.app.version_string, "scenes": index},
-                                                          indent=1))
-        staged.commit()
-    finally:
-        staged.discard()
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="img", disable=quiet or None, smoothing=0.05)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def command() -> None:
         spec.check()
-        (run_suite if args.suite else run_one)(spec, Path(args.out), args.force, args.quiet)
+        if args.suite:
+            run_suite(args.suite, spec, Path(args.out), args.force, args.quiet)
+        else:
+            run_one(spec, Path(args.out), args.force, args.quiet)
 
     return exit_status(command)

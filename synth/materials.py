@@ -36,20 +36,27 @@ DARK: Color = (0.04, 0.04, 0.04)
 
 SINGLE = {
     "matte": Principled(GREY, roughness=1.0, specular=0.0),
-    "plastic": Principled(GREY, roughness=0.45, specular=0.5),
+    "semi-glossy": Principled(GREY, roughness=0.45, specular=0.5),
     "glossy": Principled(GREY, roughness=0.2, specular=0.6),
-    "shiny": Principled(GREY, roughness=0.07, specular=0.8),
     "dark-matte": Principled(DARK, roughness=1.0, specular=0.0),
     "dark-glossy": Principled(DARK, roughness=0.15, specular=0.7),
-    "subsurface": Principled((0.6, 0.42, 0.3), roughness=0.4, specular=0.4, subsurface=0.6),
+    "shiny": Principled(GREY, roughness=0.07, specular=0.8),
+    "satin": Principled(GREY, roughness=0.7, specular=0.3),
+    "translucent": Principled((0.6, 0.42, 0.3), roughness=0.4, specular=0.4, subsurface=0.6),
 }
-"""Single-material presets by name."""
+"""Single-material presets by name, in SynthRTI's order of its single materials: a matte mid-grey; semi-glossy and
+glossy greys; a dark matte and a dark glossy; a very shiny grey whose highlights saturate; a satin mid-grey; a tinted,
+slightly translucent one (subsurface scattering)."""
 
 PALETTE: list[Color] = [(0.75, 0.55, 0.08), (0.08, 0.2, 0.6), (0.06, 0.45, 0.4), (0.6, 0.1, 0.4),
                         (0.55, 0.42, 0.27), (0.4, 0.4, 0.4)]
 """Stripe colours in the manner of SynthRTI's multi-material scenes: yellow, blue, teal, magenta, tan, grey."""
+DARK_PALETTE: list[Color] = [(0.09, 0.05, 0.01), (0.01, 0.03, 0.09), (0.01, 0.06, 0.05), (0.07, 0.01, 0.04)]
 
-METAL = Principled((0.9, 0.7, 0.35), roughness=0.25, metallic=1.0)
+GOLD = Principled((1.0, 0.77, 0.34), roughness=0.25, metallic=1.0)
+SILVER = Principled((0.96, 0.95, 0.92), roughness=0.1, metallic=1.0)
+COPPER = Principled((0.96, 0.64, 0.54), roughness=0.35, metallic=1.0)
+BRASS = Principled((0.91, 0.78, 0.42), roughness=0.5, metallic=1.0)
 
 
 @dataclass(frozen=True)
@@ -66,18 +73,36 @@ class MaterialSet:
 LAYOUTS = ("single", "stripes", "tiles", "split")
 
 
-def _stripes(colors: list[Color], roughness: list[float]) -> tuple[Principled, ...]:
-    return tuple(Principled(c, roughness=r, specular=0.5) for c, r in zip(colors, roughness))
+def _dielectrics(colors: list[Color], roughness: list[float], specular: float = 0.5) -> list[Principled]:
+    return [Principled(c, roughness=r, specular=specular) for c, r in zip(colors, roughness)]
+
+
+def _interleave(colors: list[Color], metals: list[Principled]) -> tuple[Principled, ...]:
+    """Coloured semi-glossy bands alternating with metal ones."""
+    return tuple(m for pair in zip(_dielectrics(colors, [0.45] * len(colors)), metals) for m in pair)
 
 
 MULTI = {
-    "stripes": lambda colors: MaterialSet("stripes", _stripes(colors, [0.45] * len(colors))),
-    "stripes-mixed": lambda colors: MaterialSet("stripes", _stripes(colors, [1.0, 0.15] * len(colors))),
-    "tiles": lambda colors: MaterialSet("tiles", _stripes(colors, [0.9, 0.3, 0.1, 0.6] * len(colors))),
+    "stripes": lambda colors: MaterialSet("stripes", tuple(_dielectrics(colors, [0.45] * len(colors)))),
+    "stripes-mixed": lambda colors: MaterialSet("stripes", tuple(_dielectrics(colors, [1.0, 0.15] * len(colors)))),
+    "stripes-metal": lambda colors: MaterialSet("stripes", _interleave(colors[:3], [GOLD, SILVER, COPPER])),
+    "stripes-dark": lambda colors: MaterialSet("stripes", tuple(_dielectrics(colors, [0.3, 1.0] * len(colors)))),
+    "tiles": lambda colors: MaterialSet("tiles", tuple(_dielectrics(colors, [0.9, 0.3, 0.1, 0.6] * len(colors)))),
+    "metals": lambda colors: MaterialSet("stripes", (GOLD, SILVER, COPPER, BRASS)),
     "split": lambda colors: MaterialSet("split", (Principled(colors[0], roughness=1.0, specular=0.0),
-                                                  replace(METAL, color=colors[1]))),
+                                                  replace(GOLD, color=colors[1]))),
+    "split-silver": lambda colors: MaterialSet("split", (Principled(colors[0], roughness=1.0, specular=0.0),
+                                                         replace(SILVER, color=colors[1]))),
+    "split-glossy": lambda colors: MaterialSet("split", (Principled(colors[0], roughness=0.2, specular=0.6),
+                                                         replace(COPPER, color=colors[1]))),
 }
-"""Multi-material sets by name, built from a list of colours (the palette unless the user gives some)."""
+"""Multi-material sets by name, built from a list of colours (the set's palette unless the user gives some): coloured
+dielectric stripes (semi-glossy; alternating matte and glossy; alternating with gold, silver and copper; dark
+colours), a grid of tiles of four roughnesses, bands of four metals, and left/right splits of a diffuse half and a
+metal half (matte and gold, matte and polished silver, glossy and rough copper)."""
+
+_PALETTES = {"stripes-dark": DARK_PALETTE, "split": [(0.55, 0.5, 0.45), GOLD.color],
+             "split-silver": [(0.4, 0.4, 0.4), SILVER.color], "split-glossy": [(0.08, 0.2, 0.6), COPPER.color]}
 
 PRESETS = (*SINGLE, *MULTI)
 
@@ -88,9 +113,7 @@ def material_set(name: str, colors: list[Color] | None = None) -> MaterialSet:
         base = SINGLE[name]
         return MaterialSet("single", (replace(base, color=colors[0]) if colors else base,))
     if name in MULTI:
-        palette = list(colors) if colors else PALETTE
-        if name == "split" and not colors:
-            palette = [(0.55, 0.5, 0.45), METAL.color]
+        palette = list(colors) if colors else _PALETTES.get(name, PALETTE)
         if len(palette) < 2:
             raise ValueError(f"material {name!r} needs at least two colours")
         return MULTI[name](palette)

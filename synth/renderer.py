@@ -10,12 +10,14 @@
 ``dirs.lp``), ``normals.png`` (16-bit, n = v/65535·2 − 1 in the lights' frame), ``mask.png``, ``albedo.png`` (the
 surface's base colour, sRGB) and ``scene.json`` (every parameter, the seed and the Blender version). A mask with
 pixels outside the object is also copied into ``train/`` and ``test/``, where training and evaluation pick it up.
+In SynthRTI's own layout (``layout="synthrti"``) the parts are ``Dome/`` and ``Test/`` and the images ``image01``...
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,17 +35,20 @@ from .spec import FORMATS, OWN, SceneSpec
 
 MASK_NAME = "mask.png"
 """As in core.capture.mlic, which needs OpenCV: Blender's Python has numpy but not OpenCV."""
+PART_FOLDERS = {"ours": {"train": "train", "test": "test"}, "synthrti": {"train": "Dome", "test": "Test"}}
+"""Folder of each part, per output layout."""
 
 
 class MLICRender:
     """One scene rendered into ``out`` (atomically: the folder appears only when :meth:`finish` completes)."""
 
     def __init__(self, spec: SceneSpec, out: Path | str, force: bool = False,
-                 source: bpy.types.Object | None = None):
+                 source: bpy.types.Object | None = None, layout: str = "ours"):
         spec.check()
         if spec.material == OWN and source is None:
             raise RTIError("material 'own' keeps an object's materials: give an object to photograph")
-        self.spec, self.source = spec, source
+        self.spec, self.source, self.layout = spec, source, layout
+        self.folders = PART_FOLDERS[layout]
         self.lights = spec.lights()
         self.ext = FORMATS[spec.format]
         self.tasks: list[tuple[str, int]] = [("truth", 0)] + [
@@ -51,9 +56,10 @@ class MLICRender:
         self.position = 0
         self.staged = Staged(out, force)
         for part in self.lights:
-            (self.staged.tmp / part).mkdir()
+            (self.staged.tmp / self.folders[part]).mkdir()
         self.stage: Stage | None = None
         self.full_mask = True
+        self.started = time.monotonic()
 
     @property
     def total(self) -> int:
@@ -65,6 +71,7 @@ class MLICRender:
 
     def start(self) -> None:
         """Build the Blender scene (a scene of its own; the user's scenes are not touched)."""
+        self.started = time.monotonic()
         try:
             self.stage = Stage(self.spec, self.source)
         except BaseException:
@@ -80,9 +87,9 @@ class MLICRender:
                 self._truth()
                 label = "normals, mask and albedo"
             else:
-                label = f"{part}/{self.name(index)}"
+                label = f"{self.folders[part]}/{self.name(index)}"
                 self.stage.aim(self.lights[part][index])
-                self.stage.render(self.staged.tmp / part / self.name(index), self.spec.format)
+                self.stage.render(self.staged.tmp / label, self.spec.format)
         except BaseException:
             self.cancel()
             raise
@@ -95,10 +102,10 @@ class MLICRender:
         try:
             tmp = self.staged.tmp
             for part, directions in self.lights.items():
-                lp.write_lp(tmp / part / lp.LP_NAME,
-                            [self.name(i) for i in range(len(directions))], directions)
+                folder = tmp / self.folders[part]
+                lp.write_lp(folder / lp.LP_NAME, [self.name(i) for i in range(len(directions))], directions)
                 if not self.full_mask:
-                    shutil.copyfile(tmp / MASK_NAME, tmp / part / MASK_NAME)
+                    shutil.copyfile(tmp / MASK_NAME, folder / MASK_NAME)
             (tmp / "scene.json").write_text(json.dumps(self.record(), indent=1))
             self.staged.commit()
         finally:
@@ -113,7 +120,7 @@ class MLICRender:
         self.staged.discard()
 
     def name(self, index: int) -> str:
-        return f"image_{index:03d}{self.ext}"
+        return f"image{index + 1:02d}{self.ext}" if self.layout == "synthrti" else f"image_{index:03d}{self.ext}"
 
     def record(self) -> dict:
         """What ``scene.json`` holds: the spec, the lights, the material set and how it was rendered."""
@@ -126,11 +133,13 @@ class MLICRender:
                          "light": "point" if spec.near_field else "sun, angle 0"},
             "materials": None if spec.material == OWN else spec.material_set().to_json(),
             "lights": {part: directions.round(9).tolist() for part, directions in self.lights.items()},
+            "parts": self.folders,
             "normals": "normals.png: 16-bit RGB, n = v / 65535 * 2 - 1 (x right, y up, z to the camera); "
                        "(0, 0, 0) outside the mask",
             "albedo": "albedo.png: each face's Principled base colour, sRGB-encoded 8-bit (textures ignored)",
             "mask": "mask.png: 255 where the surface covers the pixel",
             "spheres": spec.sphere_layout(),
+            "render_seconds": round(time.monotonic() - self.started, 2),
         }
         if spec.near_field is not None:
             record["light_positions"] = {part: spec.light_positions(d).round(9).tolist()  # type: ignore[union-attr]
@@ -162,9 +171,9 @@ class MLICRender:
 
 
 def render(spec: SceneSpec, out: Path | str, force: bool = False, source: bpy.types.Object | None = None,
-           report: Callable[[int, int, str], None] | None = None) -> Path:
+           report: Callable[[int, int, str], None] | None = None, layout: str = "ours") -> Path:
     """Render a whole scene; ``report(done, total, label)`` after every image."""
-    job = MLICRender(spec, out, force, source)
+    job = MLICRender(spec, out, force, source, layout)
     job.start()
     while not job.done:
         label = job.step()

@@ -128,14 +128,31 @@ class Stage:
     # the surface -------------------------------------------------------------------------------------------------
 
     def _surface(self, source: bpy.types.Object | None) -> None:
-        if source is None:
-            mesh = self._relief_mesh()
-        else:
-            mesh = self._fitted_copy(source)
-        self._link("RTI surface", mesh)
-        if source is None or self.spec.material != OWN:
-            self._paint(mesh)
-        self._albedo_attribute(mesh)
+        meshes = [self._relief_mesh(), *self._solids()] if source is None else [self._fitted_copy(source)]
+        painted = [self._principled(f"RTI material {i}", p) for i, p in enumerate(self.spec.material_set().materials)
+                   ] if source is None or self.spec.material != OWN else None
+        for mesh in meshes:
+            self._link(mesh.name, mesh)
+            if painted is not None:
+                self._paint(mesh, painted)
+            self._albedo_attribute(mesh)
+
+    def _solids(self) -> list[bpy.types.Mesh]:
+        """The relief's ellipsoids (see :func:`synth.relief.solids`) as one smooth mesh, scaled with the depth."""
+        parts = relief.solids(self.spec.relief, self.spec.seed) if self.spec.heightmap is None else np.zeros((0, 7))
+        if not len(parts):
+            return []
+        unit = self._sphere_geometry(24, 48)
+        vertices: list[np.ndarray] = []
+        faces: list[tuple[int, ...]] = []
+        for cx, cy, cz, rx, ry, rz, angle in parts:
+            scaled = unit[0] * (rx, ry, rz * self.spec.depth / relief.DEPTH)
+            c, s = np.cos(angle), np.sin(angle)
+            turned = np.stack([c * scaled[:, 0] - s * scaled[:, 1], s * scaled[:, 0] + c * scaled[:, 1], scaled[:, 2]],
+                              axis=1)
+            faces += [tuple(int(v) + len(vertices) * len(unit[0]) for v in f) for f in unit[1]]
+            vertices.append(turned + (cx, cy, cz * self.spec.depth / relief.DEPTH))
+        return [self._mesh("RTI figures", np.concatenate(vertices), faces)]
 
     def _spheres(self) -> None:
         """The calibration spheres of ``spec.spheres``: smooth UV spheres, a chrome one (a rough mirror, so that a
@@ -144,25 +161,32 @@ class Stage:
                  "black": materials.Principled((0.01, 0.01, 0.01), roughness=0.08)}
         for sphere in self.spec.sphere_layout():
             x, y, z, r = sphere["world"]
-            mesh = self._uv_sphere(f"RTI {sphere['kind']} sphere", r)
+            vertices, faces = self._sphere_geometry()
+            mesh = self._mesh(f"RTI {sphere['kind']} sphere", vertices * r, faces)
             mesh.materials.append(self._principled(f"RTI {sphere['kind']} sphere", looks[sphere["kind"]]))
             self._albedo_attribute(mesh)
             self._link(f"RTI {sphere['kind']} sphere", mesh).location = (x, y, z)
 
-    def _uv_sphere(self, name: str, radius: float, rings: int = 48, segments: int = 96) -> bpy.types.Mesh:
+    @staticmethod
+    def _sphere_geometry(rings: int = 48, segments: int = 96) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        """Vertices and faces of a unit UV sphere."""
         theta = np.linspace(0.0, np.pi, rings + 1)[1:-1]
         phi = np.linspace(0.0, 2 * np.pi, segments, endpoint=False)
         ring = np.stack([np.outer(np.sin(theta), np.cos(phi)), np.outer(np.sin(theta), np.sin(phi)),
                          np.outer(np.cos(theta), np.ones_like(phi))], axis=-1).reshape(-1, 3)
-        vertices = np.concatenate([[[0, 0, 1]], ring, [[0, 0, -1]]]) * radius
+        vertices = np.concatenate([[[0, 0, 1]], ring, [[0, 0, -1]]])
         top, bottom = 0, len(vertices) - 1
         index = (np.arange((rings - 1) * segments) + 1).reshape(rings - 1, segments)
         faces: list[tuple[int, ...]] = [(top, index[0, (k + 1) % segments], index[0, k]) for k in range(segments)]
         faces += [(index[i, k], index[i, (k + 1) % segments], index[i + 1, (k + 1) % segments], index[i + 1, k])
                   for i in range(rings - 2) for k in range(segments)]
         faces += [(bottom, index[-1, k], index[-1, (k + 1) % segments]) for k in range(segments)]
+        return vertices, [tuple(int(v) for v in f) for f in faces]
+
+    def _mesh(self, name: str, vertices: np.ndarray, faces: list[tuple[int, ...]]) -> bpy.types.Mesh:
+        """A smooth-shaded mesh."""
         mesh = self._keep(bpy.data.meshes.new(name))
-        mesh.from_pydata(vertices.tolist(), [], [tuple(int(v) for v in f) for f in faces])
+        mesh.from_pydata(vertices.tolist(), [], faces)
         mesh.update()
         mesh.polygons.foreach_set("use_smooth", np.ones(len(mesh.polygons), dtype=bool))
         return mesh
@@ -214,12 +238,12 @@ class Stage:
         mesh.update()
         return mesh
 
-    def _paint(self, mesh: bpy.types.Mesh) -> None:
+    def _paint(self, mesh: bpy.types.Mesh, painted: list[bpy.types.Material]) -> None:
         """Material slots from the material set and each face's material from the layout."""
         chosen = self.spec.material_set()
         mesh.materials.clear()
-        for i, principled in enumerate(chosen.materials):
-            mesh.materials.append(self._principled(f"RTI material {i}", principled))
+        for material in painted:
+            mesh.materials.append(material)
         centres = np.empty(len(mesh.polygons) * 3, dtype=np.float32)
         mesh.polygons.foreach_get("center", centres)
         centres = centres.reshape(-1, 3)
@@ -234,6 +258,7 @@ class Stage:
                   "Subsurface Radius": p.subsurface_radius}
         for key, value in values.items():
             _set_input(bsdf, key, value)
+        setattr(bsdf, "subsurface_method", "BURLEY")  # a fraction of random walk's time, at 4 samples alike
         return material
 
     def _albedo_attribute(self, mesh: bpy.types.Mesh) -> None:

@@ -6,6 +6,8 @@ import os
 import pytest
 
 import build
+from synth import suites
+from synth.cli import build_parser, spec_from
 
 
 def test_demo_summary_tabulates_what_the_demo_measured():
@@ -37,3 +39,9 @@ def test_the_blender_42_tests_run_again_after_a_crash_only(monkeypatch, codes, r
             build.cmd_test(argparse.Namespace(pytest_args=[]))
         assert stopped.value.code == exit_code
     assert len(calls) == runs and all("tests/test_addon_views.py" in map(str, c) for c in calls[2:])
+
+
+def test_the_demo_renders_a_scene_of_the_synthrti_suite() -> None:
+    demo = spec_from(build_parser().parse_args(["--out", "x", *build.DEMO_SCENE]))
+    scene = next(s for s in suites.scenes("synthrti", demo) if s.path == "Multi/Object2/material1")
+    assert scene.spec == demo

@@ -13,7 +13,7 @@ import pytest
 
 from core.capture import images, splits
 from core.errors import RTIError
-from synth import materials, relief
+from synth import materials, relief, suites
 from synth.spec import SceneSpec, light_directions, sun_rotation
 
 bpy = pytest.importorskip("bpy")
@@ -54,6 +54,31 @@ def test_reliefs_come_from_their_seed(kind: str) -> None:
         assert np.ptp(a) > 0.01 and not np.array_equal(a, relief.make(kind, 40, seed=2))
 
 
+def test_frieze_figures_are_undercut_and_rise_above_the_ground() -> None:
+    parts = relief.solids("frieze", seed=3)
+    assert parts.shape == (30, 7) and np.array_equal(parts, relief.solids("frieze", seed=3))
+    centre_z, radius_z = parts[:, 2], parts[:, 5]
+    assert (centre_z > 0).all()  # each widest section floats above the ground: the figure is undercut below it
+    assert (centre_z + radius_z > relief.make("frieze", 40, 3).max() * 0.9).any()  # and stands as high as the frame
+    assert (np.abs(parts[:, :2]) < 1.05).all()  # inside the frame
+    assert all(len(relief.solids(kind, 0)) == 0 for kind in relief.KINDS if kind != "frieze")
+
+
+def test_tablet_signs_are_cut_with_steep_walls() -> None:
+    h = relief.make("tablet", 320, seed=0)
+    slope = np.hypot(*np.gradient(h, 2 / 320))
+    assert (h < h.max() - 0.02).mean() > 0.03  # signs cover part of the slab, pressed deeper than 0.02
+    assert (slope > 1.0).mean() > 0.01  # walls steeper than 45°: they shade themselves at low lights
+
+
+def test_coin_is_a_raised_disc_on_flat_ground() -> None:
+    h = relief.make("coin", 100, seed=0)
+    x, y = relief.grid(100)
+    r = np.hypot(x, y)
+    assert (h[r > 0.95] == 0).all() and (h[r < 0.9] >= 0.04).all()
+    assert h[(r > 0.82) & (r < 0.9)].min() > h[(r > 0.4) & (r < 0.55)].min()  # the rim stands above the field
+
+
 def test_height_map_resamples_corners_exactly() -> None:
     gray = np.array([[0.0, 1.0], [0.5, 0.25]])
     m = relief.MARGIN
@@ -68,6 +93,28 @@ def test_layouts() -> None:
     assert list(materials.layout_index("stripes", x, y, 6)) == [0, 0, 5, 5]  # first stripe at the top
     assert list(materials.layout_index("single", x, y, 1)) == [0, 0, 0, 0]
     assert set(materials.layout_index("tiles", *np.random.default_rng(0).uniform(-1, 1, (2, 500)), 4)) == {0, 1, 2, 3}
+
+
+def test_presets_are_those_of_synthrti() -> None:
+    assert len(materials.SINGLE) == 8 and len(materials.MULTI) == 9
+    for name in materials.PRESETS:
+        chosen = materials.material_set(name)
+        assert chosen.layout in materials.LAYOUTS and chosen.materials
+    metal = [n for n in materials.MULTI if any(m.metallic == 1 for m in materials.material_set(n).materials)]
+    assert len(metal) >= 4 and materials.material_set("split").materials[1].metallic == 1
+    assert materials.SINGLE["translucent"].subsurface > 0 and max(materials.DARK) < 0.05
+
+
+def test_synthrti_suite_layout() -> None:
+    scenes = suites.scenes("synthrti", SceneSpec(seed=4))
+    assert len(scenes) == 51 and len({s.path for s in scenes}) == 51
+    assert scenes[0].path == "Single/Object1/material1" and scenes[-1].path == "Multi/Object3/material9"
+    assert [s.spec.material for s in scenes[:8]] == list(materials.SINGLE)
+    assert {(s.spec.relief, s.spec.depth) for s in scenes} == set(suites.OBJECTS)
+    assert all(s.spec.seed == 4 and s.layout == "synthrti" for s in scenes)
+    assert len(suites.scenes("quick", SceneSpec())) == 12
+    with pytest.raises(RTIError, match="unknown suite"):
+        suites.scenes("hard", SceneSpec())
 
 
 def test_colours_are_srgb_hex() -> None:
@@ -216,9 +263,51 @@ def test_suite(tmp_path: Path) -> None:
     assert cli.main(["--out", str(out), "--suite", "--size", "16", "--samples", "1", "--train-lights",
                      "fibonacci:2", "--test-lights", "none", "-q"]) == 0
     index = json.loads((out / "index.json").read_text())["scenes"]
-    assert len(index) == len(cli.SUITE_RELIEFS) * len(cli.SUITE_MATERIALS)
+    assert len(index) == len(suites.QUICK_RELIEFS) * len(suites.QUICK_MATERIALS)
     for scene in index:
         assert (out / scene["path"] / "train" / "dirs.lp").is_file()
+
+
+def test_synthrti_suite_continues_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render stopped in its fourth scene leaves three whole scenes; the same command renders only the rest."""
+    out = tmp_path / "synthrti"
+    args = ["--out", str(out), "--suite", "synthrti", "--size", "8", "--samples", "1", "--train-lights",
+            "fibonacci:2", "--test-lights", "fibonacci:1", "-q"]
+    rendered: list[str] = []
+    real = cli.render
+
+    def stopping(spec: SceneSpec, folder: Path, **kwargs: object) -> Path:
+        rendered.append(Path(folder).relative_to(out).as_posix())
+        if len(rendered) == 4:
+            job = renderer.MLICRender(spec, folder, layout="synthrti")
+            job.start()
+            job.step()
+            assert job.stage is not None
+            job.stage.remove()
+            raise KeyboardInterrupt  # as Ctrl-C in the middle of a scene: its hidden folder is left behind
+        return real(spec, folder, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "render", stopping)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(args)
+    assert not (out / "index.json").exists() and len(list(out.rglob("scene.json"))) == 3
+    first = (out / "Single/Object1/material1/scene.json").read_bytes()
+    rendered.clear()
+    assert cli.main(args) == 0
+    assert len(rendered) == 48 and rendered[0] == "Single/Object1/material4"
+    assert (out / "Single/Object1/material1/scene.json").read_bytes() == first
+    assert not [p for p in out.rglob(".*")]  # no half-written scene left
+    index = json.loads((out / "index.json").read_text())
+    assert index["suite"] == "synthrti" and len(index["scenes"]) == 51
+    frieze = out / "Multi/Object2/material3"
+    assert sorted(p.name for p in (frieze / "Dome").iterdir()) == ["dirs.lp", "image01.png", "image02.png"]
+    assert splits.load_part(frieze, "test").count == 1
+    record = json.loads((frieze / "scene.json").read_text())
+    assert record["spec"]["relief"] == "frieze" and record["materials"]["materials"][1]["metallic"] == 1
+    monkeypatch.setattr(cli, "render", real)
+    assert cli.main([*args[:5], "12", *args[6:]]) == 2  # other settings over a started suite: refused
+    (out / "notes.txt").write_text("mine")
+    assert cli.main(args) == 2 and (out / "notes.txt").read_text() == "mine"  # not a suite's folder any more
 
 
 @pytest.mark.parametrize("args, message", [
