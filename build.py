@@ -36,7 +36,7 @@ ADDON_TESTS = ("tests/test_addon_nodes.py", "tests/test_addon_operators.py", "te
 """The add-on and node-group tests, run a second time on Blender 4.2 LTS, the oldest Blender the extension supports."""
 DEMO_OUT = ROOT / "demo_out"
 DEMO_SIZE = 256
-DEMO_SCENE = ("--relief", "frieze", "--depth", "0.05", "--material", "stripes")
+DEMO_SCENE = ("--relief", "frieze", "--depth", "0.045", "--material", "stripes")
 """The demo's scene: Multi/Object2/material1 of ``python -m synth --suite synthrti`` (synth/suites.py)."""
 DIST = ROOT / "dist"
 BLENDER_EXT = "lib/python3.11/site-packages/bpy/5.0/scripts/addons_core/bl_pkg/cli/blender_ext.py"

@@ -114,8 +114,8 @@ def run_suite(name: str, spec: SceneSpec, out: Path, force: bool, quiet: bool) -
     todo = [scene for scene in scenes if not _finished(out / scene.path, scene.spec)]
     total = sum(1 + sum(len(d) for d in scene.spec.lights().values()) for scene in todo)
     bar = _progress_bar(total, quiet)
-    for k, scene in enumerate(todo, 1):
-        where = f"scene {len(scenes) - len(todo) + k}/{len(scenes)} {scene.path}"
+    for scene in todo:
+        where = f"scene {scenes.index(scene) + 1}/{len(scenes)} {scene.path}"
         if bar is not None:
             bar.set_description(where)
         elif not quiet:
@@ -139,7 +139,10 @@ def _prepare(out: Path, scenes: list[suites.Scene], force: bool) -> None:
                            "(use --force to replace it)")
     else:
         check_target(out, force)
-        shutil.rmtree(out, ignore_errors=True)
+        if out.is_dir():
+            shutil.rmtree(out)
+        elif out.exists():
+            out.unlink()
     for scene in scenes:
         folder = out / scene.path
         for stale in folder.parent.glob(f".{folder.name}.*.tmp") if folder.parent.is_dir() else []:
@@ -158,12 +161,15 @@ def _finished(folder: Path, spec: SceneSpec) -> bool:
 
 
 def _progress_bar(total: int, quiet: bool) -> Any:
-    """A tqdm bar over the suite's images, or None where tqdm is missing (Blender's own Python): a line per scene."""
+    """A tqdm bar over the suite's images on a terminal; None (a line per scene) in a log, or where tqdm is missing
+    (Blender's own Python)."""
+    if quiet or not sys.stderr.isatty():
+        return None
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, unit="img", disable=quiet or None, smoothing=0.05)
+    return tqdm(total=total, unit="img", smoothing=0.05)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

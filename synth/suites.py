@@ -15,7 +15,7 @@ from core.errors import RTIError
 from . import materials
 from .spec import SceneSpec
 
-OBJECTS = (("bumps", 0.06), ("frieze", 0.05), ("tablet", 0.25))
+OBJECTS = (("bumps", 0.06), ("frieze", 0.045), ("tablet", 0.25))
 """SynthRTI's objects as (relief, depth): a nearly flat bumpy surface, a frieze of dancing figures, an inscribed
 tablet; their depths make our suite as hard for HSH and PTM as SynthRTI (BENCHMARKS.md, "Synthetic suite")."""
 QUICK_RELIEFS = ("bumps", "basrelief", "tablet")
