@@ -9,9 +9,10 @@ class RTIError(Exception):
     """Bad input or an impossible request; the CLI prints ``error: <message>`` and exits with status 2."""
 
 
-def exit_status(command: Callable[[], object]) -> int:
+def exit_status(command: Callable[[], object], interrupted: str = "nothing was written") -> int:
     """Run a CLI command: 0 when it succeeds; 2 and one ``error:`` line for bad input; 1 and one line when the
-    system fails it (a full disk, a lost drive: outputs are atomic, so nothing was written); 130 on Ctrl-C."""
+    system fails it (a full disk, a lost drive: outputs are atomic, so nothing was written); 130 on Ctrl-C, with
+    ``interrupted`` saying what is left."""
     try:
         command()
     except RTIError as exc:
@@ -22,6 +23,6 @@ def exit_status(command: Callable[[], object]) -> int:
         print(f"error: {where}{exc.strerror or exc}; nothing was written", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print(f"interrupted; {interrupted}", file=sys.stderr)
         return 130
     return 0

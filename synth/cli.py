@@ -183,4 +183,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             run_one(spec, Path(args.out), args.force, args.quiet)
 
-    return exit_status(command)
+    kept = "the scenes finished so far are kept: run the same command again to continue"
+    return exit_status(command, kept if args.suite else "nothing was written")

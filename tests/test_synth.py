@@ -268,17 +268,20 @@ def test_suite(tmp_path: Path) -> None:
         assert (out / scene["path"] / "train" / "dirs.lp").is_file()
 
 
-def test_synthrti_suite_continues_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_synthrti_suite_continues_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """A render stopped in its fourth scene leaves three whole scenes; the same command renders only the rest."""
     out = tmp_path / "synthrti"
     args = ["--out", str(out), "--suite", "synthrti", "--size", "8", "--samples", "1", "--train-lights",
             "fibonacci:2", "--test-lights", "fibonacci:1", "-q"]
     rendered: list[str] = []
+    stop_at = [4]
     real = cli.render
 
     def stopping(spec: SceneSpec, folder: Path, **kwargs: object) -> Path:
         rendered.append(Path(folder).relative_to(out).as_posix())
-        if len(rendered) == 4:
+        if len(rendered) in stop_at:
+            stop_at.clear()
             job = renderer.MLICRender(spec, folder, layout="synthrti")
             job.start()
             job.step()
@@ -288,8 +291,8 @@ def test_synthrti_suite_continues_where_it_stopped(tmp_path: Path, monkeypatch: 
         return real(spec, folder, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cli, "render", stopping)
-    with pytest.raises(KeyboardInterrupt):
-        cli.main(args)
+    assert cli.main(args) == 130
+    assert "run the same command again to continue" in capsys.readouterr().err
     assert not (out / "index.json").exists() and len(list(out.rglob("scene.json"))) == 3
     first = (out / "Single/Object1/material1/scene.json").read_bytes()
     rendered.clear()
