@@ -2,7 +2,7 @@
 """The project's one entry point: ``python3 build.py {setup,test,demo,bench,fuzz,package}``.
 
 Every command first makes sure ``.venv`` holds exactly the pinned ``requirements.txt`` (it is re-created when that
-file changes), then runs its job with the virtual environment's Python; ``test`` does the same with
+file, or ``requirements-core.txt`` which it includes, changes), then runs its job with the virtual environment's Python; ``test`` does the same with
 ``.venv-blender42`` and ``requirements-blender42.txt`` for its second run of the add-on tests, on Blender 4.2 LTS.
 Standard library only, so it runs on a fresh machine with nothing but Python 3.11.
 """
@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
+CORE_REQUIREMENTS = ROOT / "requirements-core.txt"
+"""core's own pins, included by requirements.txt; the extension carries them for its Set up Training."""
 PYTHON = VENV / "bin" / "python"
 BLENDER_42_VENV = ROOT / ".venv-blender42"
 BLENDER_42_REQUIREMENTS = ROOT / "requirements-blender42.txt"
@@ -84,10 +86,20 @@ def call(*cmd: object) -> int:
 
 
 def requirements_digest(requirements: Path) -> str:
-    """Identify an environment: its pinned requirements and the interpreter that built it."""
-    digest = hashlib.sha256(requirements.read_bytes())
+    """Identify an environment: its pinned requirements (with the files they include by ``-r``) and the interpreter
+    that built it."""
+    digest = hashlib.sha256()
+    for path in requirement_files(requirements):
+        digest.update(path.read_bytes())
     digest.update(sys.version.encode())
     return digest.hexdigest()
+
+
+def requirement_files(requirements: Path) -> list[Path]:
+    """A requirements file and those it includes with ``-r FILE``, recursively."""
+    included = [requirements.parent / line.split(maxsplit=1)[1] for line in requirements.read_text().splitlines()
+                if line.startswith("-r ")]
+    return [requirements, *(f for path in included for f in requirement_files(path))]
 
 
 def ensure_venv(folder: Path = VENV, requirements: Path = REQUIREMENTS, download: str = "about 500 MB") -> None:
@@ -235,6 +247,7 @@ def package() -> Path:
                     ignore=shutil.ignore_patterns("__pycache__", *VENDORED))
     for name, left_out in VENDORED.items():
         shutil.copytree(ROOT / name, stage / name, ignore=shutil.ignore_patterns("__pycache__", *left_out))
+    shutil.copyfile(CORE_REQUIREMENTS, stage / CORE_REQUIREMENTS.name)
     for module in (stage / "synth").glob("*.py"):
         text = module.read_text()
         module.write_text(re.sub(r"^(\s*)from core(\.| import)", r"\1from ..core\2", text, flags=re.M))

@@ -2,7 +2,7 @@
 to the end by ``execute`` in scripts and ``blender -b`` (where no timer ever fires).
 
 A job does its work in small :meth:`Job.step` calls; the operator calls them from a timer, shows their progress in
-the sidebar (``WindowManager.rti_job``) and cancels the job on Esc, an error or a closed file.
+the sidebar (``WindowManager.rti_job``) and the status bar, and cancels the job on Esc, an error or a closed file.
 """
 
 from __future__ import annotations
@@ -162,13 +162,22 @@ def absolute_folder(text: str) -> Path:
 def _show(context: bpy.types.Context, job: Job) -> None:
     state = getattr(context.window_manager, "rti_job")
     state.progress, state.status = job.progress, job.status
+    _status_bar(context, f"RTI: {job.status} ({job.progress:.0%}); Esc cancels")
     _redraw(context)
 
 
 def _done(context: bpy.types.Context, message: str) -> None:
     state = getattr(context.window_manager, "rti_job")
     state.running, state.progress, state.status = False, 0.0, message
+    _status_bar(context, None)
     _redraw(context)
+
+
+def _status_bar(context: bpy.types.Context, text: str | None) -> None:
+    """Show a running job in Blender's status bar too (seen from any editor and from the preferences window)."""
+    workspace = getattr(context, "workspace", None)
+    if workspace is not None:
+        workspace.status_text_set(text)
 
 
 def _redraw(context: bpy.types.Context) -> None:

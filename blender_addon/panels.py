@@ -7,8 +7,9 @@ from typing import cast
 
 import bpy
 
-from . import importer, lighting
+from . import importer, lighting, training_env
 from .operators import rti_plane
+from .preferences import configured_python, environment_folder
 
 
 class Sidebar(bpy.types.Panel):
@@ -95,6 +96,8 @@ class RTI_PT_train(Sidebar):
         for name in ("mlic", "output", "overwrite", "time_budget"):
             layout.prop(settings, name)
         layout.operator("rti.train", icon="PLAY")
+        if not configured_python(context) and training_env.installed(environment_folder()) is None:
+            layout.operator("rti.setup_training", icon="CONSOLE")
         warning = getattr(context.window_manager, "rti_job").warning
         if warning:
             box = layout.box()

@@ -1,4 +1,5 @@
-"""Add-on preferences: the external Python that trains models (Blender's own Python has no PyTorch)."""
+"""Add-on preferences: the external Python that trains models (Blender's own Python has no PyTorch): the add-on's own
+environment made by Set up Training, or one the user names."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import bpy
-from bpy.props import StringProperty
+from bpy.props import EnumProperty, StringProperty
 
+from . import training_env
 from .core.errors import RTIError
 
 PROJECT_VENV = Path(__file__).resolve().parent.parent / ".venv"
@@ -22,9 +24,17 @@ class RTI_Preferences(bpy.types.AddonPreferences):
         description="A Python 3 interpreter with torch, numpy, opencv and tqdm, for training (empty: this "
                     "project's .venv when the add-on runs from a checkout, else python3 on the PATH)")
 
+    build: EnumProperty(  # type: ignore[valid-type]
+        name="PyTorch", default="cpu", description="Which PyTorch Set up Training installs",
+        items=[("cpu", "CPU", "PyTorch's CPU build (about 1 GB installed)"),
+               ("cuda", "CUDA", "PyTorch's NVIDIA GPU build (several GB); needs an NVIDIA GPU and driver")])
+
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         assert layout is not None
+        row = layout.row()
+        row.operator("rti.setup_training", icon="CONSOLE")
+        row.prop(self, "build")
         layout.prop(self, "python")
         try:
             layout.label(text=f"Training runs with {find_python(self.python)}", icon="CHECKMARK")
@@ -40,19 +50,33 @@ def configured_python(context: bpy.types.Context) -> str:
     return getattr(addon.preferences, "python", "") if addon is not None and addon.preferences is not None else ""
 
 
+def environment_folder(create: bool = False) -> Path:
+    """Where Set up Training puts the add-on's environment: the extension's own user folder (kept across updates of
+    the extension); Blender's user configuration folder when the add-on is not installed as an extension."""
+    try:
+        base = bpy.utils.extension_path_user(__package__, create=create)
+    except ValueError:  # a plain add-on (a checkout, the tests' registration)
+        base = bpy.utils.user_resource("CONFIG", path="neural_rti", create=create)
+    return Path(base) / training_env.NAME
+
+
 def find_python(configured: str) -> Path:
-    """The interpreter set in the preferences, else this project's ``.venv``, else ``python3`` on the PATH."""
+    """The interpreter set in the preferences, else the add-on's own environment (Set up Training), else this
+    project's ``.venv``, else ``python3`` on the PATH."""
     if configured.strip():
         path = Path(bpy.path.abspath(configured))
         if not path.is_file():
             raise RTIError(f"the Python set in the add-on preferences does not exist: {path}")
         return path
+    own = training_env.installed(environment_folder())
+    if own is not None:
+        return own
     for candidate in (PROJECT_VENV / "bin" / "python", PROJECT_VENV / "Scripts" / "python.exe"):
         if candidate.is_file():
             return candidate
     found = shutil.which("python3") or shutil.which("python")
     if found is None:
-        raise RTIError("no Python to train with: set one that has torch in the add-on preferences")
+        raise RTIError("no Python to train with: press Set up Training (RTI tab or the add-on preferences)")
     return Path(found)
 
 

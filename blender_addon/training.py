@@ -3,7 +3,8 @@ PyTorch), following its ``--progress jsonl`` lines; the student, with its teache
 it is done.
 
 The subprocess runs ``python -m core train`` on the add-on's own copy of ``core`` (vendored whole for this), so the
-interpreter needs only the dependencies: torch, numpy, opencv and tqdm (this project's ``.venv`` has them).
+interpreter needs only the dependencies: torch, numpy, opencv and tqdm. ``rti.setup_training`` installs them into the
+add-on's own environment (:mod:`training_env`), which training then uses unless the preferences name another Python.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import subprocess
 import threading
 from collections import deque
@@ -20,11 +22,11 @@ from typing import IO
 
 import bpy
 
-from . import importer
+from . import importer, training_env
 from .core.errors import RTIError
 from .core.formats import models
 from .jobs import JobOperator, absolute_folder
-from .preferences import configured_python, find_python
+from .preferences import configured_python, environment_folder, find_python
 
 ADDON = Path(__file__).resolve().parent
 """The folder holding the ``core`` package the trainer runs."""
@@ -40,8 +42,8 @@ def check_python(python: Path) -> None:
         raise RTIError(f"{python} does not run: {exc}") from None
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-        raise RTIError(f"{python} cannot train ({lines[-1]}); set a Python with {', '.join(NEEDS)} in the add-on "
-                       f"preferences")
+        raise RTIError(f"{python} cannot train ({lines[-1]}); press Set up Training (RTI tab or the add-on "
+                       f"preferences), or set a Python with {', '.join(NEEDS)} there")
 
 
 class TrainJob:
@@ -166,4 +168,21 @@ class RTI_OT_train(JobOperator):
                         absolute_folder(settings.output), settings.overwrite, settings.time_budget)
 
 
-classes = (RTI_OT_train,)
+class RTI_OT_setup_training(JobOperator):
+    """Install PyTorch and the other packages training needs into the add-on's own Python environment (a few
+    minutes; Esc cancels and keeps any earlier environment)"""
+
+    bl_idname = "rti.setup_training"
+    bl_label = "Set up Training"
+    _wait = 0.1
+
+    def make_job(self, context: bpy.types.Context) -> training_env.SetupJob:
+        preferences = context.preferences
+        addon = preferences.addons.get(__package__) if preferences is not None else None
+        build = getattr(addon.preferences, "build", "cpu") if addon is not None and addon.preferences else "cpu"
+        if build == "cuda" and shutil.which("nvidia-smi") is None:
+            raise RTIError("no NVIDIA GPU found (nvidia-smi is not on the PATH): choose the CPU build")
+        return training_env.SetupJob(environment_folder(create=True), build)
+
+
+classes = (RTI_OT_train, RTI_OT_setup_training)

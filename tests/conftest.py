@@ -100,6 +100,15 @@ def write_mlic(folder: Path, stack: np.ndarray, lights: np.ndarray, ext: str = "
     return folder
 
 
+@pytest.fixture(scope="session")
+def extension() -> Path:
+    """The extension zip, built by ``build.py package`` as a user would build it."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "build.py", "package"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root / "dist" / "neural_rti-0.1.0.zip"
+
+
 @pytest.fixture(scope="module")
 def registered_addon() -> Iterator[None]:
     """The Blender add-on registered (its operators, properties and panels) for one test module."""

@@ -1,0 +1,178 @@
+"""The add-on's own training Python: a virtual environment with ``core``'s pinned packages (requirements-core.txt),
+made by Set up Training in the extension's user folder, so that Train works without a hand-made PyTorch install.
+
+The environment is created from the Python running the add-on (in Blender, Blender's own interpreter, which every
+Blender user has and which carries ``venv`` and ``ensurepip``), then ``pip`` installs the pins: PyTorch's CPU build
+unless the CUDA one is asked for (torch alone from PyTorch's CPU index, then everything else, which finds that torch
+in place). Everything happens in a hidden sibling folder that replaces the environment only when complete and
+checked, so a failed or cancelled setup leaves the previous environment as it was; the output of every command goes
+to a log file beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from .core.errors import RTIError
+
+ADDON = Path(__file__).resolve().parent
+NAME = "training-python"
+"""The environment's folder in the extension's user folder."""
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+"""PyTorch's CPU wheels (PyPI's Linux and Windows torch is the CUDA build, gigabytes larger)."""
+NEEDS = ("torch", "numpy", "cv2", "tqdm", "skimage")
+"""What training imports: the check that ends a setup."""
+FREE_GB = {"cpu": 2.5, "cuda": 8.0}
+"""Disk space a setup needs, in GB (the packages, plus pip's download of them)."""
+
+
+def requirements_file() -> Path:
+    """requirements-core.txt: in the extension's folder, or at the repository root when run from a checkout."""
+    for candidate in (ADDON / "requirements-core.txt", ADDON.parent / "requirements-core.txt"):
+        if candidate.is_file():
+            return candidate
+    raise RTIError("requirements-core.txt is missing from the add-on: reinstall it")
+
+
+def interpreter(folder: Path) -> Path:
+    """The Python of the environment in ``folder``."""
+    return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def installed(folder: Path) -> Path | None:
+    """The environment's Python when a setup completed in ``folder``, else None."""
+    python = interpreter(folder)
+    return python if python.is_file() and (folder / "rti-setup.txt").is_file() else None
+
+
+class SetupJob:
+    """Create the environment in ``folder`` as a :class:`jobs.Job`: venv, pip install, import check, swap."""
+
+    def __init__(self, folder: Path, build: str = "cpu", requirements: Path | None = None,
+                 base: Path = Path(sys.executable), check: tuple[str, ...] = NEEDS):
+        if build not in FREE_GB:
+            raise RTIError(f"unknown PyTorch build {build!r} (choose from {', '.join(FREE_GB)})")
+        self.folder, self.build, self.base = folder, build, base
+        self.requirements = requirements or requirements_file()
+        self.new = folder.with_name(f".{folder.name}.new")
+        self.log = folder.with_name(f"{folder.name}-setup.log")
+        pip = [str(interpreter(self.new)), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
+               "off"]
+        torch = re.search(r"^torch==\S+", self.requirements.read_text(), flags=re.M)
+        cpu_index = build == "cpu" and sys.platform != "darwin"  # macOS's torch wheels on PyPI are CPU ones
+        self.commands = [
+            [str(base), "-m", "venv", str(self.new)],
+            *([[*pip, "--no-deps", "--index-url", TORCH_CPU_INDEX, torch[0]]] if cpu_index and torch else []),
+            [*pip, "-r", str(self.requirements)],
+            [str(interpreter(self.new)), "-c", f"import {', '.join(check)}"],
+        ]
+        self.pins = sum(1 for line in self.requirements.read_text().splitlines() if "==" in line)
+        self.collected = 0
+        self.progress = 0.0
+        self.status = "creating the environment"
+        self.warnings: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.tail: list[str] = []
+
+    def start(self) -> None:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.folder.parent).free / 1e9
+        if free < FREE_GB[self.build]:
+            raise RTIError(f"not enough disk space: {free:.1f} GB free in {self.folder.parent}, setting up "
+                           f"training needs about {FREE_GB[self.build]:g} GB")
+        shutil.rmtree(self.new, ignore_errors=True)
+        self.log.write_text("")
+        self._next()
+
+    def step(self) -> bool:
+        assert self.process is not None
+        while not self.lines.empty():
+            line = self.lines.get()
+            if line is None:
+                return self._ended()
+            self._read(line)
+        return False
+
+    def finish(self, context: object) -> str:
+        """Put the new environment in place of the old one (which is removed only once the new one is there)."""
+        (self.new / "rti-setup.txt").write_text(f"{self.build}\n{self.requirements.read_text()}")
+        old = self.folder.with_name(f".{self.folder.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.folder.exists():
+            self.folder.rename(old)
+        self.new.rename(self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+        return f"training Python ready: {interpreter(self.folder)} (PyTorch {self.build.upper()} build)"
+
+    def cancel(self) -> None:
+        """Stop the running command and remove the half-made environment; an older one is untouched."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(self.new, ignore_errors=True)
+
+    def _next(self) -> None:
+        command = self.commands.pop(0)
+        with self.log.open("a") as log:
+            log.write("$ " + " ".join(command) + "\n")
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        bufsize=1)
+        threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
+
+    def _pump(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def _ended(self) -> bool:
+        """The running command ended: fail with one line, start the next, or report that all are done."""
+        assert self.process is not None
+        code = self.process.wait()
+        if code != 0:
+            raise RTIError(f"{_reason(self.tail)}; see {self.log}")
+        if not self.commands:
+            self.progress, self.status = 1.0, "done"
+            return True
+        self.progress = max(self.progress, 1.0 - 0.05 * len(self.commands))
+        self.status = "checking the packages" if len(self.commands) == 1 else "installing packages"
+        self._next()
+        return False
+
+    def _read(self, line: str) -> None:
+        with self.log.open("a") as log:
+            log.write(line)
+        self.tail = [*self.tail[-30:], line.rstrip()]
+        found = re.match(r"(Collecting|Downloading|Installing collected packages|Successfully installed)\s*(\S*)",
+                         line.strip())
+        if found is None:
+            return
+        if found[1] == "Collecting":
+            self.collected += 1
+            self.progress = max(self.progress, 0.1 + 0.6 * min(self.collected / max(self.pins, 1), 1.0))
+            self.status = f"fetching {found[2]} ({self.collected} of about {self.pins})"
+        elif found[1] == "Downloading":
+            self.status = f"downloading {found[2].split('/')[-1]}"
+        elif found[1].startswith("Installing"):
+            self.progress, self.status = max(self.progress, 0.75), "installing packages (a few minutes)"
+
+
+def _reason(tail: list[str]) -> str:
+    """One line saying why a command failed, from the end of its output."""
+    text = "\n".join(tail)
+    if "No space left on device" in text or "Errno 28" in text:
+        return "not enough disk space to install the training packages"
+    if re.search(r"NewConnectionError|Failed to establish|Name or service not known|Temporary failure in name "
+                 r"resolution|Could not fetch URL|No matching distribution found|ConnectionError|timed out", text):
+        return "could not download the training packages (no network, or the package index cannot be reached)"
+    errors = [line for line in tail if line.startswith("ERROR")]
+    return f"setting up training failed: {(errors or tail or ['no output'])[-1]}"

@@ -1,0 +1,125 @@
+"""The add-on's Set up Training: a real virtual environment made in a temporary user folder from this machine's
+package cache; failures and cancels leave the previous environment usable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("bpy")
+from blender_addon import preferences, training_env  # noqa: E402  (the add-on package needs bpy)
+from blender_addon.core.errors import RTIError  # noqa: E402
+
+
+def run_job(job: training_env.SetupJob, until: str | None = None) -> None:
+    """Drive a job as the operator's timer does; stop early once its status starts with ``until``."""
+    job.start()
+    while not job.step():
+        if until is not None and job.status.startswith(until):
+            return
+        time.sleep(0.05)
+    job.finish(None)
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("tqdm==4.70.1\n")
+    return requirements
+
+
+def works(folder: Path) -> bool:
+    python = training_env.installed(folder)
+    return python is not None and subprocess.run([str(python), "-c", "import tqdm"]).returncode == 0
+
+
+def test_setup_creates_a_working_environment_and_a_log(tmp_path: Path, small: Path) -> None:
+    folder = tmp_path / "user" / training_env.NAME
+    run_job(training_env.SetupJob(folder, requirements=small, check=("tqdm",)))
+    assert works(folder) and (folder / "rti-setup.txt").read_text().startswith("cpu\n")
+    log = folder.with_name(f"{folder.name}-setup.log").read_text()
+    assert "-m venv" in log and "tqdm" in log
+    assert sorted(p.name for p in folder.parent.iterdir()) == [training_env.NAME, f"{training_env.NAME}-setup.log"]
+
+
+def test_unreachable_index_and_a_killed_install_leave_the_old_environment(tmp_path: Path, small: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / training_env.NAME
+    run_job(training_env.SetupJob(folder, requirements=small, check=("tqdm",)))
+    stamp = (folder / "rti-setup.txt").read_text()
+
+    killed = training_env.SetupJob(folder, requirements=small, check=("tqdm",))
+    run_job(killed, until="installing")
+    killed.cancel()
+    assert works(folder) and not killed.new.exists()
+
+    for name in [n for n in os.environ if n.startswith("PIP_")]:  # this machine's local package cache, gone
+        monkeypatch.delenv(name)
+    for name, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+                        "PIP_RETRIES": "0", "PIP_NO_CACHE_DIR": "1"}.items():
+        monkeypatch.setenv(name, value)
+    failing = training_env.SetupJob(folder, requirements=small, check=("tqdm",))
+    with pytest.raises(RTIError, match="could not download the training packages.*see .*setup.log"):
+        run_job(failing)
+    failing.cancel()  # what the operator does after an error
+    assert works(folder) and (folder / "rti-setup.txt").read_text() == stamp and not failing.new.exists()
+
+
+def test_refuses_what_it_cannot_do(tmp_path: Path, small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(RTIError, match="unknown PyTorch build"):
+        training_env.SetupJob(tmp_path / "env", "rocm", requirements=small)
+    monkeypatch.setattr(training_env, "FREE_GB", {"cpu": 1e9, "cuda": 1e9})
+    with pytest.raises(RTIError, match="not enough disk space"):
+        training_env.SetupJob(tmp_path / "env", requirements=small).start()
+    assert not (tmp_path / "env").exists()
+
+
+def test_training_uses_the_environment_once_set_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / training_env.NAME
+    monkeypatch.setattr(preferences, "environment_folder", lambda create=False: folder)
+    assert preferences.find_python("") != training_env.interpreter(folder)  # not set up: the checkout's .venv
+    python = training_env.interpreter(folder)
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+    assert preferences.find_python("") != python  # a half-made environment (no completed setup) is not used
+    (folder / "rti-setup.txt").write_text("cpu\n")
+    assert preferences.find_python("") == python
+    assert preferences.find_python(sys.executable) == Path(sys.executable)  # the user's own choice comes first
+
+
+SCRIPT = """
+import sys
+import bpy
+zip_path, mlic, out = sys.argv[1:4]
+bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
+for obj in list(bpy.context.scene.objects):
+    bpy.data.objects.remove(obj)
+bpy.ops.rti.setup_training()
+settings = bpy.context.scene.rti_train
+settings.mlic, settings.output, settings.time_budget = mlic, out, 6.0
+bpy.ops.rti.train()
+print("ACTIVE", bpy.context.view_layer.objects.active.name)
+print("ENV", bpy.utils.extension_path_user("bl_ext.user_default.neural_rti"))
+"""
+
+
+def test_fresh_user_folder_zip_setup_then_train(tmp_path: Path, extension: Path) -> None:
+    """A fresh Blender user folder, the zip installed, Set up Training, then Train: a student on a plane."""
+    mlic = tmp_path / "mlic"
+    made = subprocess.run([sys.executable, "-m", "core", "analytic", "-o", str(mlic), "--size", "24", "-q"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    (tmp_path / "script.py").write_text(SCRIPT)
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "blender"), "PATH": "/nonexistent"}
+    done = subprocess.run([sys.executable, str(tmp_path / "script.py"), str(extension), str(mlic),
+                           str(tmp_path / "model")], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("ACTIVE ", "ENV ")))
+    assert "student" in lines["ACTIVE"] and (tmp_path / "model" / "student" / "info.json").is_file()
+    folder = Path(lines["ENV"]) / training_env.NAME
+    assert folder.is_relative_to(tmp_path / "blender") and training_env.installed(folder) is not None
