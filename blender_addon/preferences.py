@@ -21,8 +21,9 @@ class RTI_Preferences(bpy.types.AddonPreferences):
 
     python: StringProperty(  # type: ignore[valid-type]
         name="Python", subtype="FILE_PATH", default="",
-        description="A Python 3 interpreter with torch, numpy, opencv and tqdm, for training (empty: this "
-                    "project's .venv when the add-on runs from a checkout, else python3 on the PATH)")
+        description="A Python 3 interpreter with torch, numpy, opencv and tqdm, for training (empty: the one Set up "
+                    "Training made, else this project's .venv when the add-on runs from a checkout, else python3 on "
+                    "the PATH)")
 
     build: EnumProperty(  # type: ignore[valid-type]
         name="PyTorch", default="cpu", description="Which PyTorch Set up Training installs",
