@@ -44,7 +44,7 @@ SINGLE = {
     "satin": Principled(GREY, roughness=0.7, specular=0.3),
     "translucent": Principled((0.6, 0.42, 0.3), roughness=0.4, specular=0.4, subsurface=0.6),
 }
-"""Single-material presets by name, in SynthRTI's order of its single materials: a matte mid-grey; semi-glossy and
+"""Single-material presets by name, after SynthRTI's eight single materials: a matte mid-grey; semi-glossy and
 glossy greys; a dark matte and a dark glossy; a very shiny grey whose highlights saturate; a satin mid-grey; a tinted,
 slightly translucent one (subsurface scattering)."""
 
