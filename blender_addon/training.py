@@ -30,20 +30,19 @@ from .preferences import configured_python, environment_folder, find_python
 
 ADDON = Path(__file__).resolve().parent
 """The folder holding the ``core`` package the trainer runs."""
-NEEDS = ("torch", "numpy", "cv2", "tqdm")
 
 
 def check_python(python: Path) -> None:
     """Refuse an interpreter that cannot train, saying what it lacks."""
     try:
-        done = subprocess.run([str(python), "-c", f"import {', '.join(NEEDS)}"], env=environment(),
+        done = subprocess.run([str(python), "-c", f"import {', '.join(training_env.NEEDS)}"], env=environment(),
                               capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RTIError(f"{python} does not run: {exc}") from None
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
         raise RTIError(f"{python} cannot train ({lines[-1]}); press Set up Training (RTI tab or the add-on "
-                       f"preferences), or set a Python with {', '.join(NEEDS)} there")
+                       f"preferences), or set a Python with {', '.join(training_env.NEEDS)} there")
 
 
 class TrainJob:

@@ -27,8 +27,10 @@ NAME = "training-python"
 """The environment's folder in the extension's user folder."""
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 """PyTorch's CPU wheels (PyPI's Linux and Windows torch is the CUDA build, gigabytes larger)."""
-NEEDS = ("torch", "numpy", "cv2", "tqdm", "skimage")
-"""What training imports: the check that ends a setup."""
+NEEDS = ("torch", "numpy", "cv2", "tqdm")
+"""What training imports: a Python without them cannot train."""
+CHECK = (*NEEDS, "skimage")
+"""What a setup imports before it puts the new environment in place (scikit-image too: scores need it)."""
 FREE_GB = {"cpu": 2.5, "cuda": 8.0}
 """Disk space a setup needs, in GB (the packages, plus pip's download of them)."""
 
@@ -56,7 +58,7 @@ class SetupJob:
     """Create the environment in ``folder`` as a :class:`jobs.Job`: venv, pip install, import check, swap."""
 
     def __init__(self, folder: Path, build: str = "cpu", requirements: Path | None = None,
-                 base: Path = Path(sys.executable), check: tuple[str, ...] = NEEDS):
+                 base: Path = Path(sys.executable), check: tuple[str, ...] = CHECK):
         if build not in FREE_GB:
             raise RTIError(f"unknown PyTorch build {build!r} (choose from {', '.join(FREE_GB)})")
         self.folder, self.build, self.base = folder, build, base
@@ -65,7 +67,8 @@ class SetupJob:
         self.log = folder.with_name(f"{folder.name}-setup.log")
         pip = [str(interpreter(self.new)), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
                "off"]
-        torch = re.search(r"^torch==\S+", self.requirements.read_text(), flags=re.M)
+        pins = self.requirements.read_text()
+        torch = re.search(r"^torch==\S+", pins, flags=re.M)
         cpu_index = build == "cpu" and sys.platform != "darwin"  # macOS's torch wheels on PyPI are CPU ones
         self.commands = [
             [str(base), "-m", "venv", str(self.new)],
@@ -73,7 +76,7 @@ class SetupJob:
             [*pip, "-r", str(self.requirements)],
             [str(interpreter(self.new)), "-c", f"import {', '.join(check)}"],
         ]
-        self.pins = sum(1 for line in self.requirements.read_text().splitlines() if "==" in line)
+        self.pins = sum(1 for line in pins.splitlines() if "==" in line)
         self.collected = 0
         self.progress = 0.0
         self.status = "creating the environment"
@@ -129,9 +132,12 @@ class SetupJob:
         threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
 
     def _pump(self, process: subprocess.Popen[str]) -> None:
+        """Copy a command's output into the log and hand each line to :meth:`step` (a reader thread)."""
         assert process.stdout is not None
-        for line in process.stdout:
-            self.lines.put(line)
+        with self.log.open("a") as log:
+            for line in process.stdout:
+                log.write(line)
+                self.lines.put(line)
         self.lines.put(None)
 
     def _ended(self) -> bool:
@@ -149,8 +155,6 @@ class SetupJob:
         return False
 
     def _read(self, line: str) -> None:
-        with self.log.open("a") as log:
-            log.write(line)
         self.tail = [*self.tail[-30:], line.rstrip()]
         found = re.match(r"(Collecting|Downloading|Installing collected packages|Successfully installed)\s*(\S*)",
                          line.strip())

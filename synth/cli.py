@@ -111,11 +111,11 @@ def run_suite(name: str, spec: SceneSpec, out: Path, force: bool, quiet: bool) -
     for scene in scenes:
         scene.spec.check()
     _prepare(out, scenes, force)
-    todo = [scene for scene in scenes if not _finished(out / scene.path, scene.spec)]
-    total = sum(1 + sum(len(d) for d in scene.spec.lights().values()) for scene in todo)
+    todo = [(number, scene) for number, scene in enumerate(scenes, 1) if not _finished(out / scene.path, scene.spec)]
+    total = sum(1 + sum(len(d) for d in scene.spec.lights().values()) for _, scene in todo)
     bar = _progress_bar(total, quiet)
-    for scene in todo:
-        where = f"scene {scenes.index(scene) + 1}/{len(scenes)} {scene.path}"
+    for number, scene in todo:
+        where = f"scene {number}/{len(scenes)} {scene.path}"
         if bar is not None:
             bar.set_description(where)
         elif not quiet:

@@ -89,11 +89,11 @@ def _basrelief(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.nda
         cx, cy = rng.uniform(-0.8, 0.8, 2)
         a, b = rng.uniform(0.08, 0.35), rng.uniform(0.08, 0.35)
         angle = rng.uniform(0, np.pi)
-        u = ((x - cx) * np.cos(angle) + (y - cy) * np.sin(angle)) / a
-        v = (-(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle)) / b
+        along, across = _turned(x, y, cx, cy, angle)
+        u, v = along / a, across / b
         d = np.sqrt(u * u + v * v) if rng.uniform() < 0.6 else np.maximum(np.abs(u), np.abs(v))
         edge = 0.04 / min(a, b)
-        plateau = np.clip((1.0 - d) / edge, 0.0, 1.0)
+        plateau = _plateau(d, edge)
         dome = np.sqrt(np.clip(1.0 - d * d, 0.0, None))
         height = np.maximum(height, rng.uniform(0.04, 0.09) * plateau * (0.6 + 0.4 * dome))
     return height
@@ -106,9 +106,14 @@ def _plateau(distance: np.ndarray, edge: float) -> np.ndarray:
 
 def _ellipse(x: np.ndarray, y: np.ndarray, cx: float, cy: float, a: float, b: float, angle: float) -> np.ndarray:
     """Normalised distance from (cx, cy) in an ellipse of half-axes ``a``, ``b`` turned by ``angle``: 1 on its rim."""
-    u = ((x - cx) * np.cos(angle) + (y - cy) * np.sin(angle)) / a
-    v = (-(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle)) / b
+    along, across = _turned(x, y, cx, cy, angle)
+    u, v = along / a, across / b
     return np.sqrt(u * u + v * v)
+
+
+def _turned(x: np.ndarray, y: np.ndarray, cx: float, cy: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates about (cx, cy) along the direction ``angle`` and across it."""
+    return ((x - cx) * np.cos(angle) + (y - cy) * np.sin(angle), -(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle))
 
 
 def _frieze_ground(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -174,8 +179,8 @@ def _wedge(x: np.ndarray, y: np.ndarray, cx: float, cy: float, angle: float, len
            ) -> np.ndarray:
     """How deep one wedge is pressed: deepest at its head (cx, cy), a triangle ``length`` / 3 across, tapering along
     ``angle`` to nothing at ``length``."""
-    along = (x - cx) * np.cos(angle) + (y - cy) * np.sin(angle)
-    across = np.abs(-(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle))
+    along, across = _turned(x, y, cx, cy, angle)
+    across = np.abs(across)
     half = np.where(along < 0.25 * length, length / 6 * (1.0 - np.clip(along, 0, None) / length),
                     0.3 * length / 6 * (1.0 - along / length))
     inside = (along > -0.04 * length) & (along < length)

@@ -23,6 +23,7 @@ import numpy as np
 from core.capture import images, splits
 from core.quality import metrics
 
+from .neural import cli, scores
 from .report import ROOT, table, write_section
 
 SHEET = ROOT / "docs" / "synth_contact_sheet.png"
@@ -106,12 +107,8 @@ def fit_scores(scene: Path, work: Path) -> dict[str, float]:
     """Test PSNR (dB) of HSH3 and PTM fitted on a scene's dome lights, from ``python -m core fit`` and ``eval``."""
     found = {}
     for method in ("hsh3", "ptm"):
-        for args in (("fit", str(scene), "-m", method, "-o", str(work / method), "-q"),
-                     ("eval", str(work / method), "--test", str(scene), "--json", "-q")):
-            done = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True)
-            if done.returncode:
-                raise RuntimeError(f"python -m core {' '.join(args)} failed:\n{done.stderr}")
-        found[method] = json.loads(done.stdout)["psnr"]
+        cli("fit", str(scene), "-m", method, "-o", str(work / method), "-q")
+        found[method] = scores(work / method, scene)["psnr"]
     return found
 
 
