@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The project's one entry point: ``python3 build.py {setup,test,demo,bench,fuzz,package}``.
+"""The project's one entry point: ``python3 build.py {setup,test,demo,bench,fuzz,package,pins}``.
 
 Every command first makes sure ``.venv`` holds exactly the pinned ``requirements.txt`` (it is re-created when that
-file, or ``requirements-core.txt`` which it includes, changes), then runs its job with the virtual environment's Python; ``test`` does the same with
-``.venv-blender42`` and ``requirements-blender42.txt`` for its second run of the add-on tests, on Blender 4.2 LTS.
+file, or one it includes, changes), then runs its job with the virtual environment's Python; ``test`` does the same
+with ``.venv-numpy2`` (core's tests on numpy 2) and ``.venv-blender42`` (the add-on tests on Blender 4.2 LTS).
 Standard library only, so it runs on a fresh machine with nothing but Python 3.11.
 """
 
@@ -30,12 +30,24 @@ REQUIREMENTS = ROOT / "requirements.txt"
 CORE_REQUIREMENTS = ROOT / "requirements-core.txt"
 """core's own pins, included by requirements.txt; the extension carries them for its Set up Training."""
 PYTHON = VENV / "bin" / "python"
+PIN_TARGETS = ("x86_64-manylinux_2_28", "aarch64-manylinux_2_28", "x86_64-pc-windows-msvc", "aarch64-apple-darwin")
+"""The systems Set up Training installs requirements-core.txt on (``PLATFORMS`` in blender_addon/training_env.py)."""
+PIN_PYTHONS = ("3.11", "3.13")
+"""The Pythons Blender bundles, which Set up Training's environments are made from: 3.11 in 4.2-5.0, 3.13 from 5.1."""
+CUDA_ONLY = re.compile(r"(nvidia|cuda)-|triton")
+"""Packages only PyPI's Linux CUDA torch needs: the CPU build never installs them, the CUDA build takes its own."""
+CORE_TEST_REQUIREMENTS = ROOT / "requirements-core-tests.txt"
+NUMPY2_VENV = ROOT / ".venv-numpy2"
+"""core's tests once more with numpy 2: Set up Training installs it where Blender's Python is 3.13 (Blender 5.1+)."""
 BLENDER_42_VENV = ROOT / ".venv-blender42"
 BLENDER_42_REQUIREMENTS = ROOT / "requirements-blender42.txt"
 ADDON_TESTS = ("tests/test_addon_nodes.py", "tests/test_addon_operators.py", "tests/test_addon_imageio.py",
                "tests/test_addon_jobs.py", "tests/test_addon_display.py", "tests/test_addon_package.py",
                "tests/test_addon_views.py")
 """The add-on and node-group tests, run a second time on Blender 4.2 LTS, the oldest Blender the extension supports."""
+CORE_TESTS = ("tests", "--ignore=tests/test_build.py")
+"""What the numpy 2 environment runs: every test that needs no Blender (the add-on's skip themselves; build.py's
+tests import synth's command line, which needs bpy)."""
 DEMO_OUT = ROOT / "demo_out"
 DEMO_SIZE = 256
 DEMO_SCENE = ("--relief", "frieze", "--depth", "0.045", "--material", "stripes")
@@ -102,11 +114,13 @@ def requirement_files(requirements: Path) -> list[Path]:
     return [requirements, *(f for path in included for f in requirement_files(path))]
 
 
-def ensure_venv(folder: Path = VENV, requirements: Path = REQUIREMENTS, download: str = "about 500 MB") -> None:
-    """Create or re-create the virtual environment ``folder`` unless it already matches ``requirements``."""
+def ensure_venv(folder: Path = VENV, requirements: Path = REQUIREMENTS, download: str = "about 500 MB",
+                then: tuple[str, ...] = ()) -> None:
+    """Create or re-create the virtual environment ``folder`` unless it already matches ``requirements`` (and the
+    pins ``then`` installed over them)."""
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"error: Python 3.11 is required (bpy 5.0.1 supports only 3.11); this is {sys.version.split()[0]}")
-    digest = requirements_digest(requirements)
+    digest = requirements_digest(requirements) + "".join(f" {pin}" for pin in then)
     stamp, python = folder / ".requirements.sha256", folder / "bin" / "python"
     if python.exists() and stamp.exists() and stamp.read_text() == digest:
         return
@@ -116,6 +130,8 @@ def ensure_venv(folder: Path = VENV, requirements: Path = REQUIREMENTS, download
     print(f"creating {folder.name} with {requirements.name} (first run downloads {download})", flush=True)
     venv.EnvBuilder(with_pip=True).create(folder)
     run(python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", requirements)
+    if then:
+        run(python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *then)
     stamp.write_text(digest)
 
 
@@ -125,10 +141,15 @@ def cmd_setup(_: argparse.Namespace) -> None:
 
 def cmd_test(args: argparse.Namespace) -> None:
     """Static type check of the bpy-facing code, the whole pytest suite, then (unless pytest arguments pick tests)
-    the add-on tests again on Blender 4.2 LTS, in a second environment of its own."""
+    core's tests again with numpy 2 and the add-on tests again on Blender 4.2 LTS, each in an environment of its
+    own."""
     run(PYTHON, "-m", "mypy")
     run(PYTHON, "-m", "pytest", *args.pytest_args)
     if not args.pytest_args:
+        numpy2 = re.search(r"^(numpy==2\S*);", CORE_REQUIREMENTS.read_text(), flags=re.M)
+        assert numpy2 is not None, "requirements-core.txt pins no numpy 2"
+        ensure_venv(NUMPY2_VENV, CORE_TEST_REQUIREMENTS, download="numpy 2 beyond .venv's packages", then=(numpy2[1],))
+        run(NUMPY2_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *CORE_TESTS)
         ensure_venv(BLENDER_42_VENV, BLENDER_42_REQUIREMENTS, download="about 520 MB")
         command = [BLENDER_42_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *ADDON_TESTS]
         code = call(*command)
@@ -266,6 +287,32 @@ def package() -> Path:
     return zip_path
 
 
+def cmd_pins(_: argparse.Namespace) -> None:
+    """Resolve requirements-core.txt with uv for every system and Blender Python that Set up Training supports (from
+    the package registry): each must find a wheel for every pin and need nothing the file leaves unpinned."""
+    pinned = set(pin_names(CORE_REQUIREMENTS.read_text()))
+    failed = 0
+    for target in PIN_TARGETS:
+        for python in PIN_PYTHONS:
+            done = subprocess.run([VENV / "bin" / "uv", "pip", "compile", "--quiet", "--no-header", "--no-annotate",
+                                   "--only-binary", ":all:", "--python-platform", target, "--python-version", python,
+                                   CORE_REQUIREMENTS], capture_output=True, text=True,
+                                  env={**os.environ, "MACOSX_DEPLOYMENT_TARGET": "14.0"})
+            unpinned = sorted(name for name in set(pin_names(done.stdout)) - pinned if not CUDA_ONLY.match(name))
+            errors = [line for line in done.stderr.splitlines() if line.strip().startswith(("error", "cause"))]
+            verdict = ("; ".join(errors) if done.returncode else
+                       f"unpinned: {', '.join(unpinned)}" if unpinned else "ok")
+            failed += verdict != "ok"
+            print(f"{target:24} Python {python}  {verdict}", flush=True)
+    if failed:
+        sys.exit(f"{failed} of {len(PIN_TARGETS) * len(PIN_PYTHONS)} systems cannot install {CORE_REQUIREMENTS.name}")
+
+
+def pin_names(text: str) -> list[str]:
+    """The normalised names of a requirements text's ``name==version`` lines."""
+    return [re.sub(r"[-_.]+", "-", name).lower() for name in re.findall(r"^([A-Za-z0-9_.-]+)==", text, flags=re.M)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -286,6 +333,8 @@ def main() -> None:
     fuzz.set_defaults(func=cmd_fuzz)
     sub.add_parser("package", help="build and validate the Blender extension zip in dist/").set_defaults(
         func=cmd_package)
+    sub.add_parser("pins", help="check that requirements-core.txt installs on every system Set up Training supports "
+                   "(needs the package registry)").set_defaults(func=cmd_pins)
     args, unknown = parser.parse_known_args()
     if args.command == "test":
         args.pytest_args = sys.argv[sys.argv.index("test") + 1:]

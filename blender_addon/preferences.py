@@ -28,7 +28,8 @@ class RTI_Preferences(bpy.types.AddonPreferences):
     build: EnumProperty(  # type: ignore[valid-type]
         name="PyTorch", default="cpu", description="Which PyTorch Set up Training installs",
         items=[("cpu", "CPU", "PyTorch's CPU build (about 1 GB installed)"),
-               ("cuda", "CUDA", "PyTorch's NVIDIA GPU build (several GB); needs an NVIDIA GPU and driver")])
+               ("cuda", "CUDA", "PyTorch's NVIDIA GPU build (a 3 GB download, 5 GB installed); needs an NVIDIA GPU "
+                        "and a driver for CUDA 13.0")])
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout

@@ -3,8 +3,9 @@ made by Set up Training in the extension's user folder, so that Train works with
 
 The environment is created from the Python running the add-on (in Blender, Blender's own interpreter, which every
 Blender user has and which carries ``venv`` and ``ensurepip``), then ``pip`` installs the pins: PyTorch's CPU build
-unless the CUDA one is asked for (torch alone from PyTorch's CPU index, then everything else, which finds that torch
-in place). Everything happens in a hidden sibling folder that replaces the environment only when complete and
+unless the CUDA one is asked for (torch alone from PyTorch's own index where PyPI's torch is the other build, then
+everything else, which finds that torch in place). Computers PyTorch has no build for are refused before anything is
+downloaded. Everything happens in a hidden sibling folder that replaces the environment only when complete and
 checked, so a failed or cancelled setup leaves the previous environment as it was; the output of every command goes
 to a log file beside it.
 """
@@ -12,6 +13,7 @@ to a log file beside it.
 from __future__ import annotations
 
 import os
+import platform
 import queue
 import re
 import shutil
@@ -26,13 +28,20 @@ ADDON = Path(__file__).resolve().parent
 NAME = "training-python"
 """The environment's folder in the extension's user folder."""
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-"""PyTorch's CPU wheels (PyPI's Linux and Windows torch is the CUDA build, gigabytes larger)."""
+"""PyTorch's CPU wheels (PyPI's Linux torch is the CUDA build, gigabytes larger)."""
+TORCH_CUDA_INDEX = "https://download.pytorch.org/whl/cu130"
+"""PyTorch's CUDA 13.0 wheels, the CUDA that PyPI's Linux torch is built for (PyPI's Windows torch is the CPU build)."""
+PLATFORMS = {"linux": ("x86_64", "aarch64"), "win32": ("AMD64",), "darwin": ("arm64",)}
+"""The systems and processors PyTorch publishes builds for (:func:`platform.machine`'s names)."""
+MACOS = (14, 0)
+"""The oldest macOS the pinned PyTorch has builds for."""
 NEEDS = ("torch", "numpy", "cv2", "tqdm")
 """What training imports: a Python without them cannot train."""
 CHECK = (*NEEDS, "skimage")
 """What a setup imports before it puts the new environment in place (scikit-image too: scores need it)."""
-FREE_GB = {"cpu": 2.5, "cuda": 8.0}
-"""Disk space a setup needs, in GB (the packages, plus pip's download of them)."""
+FREE_GB = {"cpu": 2.5, "cuda": 11.0}
+"""Disk space a setup needs, in GB: the packages installed, plus pip's downloads of them in its temporary folder and
+in its cache (CUDA on Linux: 5.2 GB installed from 2.9 GB of wheels)."""
 
 
 def requirements_file() -> Path:
@@ -63,18 +72,23 @@ class SetupJob:
             raise RTIError(f"unknown PyTorch build {build!r} (choose from {', '.join(FREE_GB)})")
         self.folder, self.build, self.base = folder, build, base
         self.requirements = requirements or requirements_file()
+        pins = self.requirements.read_text()
+        torch = re.search(r"^torch==\S+", pins, flags=re.M)
+        if torch is not None:
+            refuse_unsupported(torch[0])
         self.new = folder.with_name(f".{folder.name}.new")
         self.log = folder.with_name(f"{folder.name}-setup.log")
         pip = [str(interpreter(self.new)), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
                "off"]
-        pins = self.requirements.read_text()
-        torch = re.search(r"^torch==\S+", pins, flags=re.M)
-        cpu_index = build == "cpu" and sys.platform != "darwin"  # macOS's torch wheels on PyPI are CPU ones
+        index = torch_index(build)
+        check_script = f"import {', '.join(check)}"
+        if build == "cuda":
+            check_script += "; import torch; print('RTI-CUDA', torch.cuda.is_available())"
         self.commands = [
             [str(base), "-m", "venv", str(self.new)],
-            *([[*pip, "--no-deps", "--index-url", TORCH_CPU_INDEX, torch[0]]] if cpu_index and torch else []),
+            *([[*pip, "--no-deps", "--index-url", index, torch[0]]] if index and torch else []),
             [*pip, "-r", str(self.requirements)],
-            [str(interpreter(self.new)), "-c", f"import {', '.join(check)}"],
+            [str(interpreter(self.new)), "-c", check_script],
         ]
         self.pins = sum(1 for line in pins.splitlines() if "==" in line)
         self.collected = 0
@@ -156,6 +170,9 @@ class SetupJob:
 
     def _read(self, line: str) -> None:
         self.tail = [*self.tail[-30:], line.rstrip()]
+        if line.startswith("RTI-CUDA False"):
+            self.warnings.append("PyTorch's CUDA build is installed but sees no usable GPU (CUDA 13.0 needs a recent "
+                                 "NVIDIA driver): training will run on the CPU until the driver is updated")
         found = re.match(r"(Collecting|Downloading|Installing collected packages|Successfully installed)\s*(\S*)",
                          line.strip())
         if found is None:
@@ -170,13 +187,44 @@ class SetupJob:
             self.progress, self.status = max(self.progress, 0.75), "installing packages (a few minutes)"
 
 
+def torch_index(build: str) -> str | None:
+    """PyTorch's index to take torch from for ``build`` on this system; None where PyPI's torch is that build."""
+    if sys.platform == "darwin":  # one build on macOS (CPU and Apple GPU), on PyPI
+        return None
+    if build == "cpu":
+        return TORCH_CPU_INDEX
+    return TORCH_CUDA_INDEX if sys.platform == "win32" else None  # PyPI's Linux torch is the CUDA build
+
+
+def refuse_unsupported(torch: str) -> None:
+    """Refuse, before any download, a computer that PyTorch (``torch==VERSION``) publishes no build for."""
+    machine, system = platform.machine(), {"linux": "Linux", "win32": "Windows", "darwin": "macOS"}
+    if machine not in PLATFORMS.get(sys.platform, ()):
+        name = "Intel Macs" if sys.platform == "darwin" else f"{system.get(sys.platform, sys.platform)} on {machine}"
+        raise RTIError(f"PyTorch ({torch}) has no build for {name}: train on another computer and import its model "
+                       f"folder here, or name a Python with PyTorch 2.4 or later in the add-on preferences")
+    if sys.platform == "darwin":
+        release = tuple(int(part) for part in (platform.mac_ver()[0] or "0").split(".")[:2])
+        if release < MACOS:
+            raise RTIError(f"PyTorch ({torch}) needs macOS {MACOS[0]} or later (this is macOS "
+                           f"{platform.mac_ver()[0]}): update macOS, or name a Python with PyTorch 2.4 or later in "
+                           f"the add-on preferences")
+
+
 def _reason(tail: list[str]) -> str:
     """One line saying why a command failed, from the end of its output."""
     text = "\n".join(tail)
     if "No space left on device" in text or "Errno 28" in text:
         return "not enough disk space to install the training packages"
     if re.search(r"NewConnectionError|Failed to establish|Name or service not known|Temporary failure in name "
-                 r"resolution|Could not fetch URL|No matching distribution found|ConnectionError|timed out", text):
+                 r"resolution|Could not fetch URL|ConnectionError|timed out", text):
         return "could not download the training packages (no network, or the package index cannot be reached)"
+    missing = re.search(r"No matching distribution found for (\S+)", text)
+    if missing:
+        here = f"Python {sys.version_info[0]}.{sys.version_info[1]}, {platform.system()} on {platform.machine()}"
+        if "(from versions: none)" in text:  # nothing listed at all: the index may not have answered
+            return (f"found no {missing[1]} to download: no network, the package index cannot be reached, or it "
+                    f"has none for this computer ({here})")
+        return f"the package index has no {missing[1]} for this computer ({here})"
     errors = [line for line in tail if line.startswith("ERROR")]
     return f"setting up training failed: {(errors or tail or ['no output'])[-1]}"

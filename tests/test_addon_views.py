@@ -9,11 +9,12 @@ import pytest
 
 from core.classic.fitting import ClassicRTI
 from core.surface import views
-from synth.pixels import read as read_exr
 
 from .conftest import assert_emits, random_model
 
 bpy = pytest.importorskip("bpy")
+
+from synth.pixels import read as read_exr  # noqa: E402  (needs bpy)
 
 from .test_addon_nodes import LIGHTS, render  # noqa: E402  (needs bpy)
 

@@ -25,10 +25,12 @@ def test_demo_summary_tabulates_what_the_demo_measured():
     assert lines[-1] == "| hsh3: HSH order 3 | 30.20 | 0.9298 | 27 | – | < 0.1 s |  |"
 
 
-@pytest.mark.parametrize("codes, runs, exit_code", [([0, 0, 0], 3, None), ([0, 0, -11, 0], 4, None),
-                                                     ([0, 0, -11, -11], 4, -11), ([0, 0, 1], 3, 1)])
+@pytest.mark.parametrize("codes, runs, exit_code", [([0, 0, 0, 0], 4, None), ([0, 0, 0, -11, 0], 5, None),
+                                                     ([0, 0, 0, -11, -11], 5, -11), ([0, 0, 0, 1], 4, 1),
+                                                     ([0, 0, 1], 3, 1)])
 def test_the_blender_42_tests_run_again_after_a_crash_only(monkeypatch, codes, runs, exit_code):
-    """mypy, pytest, then the 4.2 pass: one more 4.2 pass when a signal killed it, none after a failure."""
+    """mypy, pytest, core's tests on numpy 2, then the 4.2 pass: one more 4.2 pass when a signal killed it, none
+    after a failure."""
     calls = []
     monkeypatch.setattr(build, "ensure_venv", lambda *args, **kwargs: None)
     monkeypatch.setattr(build, "call", lambda *cmd: calls.append(cmd) or codes[len(calls) - 1])
@@ -38,10 +40,17 @@ def test_the_blender_42_tests_run_again_after_a_crash_only(monkeypatch, codes, r
         with pytest.raises(SystemExit) as stopped:
             build.cmd_test(argparse.Namespace(pytest_args=[]))
         assert stopped.value.code == exit_code
-    assert len(calls) == runs and all("tests/test_addon_views.py" in map(str, c) for c in calls[2:])
+    assert len(calls) == runs and all("tests/test_addon_views.py" in map(str, c) for c in calls[3:])
+    assert ".venv-numpy2" in str(calls[2][0])
 
 
 def test_the_demo_renders_a_scene_of_the_synthrti_suite() -> None:
     demo = spec_from(build_parser().parse_args(["--out", "x", *build.DEMO_SCENE]))
     scene = next(s for s in suites.scenes("synthrti", demo) if s.path == "Multi/Object2/material1")
     assert scene.spec == demo
+
+
+def test_pin_names_are_the_pinned_projects_normalised():
+    text = "# numpy==0 is a comment\nJinja2==3.1.6\ntyping_extensions==4.16.0\nnumpy==2.4.6; python_version >= '3.13'\n" \
+           "-r other.txt\nzope.interface==7.0\n"
+    assert build.pin_names(text) == ["jinja2", "typing-extensions", "numpy", "zope-interface"]

@@ -15,6 +15,8 @@ pytest.importorskip("bpy")
 from blender_addon import preferences, training_env  # noqa: E402  (the add-on package needs bpy)
 from blender_addon.core.errors import RTIError  # noqa: E402
 
+from .test_addon_jobs import ModalProbe  # noqa: E402
+
 
 def run_job(job: training_env.SetupJob, until: str | None = None) -> None:
     """Drive a job as the operator's timer does; stop early once its status starts with ``until``."""
@@ -47,27 +49,96 @@ def test_setup_creates_a_working_environment_and_a_log(tmp_path: Path, small: Pa
     assert sorted(p.name for p in folder.parent.iterdir()) == [training_env.NAME, f"{training_env.NAME}-setup.log"]
 
 
-def test_unreachable_index_and_a_killed_install_leave_the_old_environment(tmp_path: Path, small: Path,
+@pytest.mark.usefixtures("registered_addon")  # the operator's progress properties
+def test_unreachable_index_and_an_install_cancelled_with_esc_leave_the_old_environment(tmp_path: Path, small: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / training_env.NAME
     run_job(training_env.SetupJob(folder, requirements=small, check=("tqdm",)))
     stamp = (folder / "rti-setup.txt").read_text()
 
     killed = training_env.SetupJob(folder, requirements=small, check=("tqdm",))
-    run_job(killed, until="installing")
-    killed.cancel()
+    killed.start()
+    probe = ModalProbe(killed)
+    while not killed.status.startswith("installing"):
+        assert probe.send("TIMER") == {"RUNNING_MODAL"}
+        time.sleep(0.05)
+    assert probe.send("ESC") == {"CANCELLED"} and probe.reports == [("WARNING", "cancelled")]
     assert works(folder) and not killed.new.exists()
 
     for name in [n for n in os.environ if n.startswith("PIP_")]:  # this machine's local package cache, gone
         monkeypatch.delenv(name)
     for name, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
-                        "PIP_RETRIES": "0", "PIP_NO_CACHE_DIR": "1"}.items():
+                        "PIP_RETRIES": "1", "PIP_NO_CACHE_DIR": "1"}.items():
         monkeypatch.setenv(name, value)
     failing = training_env.SetupJob(folder, requirements=small, check=("tqdm",))
     with pytest.raises(RTIError, match="could not download the training packages.*see .*setup.log"):
         run_job(failing)
     failing.cancel()  # what the operator does after an error
     assert works(folder) and (folder / "rti-setup.txt").read_text() == stamp and not failing.new.exists()
+
+
+@pytest.mark.parametrize("listed, message", [
+    (["tqdm-4.70.1-py3-none-any.whl"], r"the package index has no tqdm==4.0.0 for this computer \(Python 3\.\d+, "),
+    ([], r"found no tqdm==4.0.0 to download: no network, .* or it has none for this computer \(Python 3\.\d+, ")])
+def test_a_package_missing_from_the_index_is_named(listed: list[str], message: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "index").mkdir()
+    for wheel in listed:  # pip lists versions from the file names alone
+        (tmp_path / "index" / wheel).touch()
+    for name, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path / "index"),
+                        "PIP_NO_CACHE_DIR": "1"}.items():
+        monkeypatch.setenv(name, value)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("tqdm==4.0.0\n")
+    job = training_env.SetupJob(tmp_path / "env", requirements=requirements, check=("tqdm",))
+    with pytest.raises(RTIError, match=message):
+        run_job(job)
+    job.cancel()
+    assert not job.new.exists() and not job.folder.exists()
+
+
+@pytest.mark.parametrize("system, build, index", [
+    ("linux", "cpu", training_env.TORCH_CPU_INDEX), ("linux", "cuda", None),  # PyPI's Linux torch is the CUDA one
+    ("win32", "cpu", training_env.TORCH_CPU_INDEX), ("win32", "cuda", training_env.TORCH_CUDA_INDEX),
+    ("darwin", "cpu", None)])
+def test_torch_comes_from_the_index_of_the_build(system: str, build: str, index: str | None, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(training_env.sys, "platform", system)
+    monkeypatch.setattr(training_env.platform, "machine", lambda: training_env.PLATFORMS[system][0])
+    monkeypatch.setattr(training_env.platform, "mac_ver", lambda: ("14.5", ("", "", ""), "arm64"))
+    commands = training_env.SetupJob(tmp_path / "env", build).commands
+    torch = [c for c in commands if "--index-url" in c]
+    assert [c[c.index("--index-url") + 1:] for c in torch] == ([[index, "torch==2.13.0"]] if index else [])
+    assert commands[-2][-2:] == ["-r", str(training_env.requirements_file())]
+    assert ("RTI-CUDA" in commands[-1][-1]) == (build == "cuda")
+
+
+@pytest.mark.parametrize("system, machine, release, refusal", [
+    ("darwin", "x86_64", "13.6", "no build for Intel Macs"), ("darwin", "arm64", "13.6.1", "needs macOS 14 or later"),
+    ("win32", "ARM64", "", "no build for Windows on ARM64"), ("linux", "riscv64", "", "no build for Linux on riscv64"),
+    ("darwin", "arm64", "15.1", None), ("linux", "aarch64", "", None), ("win32", "AMD64", "", None)])
+def test_computers_without_pytorch_builds_are_refused_before_downloading(
+        system: str, machine: str, release: str, refusal: str | None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(training_env.sys, "platform", system)
+    monkeypatch.setattr(training_env.platform, "machine", lambda: machine)
+    monkeypatch.setattr(training_env.platform, "mac_ver", lambda: (release, ("", "", ""), machine))
+    if refusal is None:
+        training_env.SetupJob(tmp_path / "env")
+    else:
+        with pytest.raises(RTIError, match=refusal):
+            training_env.SetupJob(tmp_path / "env")
+    assert not (tmp_path / "env").exists()
+
+
+def test_a_cuda_build_without_a_usable_gpu_warns(tmp_path: Path, small: Path) -> None:
+    job = training_env.SetupJob(tmp_path / "env", "cuda", requirements=small, check=("tqdm",))
+    job._read("RTI-CUDA True\n")
+    assert job.warnings == []
+    job._read("RTI-CUDA False\n")
+    assert job.warnings and "training will run on the CPU" in job.warnings[0]
 
 
 def test_refuses_what_it_cannot_do(tmp_path: Path, small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,6 +170,13 @@ zip_path, mlic, out = sys.argv[1:4]
 bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
 for obj in list(bpy.context.scene.objects):
     bpy.data.objects.remove(obj)
+preferences = bpy.context.preferences.addons["bl_ext.user_default.neural_rti"].preferences
+preferences.build = "cuda"
+try:
+    bpy.ops.rti.setup_training()
+except RuntimeError as error:
+    print("REFUSED", " ".join(str(error).split()))
+preferences.build = "cpu"
 bpy.ops.rti.setup_training()
 settings = bpy.context.scene.rti_train
 settings.mlic, settings.output, settings.time_budget = mlic, out, 6.0
@@ -119,7 +197,9 @@ def test_fresh_user_folder_zip_setup_then_train(tmp_path: Path, extension: Path)
     done = subprocess.run([sys.executable, str(tmp_path / "script.py"), str(extension), str(mlic),
                            str(tmp_path / "model")], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("ACTIVE ", "ENV ")))
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines()
+                 if line.startswith(("ACTIVE ", "ENV ", "REFUSED ")))
+    assert "no NVIDIA GPU found" in lines["REFUSED"]  # CUDA asked for, no nvidia-smi on the (empty) PATH
     assert "student" in lines["ACTIVE"] and (tmp_path / "model" / "student" / "info.json").is_file()
     folder = Path(lines["ENV"]) / training_env.NAME
     assert folder.is_relative_to(tmp_path / "blender") and training_env.installed(folder) is not None
