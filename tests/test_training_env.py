@@ -49,6 +49,37 @@ def test_setup_creates_a_working_environment_and_a_log(tmp_path: Path, small: Pa
     assert sorted(p.name for p in folder.parent.iterdir()) == [training_env.NAME, f"{training_env.NAME}-setup.log"]
 
 
+def test_running_setup_again_upgrades_the_environment(tmp_path: Path, small: Path) -> None:
+    folder = tmp_path / training_env.NAME
+    run_job(training_env.SetupJob(folder, requirements=small, check=("tqdm",)))
+    newer = tmp_path / "newer.txt"
+    newer.write_text("tqdm==4.70.1\nsortedcontainers==2.4.0\n")
+    run_job(training_env.SetupJob(folder, requirements=newer, check=("tqdm", "sortedcontainers")))
+    python = training_env.installed(folder)
+    assert python is not None and subprocess.run([str(python), "-c", "import sortedcontainers"]).returncode == 0
+    assert (folder / "rti-setup.txt").read_text() == "cpu\n" + newer.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["newer.txt", "requirements.txt", training_env.NAME, f"{training_env.NAME}-setup.log"])
+
+
+@pytest.mark.parametrize("output, reason", [
+    ("ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device",
+     "not enough disk space to install the training packages"),
+    ("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken "
+     "by 'NewConnectionError(\"<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish "
+     "a new connection: [Errno -3] Temporary failure in name resolution\")': /simple/torch/\n"
+     "ERROR: Could not find a version that satisfies the requirement torch==2.13.0 (from versions: none)\n"
+     "ERROR: No matching distribution found for torch==2.13.0",
+     "could not download the training packages (no network, or the package index cannot be reached)"),
+    ("ERROR: Could not find a version that satisfies the requirement torch==2.13.0 (from versions: 2.0.0, 2.0.1)\n"
+     "ERROR: No matching distribution found for torch==2.13.0",
+     "the package index has no torch==2.13.0 for this computer (Python 3."),
+    ("Collecting scipy==1.17.1\nERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.",
+     "setting up training failed: ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.")])
+def test_pips_failures_become_one_line(output: str, reason: str) -> None:
+    assert training_env._reason(output.splitlines()).startswith(reason)
+
+
 @pytest.mark.usefixtures("registered_addon")  # the operator's progress properties
 def test_unreachable_index_and_an_install_cancelled_with_esc_leave_the_old_environment(tmp_path: Path, small: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
