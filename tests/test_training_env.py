@@ -18,12 +18,10 @@ from blender_addon.core.errors import RTIError  # noqa: E402
 from .test_addon_jobs import ModalProbe  # noqa: E402
 
 
-def run_job(job: training_env.SetupJob, until: str | None = None) -> None:
-    """Drive a job as the operator's timer does; stop early once its status starts with ``until``."""
+def run_job(job: training_env.SetupJob) -> None:
+    """Drive a job to its end as the operator's timer does."""
     job.start()
     while not job.step():
-        if until is not None and job.status.startswith(until):
-            return
         time.sleep(0.05)
     job.finish(None)
 
