@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -226,10 +227,18 @@ def test_stripes_albedo_and_determinism(tmp_path: Path) -> None:
     assert np.abs(albedo[inside_bands].astype(int) - expected[inside_bands]).max() <= 1
 
 
+@pytest.fixture
+def empty_file() -> Iterator[None]:
+    """An empty Blender file for the test, and Blender's default scene again after it, as other tests expect."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    yield
+    bpy.ops.wm.read_factory_settings()
+
+
+@pytest.mark.usefixtures("empty_file")
 def test_active_object_mask_albedo_and_the_users_scene(tmp_path: Path) -> None:
     """A sphere seen from above: the mask is a disc, albedo is zero exactly outside it, and the user's data is
     untouched."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.mesh.primitive_uv_sphere_add(radius=3.0, location=(5.0, 2.0, 1.0), segments=48, ring_count=24)
     sphere = bpy.context.active_object
     sphere.data.materials.append(None)
@@ -340,8 +349,8 @@ def test_unwritable_output_and_the_blender_script(tmp_path: Path) -> None:
     assert len(splits.load_part(out, "train").lights) == 2 and done.stdout == ""
 
 
+@pytest.mark.usefixtures("empty_file")
 def test_cli_photographs_an_object_of_a_blend_file(tmp_path: Path) -> None:
-    bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.mesh.primitive_cylinder_add(radius=1.0, depth=0.5)
     bpy.context.active_object.name = "Coin"
     bpy.ops.mesh.primitive_cube_add(location=(9, 9, 0))  # the active object now; --object picks the coin
