@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 import bpy
 from bpy.props import EnumProperty, StringProperty
@@ -44,12 +45,16 @@ class RTI_Preferences(bpy.types.AddonPreferences):
             layout.label(text=str(exc), icon="ERROR")
 
 
-def configured_python(context: bpy.types.Context) -> str:
-    """The interpreter set in the preferences, or "" (also when the add-on is registered without being enabled,
-    as in tests)."""
+def addon_preferences(context: bpy.types.Context) -> RTI_Preferences | None:
+    """The add-on's preferences, or None when the add-on is registered without being enabled, as in tests."""
     preferences = context.preferences
     addon = preferences.addons.get(__package__) if preferences is not None else None
-    return getattr(addon.preferences, "python", "") if addon is not None and addon.preferences is not None else ""
+    return cast(RTI_Preferences, addon.preferences) if addon is not None and addon.preferences is not None else None
+
+
+def configured_python(context: bpy.types.Context) -> str:
+    """The interpreter set in the preferences, or ""."""
+    return getattr(addon_preferences(context), "python", "")
 
 
 def environment_folder(create: bool = False) -> Path:

@@ -26,7 +26,7 @@ from . import importer, training_env
 from .core.errors import RTIError
 from .core.formats import models
 from .jobs import JobOperator, absolute_folder
-from .preferences import configured_python, environment_folder, find_python
+from .preferences import addon_preferences, configured_python, environment_folder, find_python
 
 ADDON = Path(__file__).resolve().parent
 """The folder holding the ``core`` package the trainer runs."""
@@ -176,9 +176,7 @@ class RTI_OT_setup_training(JobOperator):
     _wait = 0.1
 
     def make_job(self, context: bpy.types.Context) -> training_env.SetupJob:
-        preferences = context.preferences
-        addon = preferences.addons.get(__package__) if preferences is not None else None
-        build = getattr(addon.preferences, "build", "cpu") if addon is not None and addon.preferences else "cpu"
+        build = getattr(addon_preferences(context), "build", "cpu")
         if build == "cuda" and shutil.which("nvidia-smi") is None:
             raise RTIError("no NVIDIA GPU found (nvidia-smi is not on the PATH): choose the CPU build")
         return training_env.SetupJob(environment_folder(create=True), build)

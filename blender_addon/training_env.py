@@ -70,7 +70,7 @@ class SetupJob:
                  base: Path = Path(sys.executable), check: tuple[str, ...] = CHECK):
         if build not in FREE_GB:
             raise RTIError(f"unknown PyTorch build {build!r} (choose from {', '.join(FREE_GB)})")
-        self.folder, self.build, self.base = folder, build, base
+        self.folder, self.build = folder, build
         self.requirements = requirements or requirements_file()
         pins = self.requirements.read_text()
         torch = re.search(r"^torch==\S+", pins, flags=re.M)
@@ -204,11 +204,10 @@ def refuse_unsupported(torch: str) -> None:
         raise RTIError(f"PyTorch ({torch}) has no build for {name}: train on another computer and import its model "
                        f"folder here, or name a Python with PyTorch 2.4 or later in the add-on preferences")
     if sys.platform == "darwin":
-        release = tuple(int(part) for part in (platform.mac_ver()[0] or "0").split(".")[:2])
-        if release < MACOS:
-            raise RTIError(f"PyTorch ({torch}) needs macOS {MACOS[0]} or later (this is macOS "
-                           f"{platform.mac_ver()[0]}): update macOS, or name a Python with PyTorch 2.4 or later in "
-                           f"the add-on preferences")
+        version = platform.mac_ver()[0]
+        if tuple(int(part) for part in (version or "0").split(".")[:2]) < MACOS:
+            raise RTIError(f"PyTorch ({torch}) needs macOS {MACOS[0]} or later (this is macOS {version}): update "
+                           f"macOS, or name a Python with PyTorch 2.4 or later in the add-on preferences")
 
 
 def _reason(tail: list[str]) -> str:

@@ -64,17 +64,12 @@ def test_the_zip_vendors_core_and_synth_without_path_hacks(extension: Path) -> N
     with zipfile.ZipFile(extension) as archive:
         names = set(archive.namelist())
         sources = {n: archive.read(n).decode() for n in names if n.endswith(".py")}
+        pins = archive.read("requirements-core.txt").decode()  # what Set up Training installs: core's own pins
     assert {"blender_manifest.toml", "core/neural/nodeplan.py", "synth/renderer.py", "importer.py"} <= names
     assert "core/neural/train.py" in names  # the training operator runs the add-on's own trainer in an external Python
-    pins = archive_text(extension, "requirements-core.txt")  # what Set up Training installs: core's own pins
     assert pins == (ROOT / "requirements-core.txt").read_text() and "torch==" in pins
     assert not any(n.startswith(("synth/cli.py", "synth/render.py", "tests/")) for n in names)
     assert not any("sys.path" in text or "from core" in text for text in sources.values())
-
-
-def archive_text(path: Path, name: str) -> str:
-    with zipfile.ZipFile(path) as archive:
-        return archive.read(name).decode()
 
 
 def save_model(kind: str, folder: Path) -> Path:

@@ -26,6 +26,14 @@ def run_job(job: training_env.SetupJob) -> None:
     job.finish(None)
 
 
+def pip_settings(monkeypatch: pytest.MonkeyPatch, **settings: str) -> None:
+    """pip configured by ``settings`` alone: this machine's settings and local package cache gone."""
+    for name in [n for n in os.environ if n.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    for name, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1", **settings}.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
     requirements = tmp_path / "requirements.txt"
@@ -94,11 +102,7 @@ def test_unreachable_index_and_an_install_cancelled_with_esc_leave_the_old_envir
     assert probe.send("ESC") == {"CANCELLED"} and probe.reports == [("WARNING", "cancelled")]
     assert works(folder) and not killed.new.exists()
 
-    for name in [n for n in os.environ if n.startswith("PIP_")]:  # this machine's local package cache, gone
-        monkeypatch.delenv(name)
-    for name, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
-                        "PIP_RETRIES": "1", "PIP_NO_CACHE_DIR": "1"}.items():
-        monkeypatch.setenv(name, value)
+    pip_settings(monkeypatch, PIP_INDEX_URL="http://127.0.0.1:9/simple", PIP_RETRIES="1")
     failing = training_env.SetupJob(folder, requirements=small, check=("tqdm",))
     with pytest.raises(RTIError, match="could not download the training packages.*see .*setup.log"):
         run_job(failing)
@@ -111,14 +115,10 @@ def test_unreachable_index_and_an_install_cancelled_with_esc_leave_the_old_envir
     ([], r"found no tqdm==4.0.0 to download: no network, .* or it has none for this computer \(Python 3\.\d+, ")])
 def test_a_package_missing_from_the_index_is_named(listed: list[str], message: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("PIP_")]:
-        monkeypatch.delenv(name)
     (tmp_path / "index").mkdir()
     for wheel in listed:  # pip lists versions from the file names alone
         (tmp_path / "index" / wheel).touch()
-    for name, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path / "index"),
-                        "PIP_NO_CACHE_DIR": "1"}.items():
-        monkeypatch.setenv(name, value)
+    pip_settings(monkeypatch, PIP_NO_INDEX="1", PIP_FIND_LINKS=str(tmp_path / "index"))
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("tqdm==4.0.0\n")
     job = training_env.SetupJob(tmp_path / "env", requirements=requirements, check=("tqdm",))
