@@ -149,7 +149,7 @@ def cmd_test(args: argparse.Namespace) -> None:
         numpy2 = re.search(r"^(numpy==2\S*);", CORE_REQUIREMENTS.read_text(), flags=re.M)
         assert numpy2 is not None, "requirements-core.txt pins no numpy 2"
         ensure_venv(NUMPY2_VENV, CORE_TEST_REQUIREMENTS, download="numpy 2 beyond .venv's packages", then=(numpy2[1],))
-        run(NUMPY2_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *CORE_TESTS)
+        run(NUMPY2_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *CORE_TESTS)
         ensure_venv(BLENDER_42_VENV, BLENDER_42_REQUIREMENTS, download="about 520 MB")
         command = [BLENDER_42_VENV / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *ADDON_TESTS]
         code = call(*command)

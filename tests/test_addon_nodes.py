@@ -8,7 +8,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,16 +106,13 @@ def test_cycles_matches_classic_relighting(tmp_path: Path, method: str) -> None:
         assert_emits(image, model.relight(light))
 
 
-def test_group_sizes_and_build_time() -> None:
-    start = time.perf_counter()
+def test_group_sizes() -> None:
     group = neural_nodes.neural_group("RTI size check", nodeplan.plan(random_model(20).layers))
-    seconds = time.perf_counter() - start
     inner = [n.node_tree for n in group.nodes if n.type == "GROUP"]
     assert len(inner) == math.ceil(20 / 3) * 2 + 1
     # per triple: two Mapping nodes per input vector (3 planes, light) and, chained, a wait on each but the first;
     # ELU + 1 in eight nodes (min, max, split, 3 exp, join, add), two ends
     assert [len(t.nodes) for t in inner[:7]] == [4 * 2 + 3 * neural_nodes.CHAINED + 8 + 2] * 7
-    assert seconds < 10  # a sanity bound only; build times are measured in the benchmark
 
 
 def test_nodeplan_euler_angles_are_blenders() -> None:

@@ -483,7 +483,7 @@ def _refit(mlic: MLIC, held: np.ndarray, nets: dict[str, Autoencoder], models: d
                           lambda *args: None, None)
         codes = encode(grown, full)
         training = {**models[role].training, "refit_steps": state.step,
-                    "seconds": round(models[role].training["seconds"] + state.elapsed, 2)}
+                    "seconds": models[role].training["seconds"] + state.elapsed}
         models[role] = to_model(grown, codes, full, mlic.lights, training)
         if role == "teacher":
             teacher = distill.Teacher(grown, codes)
@@ -583,7 +583,7 @@ def _summary(config: TrainConfig, role: str, net: Autoencoder, state: PhaseState
         "recoveries": state.recoveries,
         "stopped": state.stopped,
         "below_hsh3": state.below_hsh3,
-        "seconds": round(state.elapsed, 2),
+        "seconds": state.elapsed,
         "device": device.type,
         "seed": config.seed,
         "torch": str(torch.__version__),
