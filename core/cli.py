@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import relighting
 from .atomic import check_target, output_dir, output_file
 from .capture import analytic, images, lp, splits
 from .capture import lights as light_utils
@@ -25,7 +26,7 @@ from .formats import models, neuralweb
 from .neural.config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .neural.model import NeuralRTI
 from .progress import Progress
-from .quality import evaluate, metrics
+from .quality import evaluate
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -75,6 +76,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_relight(args: argparse.Namespace) -> None:
     model = models.load(args.model)
+    relit = relighting.relighter(model, args.device)
     out = Path(args.out)
     if args.lp:
         names, dirs = lp.read_lp(args.lp)
@@ -86,13 +88,13 @@ def cmd_relight(args: argparse.Namespace) -> None:
         if len(dirs) != 1:
             raise RTIError(f"{out}: a single .png output needs exactly one light; give a folder for {len(dirs)}")
         with output_file(out, force=args.force) as tmp:
-            images.write_image(tmp, metrics.to_uint8(model.relight(dirs[0])))
+            images.write_image(tmp, relit.array(dirs[0], uint8=True))
         print(f"wrote {out}")
         return
     with output_dir(out, force=args.force) as tmp:
         for name, light in zip(tqdm(names, desc="relighting", unit="img", disable=args.quiet or None), dirs):
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            images.write_image(tmp / name, metrics.to_uint8(model.relight(light)))
+            images.write_image(tmp / name, relit.array(light, uint8=True))
         lp.write_lp(tmp / mlic_io.LP_NAME, names, dirs)
     print(f"wrote {len(names)} images and {mlic_io.LP_NAME} to {out}")
 
@@ -105,7 +107,7 @@ def cmd_normals(args: argparse.Namespace) -> None:
     if args.out is None and not (is_model and source.is_dir()):
         raise RTIError("-o OUT is required unless the input is a model folder (its maps are then written into it)")
     if is_model:
-        surface = photometric.from_model(models.load(source), args.method)
+        surface = photometric.from_model(models.load(source), args.method, device=args.device)
         made = f"{args.method} from the model under {len(photometric.VIRTUAL_LIGHTS)} virtual lights"
     else:
         data = splits.load_part(source, "train", quiet=args.quiet)
@@ -180,11 +182,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
     model = models.load(args.model)
     test = splits.load_part(args.test, "test", quiet=args.quiet)
     mask = images.read_mask(args.mask) if args.mask else None
-    result = evaluate.evaluate(model, test, mask, quiet=args.quiet)
+    result = evaluate.evaluate(model, test, mask, quiet=args.quiet, device=args.device)
     report = {"model": str(args.model), "test": str(test.source), **result.to_json()}
     if isinstance(model, NeuralRTI):
         # the 8-bit planes are what viewers show; the lossless codes show what quantisation costs
-        planes = evaluate.evaluate(models.load(args.model, codes="planes"), test, mask, quiet=args.quiet)
+        planes = evaluate.evaluate(models.load(args.model, codes="planes"), test, mask, quiet=args.quiet,
+                                   device=args.device)
         report = {"model": str(args.model), "test": str(test.source), "codes": "8-bit planes",
                   **planes.to_json(), "lossless": {k: v for k, v in result.to_json().items() if k != "per_light"}}
         result = planes
@@ -275,9 +278,10 @@ def cmd_report(args: argparse.Namespace) -> None:
     check_target(Path(args.out), args.force)
     entries = []
     for label, path in tqdm(labelled, desc="scoring", unit="model", disable=args.quiet or None, leave=False):
-        entries.append(report.score(label, path, test))
+        entries.append(report.score(label, path, test, args.device))
     command = "python -m core " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
-    report.write(entries, test, args.out, title=args.title, command=command, force=args.force)
+    report.write(entries, test, args.out, title=args.title, command=command, force=args.force,
+                 device=args.device)
     if args.json_out:
         with output_file(args.json_out, force=True) as tmp:
             tmp.write_text(json.dumps(report.to_json(entries), indent=1))
@@ -300,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     writes = argparse.ArgumentParser(add_help=False)
     writes.add_argument("--force", action="store_true", help="replace an existing output")
+    relights = argparse.ArgumentParser(add_help=False)
+    relights.add_argument("--device", choices=DEVICES, default="auto",
+                          help="where models are relit: a CUDA GPU when PyTorch sees one (auto, default), or the CPU")
     planes = argparse.ArgumentParser(add_help=False)
     planes.add_argument("--format", choices=("jpg", "png"), default="jpg", help="plane images of web folders")
     planes.add_argument("--quality", type=int, help="JPEG quality of the planes (default 95; neural codes 100)")
@@ -330,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, help="model folder (web format), or a .ptm / .rti file")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("relight", parents=[common, writes], help="render PNG images under new lights")
+    p = sub.add_parser("relight", parents=[common, writes, relights], help="render PNG images under new lights")
     p.add_argument("model", help="model folder, .ptm or .rti file")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--light", nargs=3, type=float, action="append", metavar=("X", "Y", "Z"),
@@ -349,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", help="a PNG showing each sphere, its circle and every highlight with its index")
     p.set_defaults(func=cmd_lights)
 
-    p = sub.add_parser("normals", parents=[common, writes], help="surface normals and albedo (photometric stereo)")
+    p = sub.add_parser("normals", parents=[common, writes, relights],
+                       help="surface normals and albedo (photometric stereo)")
     p.add_argument("input", help="MLIC (or a split folder: its train part), or a model folder, .ptm or .rti file")
     p.add_argument("-o", "--out", help="output folder for normals.png (and albedo.png); default for a model folder: "
                                        "the folder itself")
@@ -359,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--albedo", action="store_true", help="also write albedo.png (linear albedo, sRGB-encoded)")
     p.set_defaults(func=cmd_normals)
 
-    p = sub.add_parser("eval", parents=[common], help="PSNR/SSIM on held-out lights")
+    p = sub.add_parser("eval", parents=[common, relights], help="PSNR/SSIM on held-out lights")
     p.add_argument("model", help="model folder, .ptm or .rti file")
     p.add_argument("--test", required=True, help="test MLIC, or a split folder (its test part is used)")
     p.add_argument("--mask", help="mask PNG (non-zero = inside) for masked scores")
@@ -427,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, default=neuralweb.QUALITY, help="JPEG quality of the code planes")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("report", parents=[common, writes],
+    p = sub.add_parser("report", parents=[common, writes, relights],
                        help="compare models on held-out lights: a table and a self-contained HTML page")
     p.add_argument("models", nargs="+", metavar="[LABEL=]MODEL",
                    help="model folders or files; LABEL names one in the report (default: its file or folder name)")

@@ -1,5 +1,8 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from skimage.metrics import structural_similarity
 
 from core.quality import metrics
 
@@ -57,3 +60,32 @@ def direct_ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) ->
 def test_to_uint8_of_floats_and_16_bit():
     np.testing.assert_array_equal(metrics.to_uint8(np.array([-0.2, 0.0, 0.5, 1.0, 1.7])), [0, 0, 128, 255, 255])
     np.testing.assert_array_equal(metrics.to_uint8(np.array([0, 257, 65535], np.uint16)), [0, 1, 255])
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.integers(11, 70), st.integers(11, 70), st.integers(0, 2**32 - 1), st.integers(0, 128))
+def test_ssim_equals_scikit_images(h: int, w: int, seed: int, noise: int) -> None:
+    """The same numbers as scikit-image's SSIM (float64) to 1e-4, masked or not, whatever the images' size."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-noise, noise + 1, a.shape), 0, 255).astype(np.uint8)
+    mask = rng.random((h, w)) < 0.7
+    mask[h // 2, w // 2] = True  # at least one pixel inside the 5-pixel border
+    _, ssim_map = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                        data_range=255, channel_axis=2, full=True)
+    inner = ssim_map.mean(axis=2)[5:-5, 5:-5]
+    assert metrics.ssim(a, b) == pytest.approx(inner.mean(), abs=1e-4)
+    assert metrics.ssim(a, b, mask) == pytest.approx(inner[mask[5:-5, 5:-5]].mean(), abs=1e-4)
+
+
+def test_ssim_and_psnr_of_large_images_go_band_by_band(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bands of a few rows give the scores of the whole image at once."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (61, 47, 3)).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
+    mask = rng.random((61, 47)) < 0.5
+    whole = metrics.ssim(a, b), metrics.ssim(a, b, mask), metrics.psnr(a, b), metrics.psnr(a, b, mask)
+    monkeypatch.setattr(metrics, "BAND", 47 * 3)
+    assert metrics.ssim(a, b) == pytest.approx(whole[0], abs=1e-6)
+    assert metrics.ssim(a, b, mask) == pytest.approx(whole[1], abs=1e-6)
+    assert (metrics.psnr(a, b), metrics.psnr(a, b, mask)) == whole[2:]

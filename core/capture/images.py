@@ -2,8 +2,8 @@
 
 OpenCV is the reader because it keeps 16-bit PNG and TIFF (Pillow silently drops 16-bit RGB to 8 bits) and is fast.
 Blender's Python has no OpenCV: there the add-on hands :func:`use_decoder` one built on Blender's own image loader.
-Policy for unusual channel layouts (docs/formats.md, "Input rules"): grayscale images are accepted and replicated to RGB;
-an alpha channel is dropped when it is fully opaque and refused otherwise (transparency belongs in ``mask.png``).
+Policy for unusual channel layouts (docs/formats.md, "Input rules"): grayscale images are accepted and replicated to
+RGB; an alpha channel is dropped when it is fully opaque and refused otherwise (transparency belongs in ``mask.png``).
 """
 
 from __future__ import annotations

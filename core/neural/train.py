@@ -43,6 +43,7 @@ from torch import nn
 from ..capture.mlic import MLIC
 from ..errors import RTIError
 from ..progress import Progress
+from ..relighting import pick_device
 from . import distill
 from .adam import Adam
 from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, held_out_lights, split
@@ -89,15 +90,6 @@ class DeadStart(Exception):
     def __init__(self, seconds: float):
         super().__init__(seconds)
         self.seconds = seconds
-
-
-def pick_device(name: str) -> torch.device:
-    """The torch device for one of ``core.neural.config.DEVICES`` (``TrainConfig.check`` refuses others)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RTIError("--device cuda: PyTorch sees no CUDA GPU here (use --device cpu or auto)")
-    return torch.device(name)
 
 
 def fast_student(config: TrainConfig, role: str) -> bool:

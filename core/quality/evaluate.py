@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from .. import relighting
 from ..capture import lights as light_utils
 from ..capture.mlic import MLIC
 from ..errors import RTIError
@@ -41,8 +42,10 @@ class Evaluation:
         return asdict(self)
 
 
-def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, quiet: bool = True) -> Evaluation:
-    """Scores of ``model`` on every image of ``test`` (8-bit), masked too when ``mask`` or ``test.mask`` exists."""
+def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, quiet: bool = True,
+             device: str = "auto") -> Evaluation:
+    """Scores of ``model`` on every image of ``test`` (8-bit), masked too when ``mask`` or ``test.mask`` exists;
+    relit and measured on ``device``."""
     if (model.height, model.width) != (test.height, test.width):
         raise RTIError(
             f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
@@ -55,9 +58,10 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
     elevations = light_utils.elevation(test.lights)
     scores = []
     masked: list[tuple[float, float]] = []
+    relit = relighting.relighter(model, device)
     for i in tqdm(range(test.count), desc="evaluating", unit="light", disable=quiet or None, leave=False):
         truth = metrics.to_uint8(test.images[i])
-        guess = metrics.to_uint8(model.relight(test.lights[i]))
+        guess = relit.image(test.lights[i], uint8=True)
         score = LightScore(
             test.names[i], [round(float(v), 6) for v in test.lights[i]], round(float(elevations[i]), 3),
             metrics.psnr(truth, guess), metrics.ssim(truth, guess),

@@ -20,6 +20,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import relighting
 from ..atomic import output_file
 from ..capture import images
 from ..capture.mlic import MLIC
@@ -92,15 +93,15 @@ class Entry:
         return self.model.below_hsh3() if isinstance(self.model, NeuralRTI) else None
 
 
-def score(label: str, path: Path | str, test: MLIC) -> Entry:
+def score(label: str, path: Path | str, test: MLIC, device: str = "auto") -> Entry:
     """Load the model at ``path`` and score it on ``test`` (a neural one from its 8-bit planes and losslessly)."""
     path = Path(path)
     model = models.load(path)
     if isinstance(model, NeuralRTI) and (path / "codes.npy").is_file():
         planes = models.load(path, codes="planes")
         assert isinstance(planes, NeuralRTI)
-        return Entry(label, path, planes, evaluate(planes, test), evaluate(model, test))
-    return Entry(label, path, model, evaluate(model, test))
+        return Entry(label, path, planes, evaluate(planes, test, device=device), evaluate(model, test, device=device))
+    return Entry(label, path, model, evaluate(model, test, device=device))
 
 
 def to_json(entries: list[Entry]) -> list[dict]:
@@ -155,16 +156,16 @@ def latent_maps(model: NeuralRTI) -> list[np.ndarray]:
 
 
 def write(entries: list[Entry], test: MLIC, out: Path | str, title: str = "RTI model comparison",
-          command: str = "", force: bool = False) -> None:
+          command: str = "", force: bool = False, device: str = "auto") -> None:
     """Write the report page to ``out``."""
     if not entries:
         raise RTIError("give at least one model to report on")
-    page = _page(entries, test, title, command)
+    page = _page(entries, test, title, command, device)
     with output_file(out, force=force) as tmp:
         tmp.write_text(page, encoding="utf-8")
 
 
-def _page(entries: list[Entry], test: MLIC, title: str, command: str) -> str:
+def _page(entries: list[Entry], test: MLIC, title: str, command: str, device: str) -> str:
     neural = next((e for e in entries if isinstance(e.model, NeuralRTI)), None)
     sections = [
         f"<h1>{_text(title)}</h1>",
@@ -173,7 +174,7 @@ def _page(entries: list[Entry], test: MLIC, title: str, command: str) -> str:
         "are scored from their 8-bit planes, as viewers show them; PSNR and SSIM on 8-bit images.</p>",
         "<h2>Results</h2>", _results(entries),
         "<h2>PSNR against light elevation</h2>", _plot(entries),
-        "<h2>Relit images and errors</h2>", _grid(entries, test),
+        "<h2>Relit images and errors</h2>", _grid(entries, test, device),
     ]
     if neural is not None:
         sections += [f"<h2>Latent planes of {_text(neural.label)}</h2>", _latents(neural)]
@@ -223,15 +224,16 @@ def _plot(entries: list[Entry]) -> str:
     return svg[svg.index("<svg"):]
 
 
-def _grid(entries: list[Entry], test: MLIC) -> str:
+def _grid(entries: list[Entry], test: MLIC, device: str) -> str:
+    relit = [relighting.relighter(e.model, device) for e in entries]
     rows = []
     for index in grid_lights(test):
         light = test.lights[index]
         truth = metrics.to_uint8(test.images[index])
         cells = [_figure(truth, f"photo · elevation {np.degrees(np.arcsin(np.clip(light[2], -1, 1))):.0f}°")]
         errors = ["<figure></figure>"]
-        for e in entries:
-            guess = metrics.to_uint8(e.model.relight(light))
+        for e, relighter in zip(entries, relit):
+            guess = relighter.array(light, uint8=True)
             cells.append(_figure(guess, f"{e.label} · {metrics.psnr(truth, guess):.2f} dB"))
             errors.append(_figure(error_map(truth, guess), f"{e.label} error"))
         rows.append(f"<div class=row>{''.join(cells)}</div><div class=row>{''.join(errors)}</div>")

@@ -19,10 +19,12 @@ Methods:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import relighting
 from ..capture import lights as light_patterns
 from ..capture.images import LUMA, srgb_to_linear
 from ..capture.mlic import MLIC
@@ -76,27 +78,29 @@ def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
     return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
 
 
-def from_model(model: Relightable, method: str = "l2", lights: np.ndarray = VIRTUAL_LIGHTS) -> Surface:
-    """Normals and albedo of a fitted model, from its relit images under ``lights`` (display values, sRGB)."""
-    return from_relit(relit(model, lights), lights, method)
-
-
-def relit(model: Relightable, lights: np.ndarray) -> np.ndarray:
-    """The model's display images under ``lights``, clipped to [0, 1], as (H, W, N, 3)."""
-    return np.stack([np.clip(model.relight(light), 0.0, 1.0) for light in lights], axis=2)
-
-
-def from_relit(shown: np.ndarray, lights: np.ndarray, method: str = "l2") -> Surface:
-    """Normals and albedo from display images (H, W, N, 3) under ``lights`` (N, 3)."""
+def from_model(model: Relightable, method: str = "l2", lights: np.ndarray = VIRTUAL_LIGHTS, device: str = "auto"
+               ) -> Surface:
+    """Normals and albedo of a fitted model, from its relit images under ``lights`` (display values, sRGB), relit and
+    solved a tile of pixels at a time."""
     check_method(method)
-    h, w = shown.shape[:2]
-    shown = shown.reshape(h * w, len(lights), 3)
-    normals, albedo = np.zeros((h * w, 3), np.float32), np.zeros((h * w, 3), np.float32)
-    for start in range(0, h * w, TILE):
-        part = shown[start : start + TILE]
-        normals[start : start + TILE], albedo[start : start + TILE] = solve(
-            srgb_to_linear(part).astype(np.float32), lights, method, (part >= 1.0).any(axis=2))
-    return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
+    pixels = model.height * model.width
+    normals, albedo = np.zeros((pixels, 3), np.float32), np.zeros((pixels, 3), np.float32)
+    for start, stop, shown in shown_tiles(model, lights, device):
+        normals[start:stop], albedo[start:stop] = from_shown(shown, lights, method)
+    return Surface(normals.reshape(model.height, model.width, 3), albedo.reshape(model.height, model.width, 3))
+
+
+def shown_tiles(model: Relightable, lights: np.ndarray, device: str = "auto"
+                ) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, shown)`` for each tile of pixels: their display values (n, N, 3) under ``lights``, clipped to
+    [0, 1]."""
+    for start, stop, values in relighting.relighter(model, device).by_pixels(lights, TILE):
+        yield start, stop, np.clip(values, 0.0, 1.0, out=values)
+
+
+def from_shown(shown: np.ndarray, lights: np.ndarray, method: str = "l2") -> tuple[np.ndarray, np.ndarray]:
+    """Normals and albedo (n, 3) of pixels from their display values (n, N, 3) under ``lights`` (N, 3)."""
+    return solve(srgb_to_linear(shown).astype(np.float32), lights, method, (shown >= 1.0).any(axis=2))
 
 
 def check_method(method: str) -> None:

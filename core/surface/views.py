@@ -32,26 +32,26 @@ class Views:
     chroma: np.ndarray
 
 
-def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS, normals: np.ndarray | None = None
-            ) -> Views:
-    """The view maps of ``model``, from its images under ``lights``; ``normals`` (H, W, 3), e.g. the model folder's
-    ``normals.png``, replace the ones least squares finds in those images."""
-    shown = photometric.relit(model, lights)
-    surface = photometric.from_relit(shown, lights, "l2")
-    if normals is not None:
-        if normals.shape != surface.normals.shape:
-            raise RTIError(f"the normal map is {normals.shape[1]}×{normals.shape[0]} but the model is "
-                           f"{model.width}×{model.height}")
-        surface.normals = normals.astype(np.float32)
-    h, w = shown.shape[:2]
-    luminance = shown.reshape(h * w, len(lights), 3) @ LUMA
-    coeffs, *_ = np.linalg.lstsq(ptm.basis(lights), luminance.T, rcond=None)
-    coeffs = coeffs.reshape(ptm.TERMS, h, w)
-    mean = shown.mean(axis=2)
-    chroma = mean / np.maximum(mean @ LUMA, 1e-6)[..., None]
-    base = enhance.diffuse_gain(coeffs, 0.0)
-    return Views(surface.normals, surface.albedo, base.astype(np.float32),
-                 (enhance.diffuse_gain(coeffs, 1.0) - base).astype(np.float32), chroma.astype(np.float32))
+def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS, normals: np.ndarray | None = None,
+            device: str = "auto") -> Views:
+    """The view maps of ``model``, from its images under ``lights``, a tile of pixels at a time; ``normals``
+    (H, W, 3), e.g. the model folder's ``normals.png``, replace the ones least squares finds in those images."""
+    h, w = model.height, model.width
+    if normals is not None and normals.shape != (h, w, 3):
+        raise RTIError(f"the normal map is {normals.shape[1]}×{normals.shape[0]} but the model is {w}×{h}")
+    fit_ptm = np.linalg.pinv(ptm.basis(lights))
+    found, albedo = np.empty((h * w, 3), np.float32), np.empty((h * w, 3), np.float32)
+    base, slope = np.empty((ptm.TERMS, h * w), np.float32), np.empty((ptm.TERMS, h * w), np.float32)
+    chroma = np.empty((h * w, 3), np.float32)
+    for start, stop, shown in photometric.shown_tiles(model, lights, device):
+        found[start:stop], albedo[start:stop] = photometric.from_shown(shown, lights, "l2")
+        coeffs = fit_ptm @ (shown @ LUMA).T  # the luminance PTM (6, n), least squares over the lights
+        base[:, start:stop] = enhance.diffuse_gain(coeffs, 0.0)
+        slope[:, start:stop] = enhance.diffuse_gain(coeffs, 1.0) - base[:, start:stop]
+        mean = shown.mean(axis=1)
+        chroma[start:stop] = mean / np.maximum(mean @ LUMA, 1e-6)[:, None]
+    return Views(found.reshape(h, w, 3) if normals is None else normals.astype(np.float32), albedo.reshape(h, w, 3),
+                 base.reshape(-1, h, w), slope.reshape(-1, h, w), chroma.reshape(h, w, 3))
 
 
 def render(model: Relightable, views: Views, view: str, light: np.ndarray, exponent: float = 40.0,
