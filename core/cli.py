@@ -266,6 +266,18 @@ def cmd_analytic(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}/train ({train.count} lights) and {args.out}/test ({test.count} lights)")
 
 
+def cmd_enlarge(args: argparse.Namespace) -> None:
+    from .capture import enlarge
+
+    size = enlarge.parse_size(args.size)
+    if args.relief < 0:
+        raise RTIError(f"--relief must be zero or more, got {args.relief}")
+    written = enlarge.enlarge(args.mlic, args.out, size, args.relief, args.seed, f".{args.format}", args.quality,
+                              force=args.force, quiet=args.quiet)
+    print(f"wrote {', '.join(str(p) for p in written)}: {size[0]}x{size[1]} pixels "
+          f"({size[0] * size[1] / 1e6:.1f} MP)")
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     from .quality import report  # matplotlib loads only for the report
 
@@ -374,6 +386,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--json-out", help="also write the JSON report to this file")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("enlarge", parents=[common, writes],
+                       help="a large test capture: an MLIC upscaled, with fine relief and texture added")
+    p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (both parts, with the same relief)")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--size", required=True, metavar="WxH", help="the new size in pixels, e.g. 8192x6144 (50 MP)")
+    p.add_argument("--relief", type=float, default=0.05, metavar="SLOPE",
+                   help="RMS slope of the added relief (default 0.05; 0: texture only)")
+    p.add_argument("--seed", type=int, default=0, help="the relief and texture (default 0)")
+    p.add_argument("--format", choices=("jpg", "png"), default="jpg", help="image files (default jpg, 8-bit)")
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    p.set_defaults(func=cmd_enlarge)
 
     p = sub.add_parser("train", parents=[common, writes], help="train neural models: DisK teacher + student")
     p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (its train part is used)")
