@@ -22,7 +22,7 @@ from .capture import lights as light_utils
 from .capture import mlic as mlic_io
 from .classic import fitting
 from .errors import RTIError, exit_status
-from .formats import models, neuralweb
+from .formats import deepzoom, models, neuralweb
 from .neural.config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .neural.model import NeuralRTI
 from .progress import Progress
@@ -65,12 +65,13 @@ def cmd_split(args: argparse.Namespace) -> None:
 def cmd_fit(args: argparse.Namespace) -> None:
     data = splits.load_part(args.mlic, "train", quiet=args.quiet)
     model = fitting.fit(data, args.method, quiet=args.quiet)
-    models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality)
+    models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality, layout=args.layout)
     print(f"fitted {args.method} on {data.count} lights of {data.source}; wrote {args.out}")
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    models.save(models.load(args.model), args.out, force=args.force, fmt=args.format, quality=args.quality)
+    models.save(models.load(args.model), args.out, force=args.force, fmt=args.format, quality=args.quality,
+                layout=args.layout)
     print(f"wrote {args.out}")
 
 
@@ -238,7 +239,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise
     with output_dir(out, force=args.force) as tmp:
         for role, model in trained.items():
-            neuralweb.write(model, tmp / role, quality=args.quality)
+            neuralweb.write(model, tmp / role, quality=args.quality, layout=args.layout)
         summary = {"mlic": str(data.source), "config": config.result_keys(),
                    "models": {role: model.training for role, model in trained.items()}}
         (tmp / "train.json").write_text(json.dumps(summary, indent=1))
@@ -319,7 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     relights = argparse.ArgumentParser(add_help=False)
     relights.add_argument("--device", choices=DEVICES, default="auto",
                           help="where models are relit: a CUDA GPU when PyTorch sees one (auto, default), or the CPU")
-    planes = argparse.ArgumentParser(add_help=False)
+    tiles = argparse.ArgumentParser(add_help=False)
+    tiles.add_argument("--layout", choices=deepzoom.LAYOUTS, default="image",
+                       help="model folders' planes: one image each (default), or deepzoom: tiled for the web "
+                            "(plane_K.dzi and plane_K_files/, OpenLIME's deepzoom layout)")
+    planes = argparse.ArgumentParser(add_help=False, parents=[tiles])
     planes.add_argument("--format", choices=("jpg", "png"), default="jpg", help="plane images of web folders")
     planes.add_argument("--quality", type=int, help="JPEG quality of the planes (default 95; neural codes 100)")
 
@@ -399,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
     p.set_defaults(func=cmd_enlarge)
 
-    p = sub.add_parser("train", parents=[common, writes], help="train neural models: DisK teacher + student")
+    p = sub.add_parser("train", parents=[common, writes, tiles], help="train neural models: DisK teacher + student")
     p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (its train part is used)")
     p.add_argument("-o", "--out", required=True, help="output folder: OUT/teacher, OUT/student, OUT/train.json")
     only = p.add_mutually_exclusive_group()

@@ -49,22 +49,25 @@ def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
 
 
 def save(model: ClassicRTI | NeuralRTI, path: Path | str, force: bool = False, fmt: str = "jpg",
-         quality: int | None = None) -> None:
-    """Save a model; the path picks the format: ``*.ptm``, ``*.rti``, otherwise a web folder.
+         quality: int | None = None, layout: str = "image") -> None:
+    """Save a model; the path picks the format: ``*.ptm``, ``*.rti``, otherwise a web folder, whose planes are one
+    image each or, with ``layout="deepzoom"``, deep-zoom tiles.
 
     JPEG quality defaults to 95 for PTM/HSH planes and 100 for neural codes, which JPEG damages more.
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if layout != "image" and suffix in (".ptm", ".rti"):
+        raise RTIError(f"{path}: --layout {layout} is for model folders; {suffix} files hold one image")
     if isinstance(model, NeuralRTI):
         if suffix in (".ptm", ".rti"):
             raise RTIError(f"{path}: a neural model can only be written as a model folder, not {suffix}")
         if fmt != "jpg":
             raise RTIError("neural folders have JPEG planes (OpenLIME reads only plane_N.jpg); codes.npy is lossless")
-        neuralweb.write(model, path, quality=quality or neuralweb.QUALITY, force=force)
+        neuralweb.write(model, path, quality=quality or neuralweb.QUALITY, force=force, layout=layout)
     elif suffix == ".ptm":
         ptmfile.write(model, path, force=force)
     elif suffix == ".rti":
         rtifile.write(model, path, force=force)
     else:
-        webrti.write(model, path, fmt=fmt, quality=quality or 95, force=force)
+        webrti.write(model, path, fmt=fmt, quality=quality or 95, force=force, layout=layout)

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import output_dir
-from ..capture import images
 from ..capture import lights as light_utils
 from ..errors import RTIError
 from ..neural.model import CODE_SIZE, Layer, NeuralRTI, Planes, dequantize_codes, quantize_codes
-from . import infojson
+from . import deepzoom, infojson
 
 LOSSLESS_CODES = "codes.npy"
 QUALITY = 100
@@ -40,8 +39,9 @@ def _padded(matrix: np.ndarray, rows: int, cols: int) -> list[float]:
     return out.ravel().tolist()
 
 
-def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: bool = False) -> None:
-    """Write ``model`` as an OpenLIME neural folder with its lossless codes."""
+def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: bool = False,
+          layout: str = "image") -> None:
+    """Write ``model`` as an OpenLIME neural folder with its lossless codes; planes tiled with ``layout="deepzoom"``."""
     texels, lo, hi = quantize_codes(model.codes)
     n = pad4(model.hidden)
     (w1, b1), (w2, b2), (w3, b3) = model.layers
@@ -65,8 +65,8 @@ def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: b
         info["lights"] = np.round(model.lights, 6).ravel().tolist()
     with output_dir(folder, force=force) as tmp:
         for k in range(3):
-            images.write_image(tmp / f"plane_{k + 1}.jpg", texels[..., 3 * k : 3 * k + 3], quality=quality,
-                               keep_rgb=True)
+            deepzoom.write_plane(tmp, f"plane_{k + 1}", texels[..., 3 * k : 3 * k + 3], "jpg", quality, keep_rgb=True,
+                                 layout=layout)
         np.save(tmp / LOSSLESS_CODES, model.codes.astype(np.float32))
         (tmp / "info.json").write_text(json.dumps(info))
 
@@ -130,12 +130,13 @@ def _layers(weights: list[np.ndarray], biases: list[np.ndarray], samples: object
 
 
 def _read_planes(folder: Path, width: int, height: int, bgr: bool) -> np.ndarray:
-    """The 8-bit code texels (H, W, 9) from plane_1..3.jpg (OpenLIME's names) or plane_0..2.jpg (older exporters)."""
-    first = 0 if (folder / "plane_0.jpg").is_file() else 1
+    """The 8-bit code texels (H, W, 9) from plane_1..3.jpg (OpenLIME's names) or plane_0..2.jpg (older exporters),
+    or their deep-zoom tiles."""
+    first = 0 if deepzoom.plane_exists(folder, "plane_0", "jpg") else 1
     texels = np.empty((height, width, CODE_SIZE), dtype=np.uint8)
     for k in range(3):
         file = folder / f"plane_{first + k}.jpg"
-        plane = images.read_image(file)
+        plane = deepzoom.read_plane(folder, f"plane_{first + k}", "jpg")
         if plane.shape[:2] != (height, width) or plane.dtype != np.uint8:
             raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
         texels[..., 3 * k : 3 * k + 3] = plane[..., ::-1] if bgr else plane

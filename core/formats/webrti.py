@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import output_dir
-from ..capture import images
 from ..capture import lights as light_utils
 from ..classic import hsh
 from ..classic.fitting import ClassicRTI
 from ..errors import RTIError
-from . import infojson
+from . import deepzoom, infojson
 
 WEB_PTM_ORDER = [5, 3, 4, 0, 2, 1]
 """Our PTM coefficient index (u², v², uv, u, v, 1) for each web term (1, x, y, x², xy, y²)."""
@@ -40,8 +39,10 @@ def _planes(model: ClassicRTI) -> np.ndarray:
     return model.coeffs[order].transpose(0, 3, 1, 2).reshape(-1, model.height, model.width)
 
 
-def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int = 95, force: bool = False) -> None:
-    """Write a model as a relight/OpenLIME folder; ``fmt`` is "jpg" (compact) or "png" (lossless planes)."""
+def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int = 95, force: bool = False,
+          layout: str = "image") -> None:
+    """Write a model as a relight/OpenLIME folder; ``fmt`` is "jpg" (compact) or "png" (lossless planes), ``layout``
+    "image" (one file a plane) or "deepzoom" (tiled)."""
     if model.method not in ("ptm", "lptm", "hsh2", "hsh3"):
         raise RTIError(f"{model.method} cannot be written as an OpenLIME folder (ptm, lptm, hsh2 and hsh3 can)")
     if fmt not in ("jpg", "png"):
@@ -73,7 +74,7 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
         for j in range(len(planes) // 3):
             rgb = (planes[3 * j : 3 * j + 3] - lo[3 * j : 3 * j + 3, None, None]) / scale[3 * j : 3 * j + 3, None, None]
             texels = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8).transpose(1, 2, 0)
-            images.write_image(tmp / f"plane_{j}.{fmt}", texels, quality=quality)
+            deepzoom.write_plane(tmp, f"plane_{j}", texels, fmt, quality, layout=layout)
         (tmp / "info.json").write_text(json.dumps(info, indent=1))
 
 
@@ -96,7 +97,7 @@ def read(folder: Path | str) -> ClassicRTI:
     texels = np.empty((nplanes, height, width), dtype=np.float32)
     for j in range(nplanes // 3):
         file = folder / f"plane_{j}.{fmt}"
-        plane = images.read_image(file)
+        plane = deepzoom.read_plane(folder, f"plane_{j}", fmt)
         if plane.shape[:2] != (height, width) or plane.dtype != np.uint8:
             raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
         texels[3 * j : 3 * j + 3] = plane.transpose(2, 0, 1) / np.float32(255.0)

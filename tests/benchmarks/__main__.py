@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, fuzz, hard, lights, neural, normals, synth
+from . import addon, classic, fuzz, hard, large, lights, neural, normals, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "neural_reference_curve": neural.neural_reference_curve,
     "neural_decode": neural.neural_decode,
     "neural_memory": neural.neural_memory,
+    "large_decode": large.large_decode,
     "synth_render": synth.synth_render,
     "synth_suite": synth.synth_suite,
     "addon_nodes": addon.addon_nodes,
