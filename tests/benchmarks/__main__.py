@@ -19,6 +19,7 @@ BENCHMARKS = {
     "neural_decode": neural.neural_decode,
     "neural_memory": neural.neural_memory,
     "large_decode": large.large_decode,
+    "large_capture": large.large_capture,
     "synth_render": synth.synth_render,
     "synth_suite": synth.synth_suite,
     "addon_nodes": addon.addon_nodes,

@@ -1,14 +1,24 @@
-"""Full-resolution captures: how fast models relight, score and give their view maps at camera sizes.
+"""Full-resolution captures: how fast models relight, score and give their view maps at camera sizes
+(``large_decode``), and every command on a camera-sized capture (``large_capture``).
 
-``BENCH_LARGE_SIZE`` (default 4096: 16.8 MP) is the side of the square models. Decoders are random (their speed does
-not depend on their weights); eval scores against random test photos of the same size (nor does its speed).
+``large_decode``: ``BENCH_LARGE_SIZE`` (default 4096: 16.8 MP) is the side of the square models. Decoders are random
+(their speed does not depend on their weights); eval scores against random test photos of the same size (nor does
+its speed). ``large_capture``: ``BENCH_LARGE_SIZES`` (default 4096x4096; 8192x6144 is 50 MP), ``BENCH_DEVICE``,
+``BENCH_LARGE_BASE`` (a split folder to enlarge instead of rendering one), ``BENCH_TRAIN_ARGS`` (extra ``train``
+options, for quick trials) and ``BENCH_WORKDIR`` (keeps the captures).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,7 +32,7 @@ from core.quality.evaluate import evaluate
 from core.surface import views
 
 from .classic import best_time
-from .report import table, write_section
+from .report import ROOT, table, write_section
 
 SIZE = int(os.environ.get("BENCH_LARGE_SIZE", 4096))
 TEST_LIGHTS = 20
@@ -93,3 +103,89 @@ def large_decode() -> None:
     name = "large_decode_" + devices[-1]
     write_section(name, f"Full-resolution relighting and scoring ({', '.join(devices)})", body,
                   ("BENCH_LARGE_SIZE=" + str(SIZE) + " " if SIZE != 4096 else "") + "python3 build.py bench large_decode")
+
+
+BASE = os.environ.get("BENCH_LARGE_BASE", "")
+"""A split folder to enlarge (default: render ``BASE_SCENE`` with synth; a GPU machine without bpy is given one)."""
+BASE_SCENE = ("--size", "512", "--relief", "frieze", "--depth", "0.045", "--material", "stripes-metal",
+              "--train-lights", "fibonacci:60", "--format", "jpg")
+"""The small capture enlarged: the demo's frieze under coloured stripes between metal bands, 60 training lights and
+SynthRTI's 20 test lights, rendered by synth at 512²."""
+LARGE_SIZES = os.environ.get("BENCH_LARGE_SIZES", "4096x4096").split()
+DEVICE = os.environ.get("BENCH_DEVICE", "auto")
+WORK = os.environ.get("BENCH_WORKDIR", "")
+TRAIN_ARGS = os.environ.get("BENCH_TRAIN_ARGS", "").split()
+
+
+def measured(*args: str) -> tuple[float, float]:
+    """Run ``python -m core ARGS``; its wall time (s) and peak resident memory (GB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "core", *args], cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"python -m core {' '.join(args)} failed ({process.returncode})")
+    return time.perf_counter() - start, usage.ru_maxrss / 1e6
+
+
+def base_capture(work: Path) -> Path:
+    if BASE:
+        return Path(BASE)
+    out = work / "large_base"
+    if not (out / "test" / "dirs.lp").is_file():
+        done = subprocess.run([sys.executable, "-m", "synth", "--out", str(out), *BASE_SCENE, "--force", "-q"],
+                              cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"rendering the base capture failed:\n{done.stderr}")
+    return out
+
+
+def large_capture() -> None:
+    """Every step a user runs on a camera-sized capture, through the command line: time and peak memory."""
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(WORK or scratch)
+        base = base_capture(work)
+        rows = []
+        for size in LARGE_SIZES:
+            capture, models = work / f"large_{size}", work / f"large_{size}_models"
+            shutil.rmtree(models, ignore_errors=True)
+            steps = [
+                ("enlarge", ["enlarge", str(base), "-o", str(capture), "--size", size, "--force"]),
+                ("fit HSH3", ["fit", str(capture), "-m", "hsh3", "-o", str(models / "hsh3")]),
+                ("fit PTM", ["fit", str(capture), "-m", "ptm", "-o", str(models / "ptm")]),
+                ("train teacher + student", ["train", str(capture), "-o", str(models / "neural"), "--device", DEVICE,
+                                             *TRAIN_ARGS]),
+                ("normals (robust, photos)", ["normals", str(capture), "-o", str(models / "normals"), "--method",
+                                              "robust", "--albedo"]),
+                ("normals (student)", ["normals", str(models / "neural" / "student"), "-o",
+                                       str(models / "student_normals"), "--device", DEVICE]),
+                ("eval student", ["eval", str(models / "neural" / "student"), "--test", str(capture), "--device",
+                                  DEVICE, "--json-out", str(models / "student.json")]),
+                ("eval HSH3", ["eval", str(models / "hsh3"), "--test", str(capture), "--device", DEVICE,
+                               "--json-out", str(models / "hsh3.json")]),
+                ("export student, deep zoom", ["export", str(models / "neural" / "student"), "-o",
+                                               str(models / "student_web"), "--layout", "deepzoom"]),
+            ]
+            for label, args in steps:
+                if label == "enlarge" and (capture / "test" / "dirs.lp").is_file():
+                    continue  # made by an earlier sitting (BENCH_WORKDIR)
+                seconds, gigabytes = measured(*args)
+                rows.append([size, label, f"{seconds:.1f}", f"{gigabytes:.2f}"])
+                print(" | ".join(rows[-1]), flush=True)
+            scores = {m: json.loads((models / f"{m}.json").read_text()) for m in ("student", "hsh3")}
+            trained = json.loads((models / "neural" / "train.json").read_text())["models"]
+            rows.append([size, "test PSNR: student / HSH3 (dB)",
+                         f"{scores['student']['psnr']:.2f} / {scores['hsh3']['psnr']:.2f}", ""])
+            rows.append([size, "train steps: teacher / student",
+                         f"{trained['teacher']['steps']} / {trained['student']['steps']}", ""])
+        made = f"`{BASE}`" if BASE else ("a synth render (`python -m synth " + " ".join(BASE_SCENE)
+                                         + "`: 60 training and 20 test lights)")
+        body = (f"A camera-sized capture made by `python -m core enlarge` from {made}, then each command as a user "
+                "types it, alone on the machine; peak memory is the command's own resident set.\n\n"
+                + table(["size", "step", "seconds", "peak memory (GB)"], rows))
+        device = "cuda" if DEVICE == "cuda" or (DEVICE == "auto" and torch.cuda.is_available()) else "cpu"
+        write_section(f"large_capture_{device}", f"Full-resolution captures end to end ({device})", body,
+                      f"BENCH_DEVICE={device} BENCH_LARGE_SIZES='{' '.join(LARGE_SIZES)}' "
+                      + (f"BENCH_LARGE_BASE={BASE} " if BASE else "")
+                      + (f"BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}' " if TRAIN_ARGS else "")
+                      "python3 build.py bench large_capture")
