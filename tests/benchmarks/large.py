@@ -188,4 +188,4 @@ def large_capture() -> None:
                       f"BENCH_DEVICE={device} BENCH_LARGE_SIZES='{' '.join(LARGE_SIZES)}' "
                       + (f"BENCH_LARGE_BASE={BASE} " if BASE else "")
                       + (f"BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}' " if TRAIN_ARGS else "")
-                      "python3 build.py bench large_capture")
+                      + "python3 build.py bench large_capture")
