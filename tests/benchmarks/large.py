@@ -24,7 +24,11 @@ import numpy as np
 import torch
 
 from core import relighting
+from core.capture import images
+from core.capture import mlic as mlic_io
 from core.capture.mlic import MLIC
+from core.neural.batches import batch_defaults
+from core.neural.config import TrainConfig
 from core.neural.model import NeuralRTI
 from core.neural.nn import Decoder
 from core.quality import metrics
@@ -140,6 +144,43 @@ def base_capture(work: Path) -> Path:
     return out
 
 
+CROP = 320
+"""The side of the window of the capture trained on its own, for comparing what the fixed step budget gives."""
+
+
+def cli_quiet(*args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "core", *args, "-q"], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"python -m core {' '.join(args)} failed:\n{done.stderr}")
+
+
+def crop_of(capture: Path, out: Path) -> Path:
+    """The capture's central ``CROP``² window as a split folder at ``out``; the window's mask (its place in the
+    capture) is written beside it."""
+    for part in ("train", "test"):
+        mlic = mlic_io.load(capture / part)
+        top, left = (mlic.height - CROP) // 2, (mlic.width - CROP) // 2
+        window = MLIC(np.ascontiguousarray(mlic.images[:, top : top + CROP, left : left + CROP]), mlic.lights,
+                      mlic.names)
+        mlic_io.save(window, out / part, ext=".png", force=True)
+        mask = np.zeros((mlic.height, mlic.width), np.uint8)
+        mask[top : top + CROP, left : left + CROP] = 255
+        del mlic
+    images.write_image(out.with_name(out.name + "_window.png"), mask)
+    return out.with_name(out.name + "_window.png")
+
+
+def evaluated(model: Path, test: Path, mask: Path | None = None) -> float:
+    """The model's test PSNR (within ``mask``, if given), from ``python -m core eval``."""
+    done = subprocess.run([sys.executable, "-m", "core", "eval", str(model), "--test", str(test), "--device", DEVICE,
+                           "--json", "-q", *(["--mask", str(mask)] if mask else [])], cwd=ROOT, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"eval of {model} failed:\n{done.stderr}")
+    result = json.loads(done.stdout)
+    return float(result["psnr_masked"] if mask else result["psnr"])
+
+
 def large_capture() -> None:
     """Every step a user runs on a camera-sized capture, through the command line: time and peak memory."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -176,8 +217,19 @@ def large_capture() -> None:
             trained = json.loads((models / "neural" / "train.json").read_text())["models"]
             rows.append([size, "test PSNR: student / HSH3 (dB)",
                          f"{scores['student']['psnr']:.2f} / {scores['hsh3']['psnr']:.2f}", ""])
-            rows.append([size, "train steps: teacher / student",
-                         f"{trained['teacher']['steps']} / {trained['student']['steps']}", ""])
+            batch = batch_defaults(TrainConfig(), torch.device(trained["student"]["device"]))[0]
+            pixels = np.prod([int(v) for v in size.split("x")])
+            rows.append([size, "train steps: teacher / student; times each pixel is drawn",
+                         f"{trained['teacher']['steps']} / {trained['student']['steps']}; "
+                         f"{trained['teacher']['steps'] * batch / pixels:.2g} / "
+                         f"{trained['student']['steps'] * batch / pixels:.2g}", ""])
+            crop = work / f"large_{size}_crop"
+            window = crop_of(capture, crop)
+            cli_quiet("train", str(crop), "-o", str(models / "crop"), "--device", DEVICE, *TRAIN_ARGS)
+            small = evaluated(models / "crop" / "student", crop)
+            same = evaluated(models / "neural" / "student", capture, window)
+            rows.append([size, f"student on a {CROP}² crop: trained on the crop / on the whole capture (dB)",
+                         f"{small:.2f} / {same:.2f}", ""])
         made = f"`{BASE}`" if BASE else ("a synth render (`python -m synth " + " ".join(BASE_SCENE)
                                          + "`: 60 training and 20 test lights)")
         body = (f"A camera-sized capture made by `python -m core enlarge` from {made}, then each command as a user "
