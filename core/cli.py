@@ -108,11 +108,11 @@ def cmd_normals(args: argparse.Namespace) -> None:
     if args.out is None and not (is_model and source.is_dir()):
         raise RTIError("-o OUT is required unless the input is a model folder (its maps are then written into it)")
     if is_model:
-        surface = photometric.from_model(models.load(source), args.method, device=args.device)
+        surface = photometric.from_model(models.load(source), args.method, device=args.device, quiet=args.quiet)
         made = f"{args.method} from the model under {len(photometric.VIRTUAL_LIGHTS)} virtual lights"
     else:
         data = splits.load_part(source, "train", quiet=args.quiet)
-        surface = photometric.from_mlic(data, args.method)
+        surface = photometric.from_mlic(data, args.method, quiet=args.quiet)
         made = f"{args.method} from {data.count} lights of {data.source}"
     writers = {maps.NORMALS_NAME: lambda path: maps.write_normals(path, surface.normals)}
     if args.albedo:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+from tqdm import tqdm
 
 from .. import relighting
 from ..capture import lights as light_patterns
@@ -57,8 +59,8 @@ class Surface:
     albedo: np.ndarray
 
 
-def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
-    """Normals and albedo of every pixel of ``mlic`` (outside its mask: zero)."""
+def from_mlic(mlic: MLIC, method: str = "l2", quiet: bool = True) -> Surface:
+    """Normals and albedo of every pixel of ``mlic`` (outside its mask: zero); a progress bar unless ``quiet``."""
     check_method(method)
     if mlic.count < 3:
         raise RTIError(f"photometric stereo needs at least 3 lights, the MLIC has {mlic.count}")
@@ -68,24 +70,35 @@ def from_mlic(mlic: MLIC, method: str = "l2") -> Surface:
     stack = mlic.images.reshape(mlic.count, h * w, 3)
     normals, albedo = np.zeros((h * w, 3), np.float32), np.zeros((h * w, 3), np.float32)
     inside = np.ones(h * w, bool) if mlic.mask is None else mlic.mask.reshape(-1)
-    scale = 1.0 / mlic.max_value
-    for start in range(0, h * w, TILE):
-        rows = np.flatnonzero(inside[start : start + TILE]) + start
+    linear_of = srgb_to_linear(np.arange(mlic.max_value + 1) / mlic.max_value).astype(np.float32)  # every value
+    for start, stop in counted(((s, min(s + TILE, h * w)) for s in range(0, h * w, TILE)), h * w, quiet):
+        rows = np.flatnonzero(inside[start:stop]) + start
         stored = np.moveaxis(stack[:, rows], 0, 1)  # (P, N, 3)
         saturated = (stored >= mlic.max_value).any(axis=2)
-        linear = srgb_to_linear(stored * scale).astype(np.float32)
-        normals[rows], albedo[rows] = solve(linear, mlic.lights, method, saturated)
+        normals[rows], albedo[rows] = solve(linear_of[stored], mlic.lights, method, saturated)
     return Surface(normals.reshape(h, w, 3), albedo.reshape(h, w, 3))
 
 
-def from_model(model: Relightable, method: str = "l2", lights: np.ndarray = VIRTUAL_LIGHTS, device: str = "auto"
-               ) -> Surface:
+Tile = TypeVar("Tile", bound=tuple)
+
+
+def counted(tiles: Iterator[Tile], pixels: int, quiet: bool) -> Iterator[Tile]:
+    """The tiles, each ``(start, stop, ...)``, counted in a progress bar of pixels (its rate and the time left)
+    unless ``quiet``."""
+    with tqdm(total=pixels, desc="normals", unit="px", unit_scale=True, disable=quiet or None, leave=False) as bar:
+        for tile in tiles:
+            yield tile
+            bar.update(tile[1] - tile[0])
+
+
+def from_model(model: Relightable, method: str = "l2", lights: np.ndarray = VIRTUAL_LIGHTS, device: str = "auto",
+               quiet: bool = True) -> Surface:
     """Normals and albedo of a fitted model, from its relit images under ``lights`` (display values, sRGB), relit and
-    solved a tile of pixels at a time."""
+    solved a tile of pixels at a time; a progress bar unless ``quiet``."""
     check_method(method)
     pixels = model.height * model.width
     normals, albedo = np.zeros((pixels, 3), np.float32), np.zeros((pixels, 3), np.float32)
-    for start, stop, shown in shown_tiles(model, lights, device):
+    for start, stop, shown in counted(shown_tiles(model, lights, device), pixels, quiet):
         normals[start:stop], albedo[start:stop] = from_shown(shown, lights, method)
     return Surface(normals.reshape(model.height, model.width, 3), albedo.reshape(model.height, model.width, 3))
 
