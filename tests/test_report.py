@@ -124,3 +124,16 @@ def test_a_neural_model_below_hsh3_at_its_held_out_lights_is_flagged(compared: P
     assert main(["report", str(compared / "neural"), "--test", str(compared / "scene"), "-o",
                  str(tmp_path / "r.html")]) == 0
     assert f"warning: neural: {warning}" in capsys.readouterr().out
+
+
+def test_pictures_of_a_large_capture_are_averaged_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of a camera-sized capture holds pictures of at most FIGURE_SIDE pixels a side, their means kept."""
+    monkeypatch.setattr(report, "FIGURE_SIDE", 16)
+    rng = np.random.default_rng(4)
+    truth = rng.integers(0, 256, (40, 64, 3)).astype(np.uint8)
+    guess = np.clip(truth.astype(int) + 30, 0, 255).astype(np.uint8)
+    small = report.shrunk(truth)
+    assert small.shape == (10, 16, 3) and abs(float(small.mean()) - float(truth.mean())) < 1.0
+    assert report.error_map(truth, guess).shape == (10, 16, 3)
+    assert [m.shape for m in report.latent_maps(random_model(20, size=(40, 64)))] == [(10, 16, 3)] * 9
+    np.testing.assert_array_equal(report.shrunk(truth[:8, :16]), truth[:8, :16])  # small enough: as it is

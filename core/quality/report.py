@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
@@ -36,6 +37,9 @@ ERROR_SCALE = 0.1
 
 GRID_LIGHTS = 4
 """Test lights shown in the image grid, spread from the lowest to the highest."""
+FIGURE_SIDE = 1024
+"""Pictures in the page have at most this many pixels on their longer side (a 50 MP capture's are averaged down),
+so that a report stays a few megabytes whatever the capture's size."""
 
 CMAP_ERROR, CMAP_LATENT = "inferno", "gray"
 
@@ -140,16 +144,25 @@ def grid_lights(test: MLIC, count: int = GRID_LIGHTS) -> list[int]:
 
 def error_map(truth: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """8-bit RGB heat map of the mean absolute error over the channels: 0 black, ``ERROR_SCALE`` and more pale
-    yellow."""
+    yellow (averaged down to the page's picture size)."""
     error = np.abs(truth.astype(np.float32) - guess.astype(np.float32)).mean(axis=2) / 255.0
-    return _colour(np.clip(error / ERROR_SCALE, 0.0, 1.0), CMAP_ERROR)
+    return _colour(np.clip(shrunk(error) / ERROR_SCALE, 0.0, 1.0), CMAP_ERROR)
+
+
+def shrunk(image: np.ndarray) -> np.ndarray:
+    """An image averaged down to at most ``FIGURE_SIDE`` pixels on its longer side (smaller ones as they are)."""
+    h, w = image.shape[:2]
+    factor = FIGURE_SIDE / max(h, w)
+    if factor >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
 
 
 def latent_maps(model: NeuralRTI) -> list[np.ndarray]:
     """The codes' nine channels as 8-bit grey images, each stretched over its own range."""
     maps = []
     for k in range(model.codes.shape[2]):
-        channel = model.codes[..., k]
+        channel = shrunk(model.codes[..., k])
         lo, hi = float(channel.min()), float(channel.max())
         maps.append(_colour((channel - lo) / max(hi - lo, 1e-12), CMAP_LATENT))
     return maps
@@ -256,7 +269,7 @@ def _seconds(entry: Entry) -> str:
 
 
 def _figure(image: np.ndarray, caption: str) -> str:
-    data = base64.b64encode(images.encode_image(image, ".png")).decode("ascii")
+    data = base64.b64encode(images.encode_image(shrunk(image), ".png")).decode("ascii")
     return f"<figure><img src='data:image/png;base64,{data}' alt=''><figcaption>{_text(caption)}</figcaption></figure>"
 
 
