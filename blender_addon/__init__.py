@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import bpy
 
-from . import imageio, operators, orbit, panels, preferences, properties, render_mlic, sphere_lights, training
+from . import (imageio, operators, orbit, panels, preferences, properties, render_mlic, sphere_lights, training,
+               view_maps)
 
-modules = (imageio, properties, preferences, operators, render_mlic, training, sphere_lights, orbit, panels)
+modules = (imageio, properties, preferences, operators, render_mlic, training, sphere_lights, orbit, view_maps,
+           panels)
 """In registration order. Each lists its Blender classes in ``classes``; a module with more to set up (properties
 on Blender's types, the image decoder) also has ``register``/``unregister`` hooks, run after its classes are
 registered and before they are unregistered."""

@@ -42,7 +42,11 @@ def add_views(material: bpy.types.Material, model: Relightable, name: str, norma
               ) -> None:
     """Build every view's branch in ``material`` (a relight material of ``model``), showing the relit one; given
     ``normals`` (a model folder's ``normals.png``) are used instead of the model's own."""
-    maps = core_views.prepare(model, normals=normals)
+    build_views(material, core_views.prepare(model, normals=normals), name)
+
+
+def build_views(material: bpy.types.Material, maps: core_views.Views, name: str) -> None:
+    """Build every view's branch in ``material`` from the model's view maps, showing the relit one."""
     tree = material.node_tree
     assert tree is not None
     light = tree.nodes[LIGHT].outputs[0]
@@ -101,11 +105,15 @@ def ensure_views(material: bpy.types.Material) -> None:
 
 
 def sync(plane: bpy.types.Object) -> None:
-    """Show the plane's chosen view with its slider values in every one of its materials (building the views of the
-    ones imported without them, when a view other than relit is chosen)."""
+    """Show the plane's chosen view with its slider values in every one of its materials. When a view other than
+    relit is chosen, the views of the ones imported without them are built: as a job with progress and Esc in the
+    interface (``view_maps``; they show the relit model until then), at once in scripts and ``blender -b``."""
     view = getattr(plane, "rti_view")
+    from . import view_maps  # built on this module: imported when needed
+
+    building = view != "RELIT" and view_maps.request(plane)
     for material in plane_materials(plane):
-        if view != "RELIT":
+        if view != "RELIT" and not building:
             try:
                 ensure_views(material)
             except RTIError as exc:  # a property update cannot report: the material keeps its view

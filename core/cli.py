@@ -132,6 +132,25 @@ def cmd_normals(args: argparse.Namespace) -> None:
     print(f"wrote {' and '.join(str(folder / name) for name in writers)} ({made})")
 
 
+def cmd_views(args: argparse.Namespace) -> None:
+    from .surface import maps, views
+
+    source = Path(args.model)
+    given = source / maps.NORMALS_NAME
+    normals = maps.read_normals(given) if source.is_dir() and given.is_file() else None
+    check_target(Path(args.out), args.force)
+    made = views.ViewMaps(models.load(source), normals=normals, device=args.device)
+    mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
+    with tqdm(total=100, desc="view maps", unit="%", disable=mode != "bar", leave=False) as bar:
+        while not made.step():
+            bar.update(round(100 * made.progress) - bar.n)
+            if mode == "jsonl":
+                print(json.dumps({"phase": "views", "progress": round(made.progress, 4)}), flush=True)
+    with output_file(args.out, force=args.force) as tmp:
+        views.save(made.views(), tmp)
+    print(f"wrote {args.out}" + (f" (normals from {given})" if normals is not None else ""))
+
+
 def cmd_lights(args: argparse.Namespace) -> None:
     from .capture import spheres as sphere_io
 
@@ -383,6 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "shadowed and highlight samples")
     p.add_argument("--albedo", action="store_true", help="also write albedo.png (linear albedo, sRGB-encoded)")
     p.set_defaults(func=cmd_normals)
+
+    p = sub.add_parser("views", parents=[common, writes, relights],
+                       help="the maps behind the add-on's analysis views of a model, as an .npz file")
+    p.add_argument("model", help="model folder (its normals.png is used when it has one), .ptm or .rti file")
+    p.add_argument("-o", "--out", required=True, help="the .npz file to write")
+    p.add_argument("--progress", choices=("bar", "jsonl", "none"),
+                   help="a bar (default on a terminal) or JSON lines on stdout for programs")
+    p.set_defaults(func=cmd_views)
 
     p = sub.add_parser("eval", parents=[common, relights], help="PSNR/SSIM on held-out lights")
     p.add_argument("model", help="model folder, .ptm or .rti file")

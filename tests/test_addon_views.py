@@ -182,3 +182,70 @@ def test_the_normals_of_a_model_folder_are_the_views_normals(tmp_path: Path) -> 
     stored = np.empty(12 * 16 * 4, np.float32)
     image.pixels.foreach_get(stored)
     assert np.allclose(stored.reshape(12, 16, 4)[..., :3], [0.6, 0.0, 0.8], atol=1e-4)
+
+
+def _imported_from_files(tmp_path: Path) -> bpy.types.Object:
+    """A plane holding a PTM and an HSH model of one capture, both imported from files, their views not built."""
+    from core.formats import models as model_files
+
+    model_files.save(models()["ptm"], tmp_path / "capture.ptm")
+    model_files.save(models()["hsh3"], tmp_path / "hsh3")
+    assert bpy.ops.rti.import_model(filepath=str(tmp_path / "capture.ptm")) == {"FINISHED"}
+    assert bpy.ops.rti.import_model(filepath=str(tmp_path / "hsh3"), add_to_active=True) == {"FINISHED"}
+    return bpy.context.view_layer.objects.active
+
+
+@pytest.mark.parametrize("where", ["here", "training python"])
+def test_views_are_built_as_a_job_with_progress(tmp_path: Path, where: str) -> None:
+    """Without a training Python the maps are made in Blender a tile per step; with one, by ``python -m core
+    views`` there. Either way each material gets the views ``core.surface.views`` gives."""
+    import sys
+    import time
+
+    from blender_addon import view_maps
+
+    from .test_addon_jobs import ModalProbe
+
+    plane = _imported_from_files(tmp_path)
+    materials = view_maps.needing_views(plane)
+    assert len(materials) == 2
+    job = view_maps.ViewsJob(plane, materials, None if where == "here" else Path(sys.executable))
+    job.start()
+    probe = ModalProbe(job)
+    for _ in range(2400):  # a bound, not a clock: each turn waits 0.05 s for the subprocess
+        status = probe.send("TIMER")
+        if status != {"RUNNING_MODAL"}:
+            break
+        time.sleep(0.05 if where != "here" else 0.0)
+    assert status == {"FINISHED"} and probe.reports == [("INFO", f"views built for 2 models of '{plane.name}'")]
+    assert view_maps.needing_views(plane) == [] and not job.scratch.exists()
+    from core.formats import models as model_files
+
+    for material, source in zip(plane.data.materials, ("capture.ptm", "hsh3")):
+        image = bpy.data.images[material["rti_normals"]]
+        stored = np.empty(12 * 16 * 4, np.float32)
+        image.pixels.foreach_get(stored)
+        expected = views.prepare(model_files.load(tmp_path / source)).normals[::-1]  # Blender's rows go up
+        assert np.abs(stored.reshape(12, 16, 4)[..., :3] - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize("where", ["here", "training python"])
+def test_esc_stops_building_views_and_leaves_the_materials_as_they_were(tmp_path: Path, where: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from blender_addon import view_maps
+
+    from .test_addon_jobs import ModalProbe
+
+    monkeypatch.setattr(view_maps, "STEP_SECONDS", 0.0)  # one tile a step: the job is still running after one
+    monkeypatch.setattr("core.surface.photometric.TILE", 16)
+    plane = _imported_from_files(tmp_path)
+    nodes = [len(m.node_tree.nodes) for m in plane.data.materials]
+    job = view_maps.ViewsJob(plane, view_maps.needing_views(plane), None if where == "here" else Path(sys.executable))
+    job.start()
+    probe = ModalProbe(job)
+    assert probe.send("TIMER") == {"RUNNING_MODAL"}
+    assert probe.send("ESC") == {"CANCELLED"} and probe.reports == [("WARNING", "cancelled")]
+    assert [len(m.node_tree.nodes) for m in plane.data.materials] == nodes and not job.scratch.exists()
+    assert job.process is None or job.process.returncode is not None

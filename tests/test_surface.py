@@ -217,3 +217,33 @@ def test_cli_writes_normals_of_an_mlic_and_into_a_model_folder(tmp_path, bumps, 
     assert main(["normals", str(folder)]) == 2
     assert "-o OUT is required" in capsys.readouterr().err
     assert not (folder / "normals.png").exists()
+
+
+def test_view_maps_step_by_tile_and_travel_as_npz(tmp_path, bumps, monkeypatch, capsys):
+    """Tile by tile (a job's steps) gives the maps of one go; ``core views`` writes them for the add-on, with the
+    model folder's own normals when it has them."""
+    model = ClassicRTI("hsh3", np.random.default_rng(5).normal(0.3, 0.1, (9, 20, 24, 3)).astype(np.float32))
+    whole = views.prepare(model)
+    monkeypatch.setattr(photometric, "TILE", 50)
+    stepped = views.ViewMaps(model)
+    progress = []
+    while not stepped.step():
+        progress.append(stepped.progress)
+    assert progress == sorted(progress) and len(progress) == 10 and stepped.progress == 1.0
+    for name in ("normals", "albedo", "gain_base", "gain_slope", "chroma"):
+        np.testing.assert_allclose(getattr(stepped.views(), name), getattr(whole, name), rtol=1e-5, atol=1e-6)
+    from core.formats import models
+
+    models.save(model, tmp_path / "hsh3", fmt="png")
+    assert main(["views", str(tmp_path / "hsh3"), "-o", str(tmp_path / "maps.npz"), "-q"]) == 0
+    loaded, reference = views.load(tmp_path / "maps.npz"), views.prepare(models.load(tmp_path / "hsh3"))
+    np.testing.assert_allclose(loaded.gain_base, reference.gain_base, rtol=1e-5, atol=1e-6)
+    tilted = np.zeros((20, 24, 3))
+    tilted[:] = [0.0, 0.6, 0.8]
+    maps.write_normals(tmp_path / "hsh3" / "normals.png", tilted)
+    assert main(["views", str(tmp_path / "hsh3"), "-o", str(tmp_path / "maps.npz"), "--force", "-q"]) == 0
+    assert "normals from" in capsys.readouterr().out
+    np.testing.assert_allclose(views.load(tmp_path / "maps.npz").normals, tilted, atol=1e-4)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(RTIError, match="not view maps"):
+        views.load(tmp_path / "junk.npz")

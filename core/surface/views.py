@@ -8,6 +8,7 @@ needs only two coefficient sets to apply any gain.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -32,26 +33,72 @@ class Views:
     chroma: np.ndarray
 
 
+class ViewMaps:
+    """The view maps of ``model``, made a tile of pixels at a time (:meth:`step` until it returns True, then
+    :meth:`views`), so that a job can show progress and stop between tiles; ``normals`` (H, W, 3), e.g. the model
+    folder's ``normals.png``, replace the ones least squares finds in the model's images under ``lights``."""
+
+    def __init__(self, model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS,
+                 normals: np.ndarray | None = None, device: str = "auto"):
+        h, w = model.height, model.width
+        if normals is not None and normals.shape != (h, w, 3):
+            raise RTIError(f"the normal map is {normals.shape[1]}×{normals.shape[0]} but the model is {w}×{h}")
+        self.shape, self.lights, self.given = (h, w), lights, normals
+        self.fit_ptm = np.linalg.pinv(ptm.basis(lights))
+        self.normals, self.albedo = np.empty((h * w, 3), np.float32), np.empty((h * w, 3), np.float32)
+        self.base, self.slope = np.empty((ptm.TERMS, h * w), np.float32), np.empty((ptm.TERMS, h * w), np.float32)
+        self.chroma = np.empty((h * w, 3), np.float32)
+        self.tiles = photometric.shown_tiles(model, lights, device)
+        self.done = 0
+
+    @property
+    def progress(self) -> float:
+        return self.done / (self.shape[0] * self.shape[1])
+
+    def step(self) -> bool:
+        """Relight and solve the next tile; True once every tile is done."""
+        tile = next(self.tiles, None)
+        if tile is None:
+            return True
+        start, stop, shown = tile
+        self.normals[start:stop], self.albedo[start:stop] = photometric.from_shown(shown, self.lights, "l2")
+        coeffs = self.fit_ptm @ (shown @ LUMA).T  # the luminance PTM (6, n), least squares over the lights
+        self.base[:, start:stop] = enhance.diffuse_gain(coeffs, 0.0)
+        self.slope[:, start:stop] = enhance.diffuse_gain(coeffs, 1.0) - self.base[:, start:stop]
+        mean = shown.mean(axis=1)
+        self.chroma[start:stop] = mean / np.maximum(mean @ LUMA, 1e-6)[:, None]
+        self.done = stop
+        return False
+
+    def views(self) -> Views:
+        h, w = self.shape
+        normals = self.normals.reshape(h, w, 3) if self.given is None else self.given.astype(np.float32)
+        return Views(normals, self.albedo.reshape(h, w, 3), self.base.reshape(-1, h, w),
+                     self.slope.reshape(-1, h, w), self.chroma.reshape(h, w, 3))
+
+
 def prepare(model: Relightable, lights: np.ndarray = photometric.VIRTUAL_LIGHTS, normals: np.ndarray | None = None,
             device: str = "auto") -> Views:
-    """The view maps of ``model``, from its images under ``lights``, a tile of pixels at a time; ``normals``
-    (H, W, 3), e.g. the model folder's ``normals.png``, replace the ones least squares finds in those images."""
-    h, w = model.height, model.width
-    if normals is not None and normals.shape != (h, w, 3):
-        raise RTIError(f"the normal map is {normals.shape[1]}×{normals.shape[0]} but the model is {w}×{h}")
-    fit_ptm = np.linalg.pinv(ptm.basis(lights))
-    found, albedo = np.empty((h * w, 3), np.float32), np.empty((h * w, 3), np.float32)
-    base, slope = np.empty((ptm.TERMS, h * w), np.float32), np.empty((ptm.TERMS, h * w), np.float32)
-    chroma = np.empty((h * w, 3), np.float32)
-    for start, stop, shown in photometric.shown_tiles(model, lights, device):
-        found[start:stop], albedo[start:stop] = photometric.from_shown(shown, lights, "l2")
-        coeffs = fit_ptm @ (shown @ LUMA).T  # the luminance PTM (6, n), least squares over the lights
-        base[:, start:stop] = enhance.diffuse_gain(coeffs, 0.0)
-        slope[:, start:stop] = enhance.diffuse_gain(coeffs, 1.0) - base[:, start:stop]
-        mean = shown.mean(axis=1)
-        chroma[start:stop] = mean / np.maximum(mean @ LUMA, 1e-6)[:, None]
-    return Views(found.reshape(h, w, 3) if normals is None else normals.astype(np.float32), albedo.reshape(h, w, 3),
-                 base.reshape(-1, h, w), slope.reshape(-1, h, w), chroma.reshape(h, w, 3))
+    """The view maps of ``model`` (:class:`ViewMaps` to the end)."""
+    maps = ViewMaps(model, lights, normals, device)
+    while not maps.step():
+        pass
+    return maps.views()
+
+
+def save(views: Views, path: Path | str) -> None:
+    """Write the maps to an ``.npz`` file (what ``python -m core views`` hands the add-on)."""
+    with open(path, "wb") as file:
+        np.savez(file, **{k: getattr(views, k) for k in Views.__dataclass_fields__})
+
+
+def load(path: Path | str) -> Views:
+    """Maps written by :func:`save`; anything else is an RTIError."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return Views(**{k: saved[k] for k in Views.__dataclass_fields__})
+    except (OSError, KeyError, ValueError) as exc:
+        raise RTIError(f"{path}: not view maps ({exc})") from None
 
 
 def render(model: Relightable, views: Views, view: str, light: np.ndarray, exponent: float = 40.0,
