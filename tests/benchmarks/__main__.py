@@ -20,6 +20,7 @@ BENCHMARKS = {
     "neural_memory": neural.neural_memory,
     "large_decode": large.large_decode,
     "large_capture": large.large_capture,
+    "large_addon": large.large_addon,
     "synth_render": synth.synth_render,
     "synth_suite": synth.synth_suite,
     "addon_nodes": addon.addon_nodes,

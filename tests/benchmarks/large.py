@@ -105,8 +105,8 @@ def large_decode() -> None:
             f"{VIEW_SIZE}² student on the CPU: {view_seconds:.1f} s, "
             f"{view_seconds / (VIEW_SIZE**2 / 1e6):.2f} s per megapixel.")
     name = "large_decode_" + devices[-1]
-    write_section(name, f"Full-resolution relighting and scoring ({', '.join(devices)})", body,
-                  ("BENCH_LARGE_SIZE=" + str(SIZE) + " " if SIZE != 4096 else "") + "python3 build.py bench large_decode")
+    command = (f"BENCH_LARGE_SIZE={SIZE} " if SIZE != 4096 else "") + "python3 build.py bench large_decode"
+    write_section(name, f"Full-resolution relighting and scoring ({', '.join(devices)})", body, command)
 
 
 BASE = os.environ.get("BENCH_LARGE_BASE", "")
@@ -241,3 +241,77 @@ def large_capture() -> None:
                       + (f"BENCH_LARGE_BASE={BASE} " if BASE else "")
                       + (f"BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}' " if TRAIN_ARGS else "")
                       + "python3 build.py bench large_capture")
+
+
+ADDON_SIZE = tuple(int(v) for v in os.environ.get("BENCH_ADDON_SIZE", "6000x4000").split("x"))
+"""(width, height) of the model imported in Blender: 24 MP."""
+ADDON_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+
+folder, maps, python = sys.argv[1:4]
+if not python:
+    sys.modules["torch"] = None  # as in Blender's own Python, which has no PyTorch
+import bpy
+import blender_addon
+from blender_addon import view_maps
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+blender_addon.register()
+start = time.perf_counter()
+bpy.ops.rti.import_model(filepath=folder)
+imported = time.perf_counter() - start
+plane = bpy.context.view_layer.objects.active
+images = [(i.name, i.size[0], i.size[1], i.channels, i.is_float) for i in bpy.data.images]
+start = time.perf_counter()
+job = view_maps.ViewsJob(plane, view_maps.needing_views(plane), Path(python) if python else None)
+job.start()
+while not job.step():
+    time.sleep(0.05)
+job.finish(bpy.context)
+built = time.perf_counter() - start
+after = [(i.name, i.size[0], i.size[1], i.channels, i.is_float) for i in bpy.data.images]
+print("RESULT", json.dumps({"import": imported, "views": built, "images": images, "after": after}))
+"""
+
+
+def large_addon() -> None:
+    """A camera-sized student in Blender: import time, the textures it makes and their memory, and its view maps
+    built as the add-on's job (by the training Python, and by Blender's own Python)."""
+    width, height = ADDON_SIZE
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "student"
+        student = model(20, 1)
+        student.codes = np.random.default_rng(2).normal(size=(height, width, 9)).astype(np.float32)
+        from core.formats import neuralweb
+
+        neuralweb.write(student, folder)
+        results = {}
+        for where, python in (("training Python", sys.executable), ("Blender's Python (numpy)", "")):
+            done = subprocess.run([sys.executable, "-c", ADDON_SCRIPT, str(folder), str(Path(scratch) / "maps.npz"),
+                                   python], cwd=ROOT, capture_output=True, text=True)
+            line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+            if line is None:
+                raise RuntimeError(f"the Blender script failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+            results[where] = json.loads(line[len("RESULT "):])
+            rows.append([where, f"{results[where]['import']:.1f}", f"{results[where]['views']:.1f}",
+                         f"{results[where]['views'] / (width * height / 1e6):.2f}"])
+    first = results["training Python"]
+
+    def gigabytes(images: list) -> float:
+        return sum(w * h * c * (4 if f else 1) for _, w, h, c, f in images) / 1e9
+
+    added = gigabytes(first["after"]) - gigabytes(first["images"])
+    textures = (f"Import makes {len(first['images'])} images ({gigabytes(first['images']):.2f} GB as Blender holds "
+                f"them, and as the GPU does once they are drawn: float textures at 4 bytes a channel); the views add "
+                f"{len(first['after']) - len(first['images'])} more ({added:.2f} GB): "
+                + ", ".join(f"{n} {w}×{h}×{c} {'float' if f else '8-bit'}" for n, w, h, c, f in first["after"]) + ".")
+    body = (f"A random student of {width}×{height} pixels ({width * height / 1e6:.1f} MP) saved as a model folder, "
+            "imported with `rti.import_model` by the bpy module, then its views built by the add-on's job "
+            "(`view_maps.ViewsJob`): with a training Python the maps come from `python -m core views` there, "
+            "without one Blender's Python makes them a tile per step.\n\n"
+            + table(["maps made by", "import (s)", "views (s)", "views (s per MP)"], rows) + "\n\n" + textures)
+    command = (f"BENCH_ADDON_SIZE={width}x{height} " if ADDON_SIZE != (6000, 4000) else "")
+    command += "python3 build.py bench large_addon"
+    write_section("large_addon", "A camera-sized model in Blender: import, textures, view maps", body, command)
