@@ -19,6 +19,7 @@ from .errors import RTIError
 from .formats.models import Relightable
 from .neural.config import DEVICES
 from .neural.model import CODE_SIZE, NeuralRTI, decode
+from .quality import metrics
 
 if TYPE_CHECKING:
     import torch
@@ -77,7 +78,7 @@ class ReferenceRelighter:
     def image(self, light: np.ndarray, uint8: bool = False) -> np.ndarray:
         """The image (H, W, 3) under one light: float and unclipped, or 8-bit as ``metrics.to_uint8`` makes it."""
         image = self.model.relight(light)
-        return np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8) if uint8 else image
+        return metrics.to_uint8(image) if uint8 else image
 
     def array(self, light: np.ndarray, uint8: bool = False) -> np.ndarray:
         """:meth:`image` as a numpy array."""
