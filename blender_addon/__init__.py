@@ -2,8 +2,8 @@
 
 Modules: ``neural_nodes`` / ``classic_nodes`` build a model's node group, ``material`` wires it to textures and a
 light handle, ``importer`` puts models on a plane in a scene. The user's way in: ``operators`` (import, aim, switch
-models; ``views`` and ``lighting`` for analysis views, a Sun and a PBR material), ``render_mlic`` and ``training``
-(long jobs run by ``jobs``), ``sphere_lights`` (an .lp from spheres), ``orbit`` (batch relighting), ``panels``,
+models; ``views`` and ``lighting`` for analysis views, a Sun and a PBR material), ``render_mlic``, ``training`` and
+``view_maps`` (long jobs run by ``jobs``), ``sphere_lights`` (an .lp from spheres), ``orbit`` (batch relighting), ``panels``,
 ``properties`` and ``preferences``. ``imageio`` lets ``core`` read images without OpenCV. ``core`` and ``synth`` are
 this repository's packages, vendored into the extension when it is built.
 """
