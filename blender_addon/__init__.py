@@ -3,9 +3,9 @@
 Modules: ``neural_nodes`` / ``classic_nodes`` build a model's node group, ``material`` wires it to textures and a
 light handle, ``importer`` puts models on a plane in a scene. The user's way in: ``operators`` (import, aim, switch
 models; ``views`` and ``lighting`` for analysis views, a Sun and a PBR material), ``render_mlic``, ``training`` and
-``view_maps`` (long jobs run by ``jobs``), ``sphere_lights`` (an .lp from spheres), ``orbit`` (batch relighting), ``panels``,
-``properties`` and ``preferences``. ``imageio`` lets ``core`` read images without OpenCV. ``core`` and ``synth`` are
-this repository's packages, vendored into the extension when it is built.
+``view_maps`` (long jobs run by ``jobs``), ``sphere_lights`` (an .lp from spheres), ``orbit`` (batch relighting),
+``panels``, ``properties`` and ``preferences``. ``imageio`` lets ``core`` read images without OpenCV. ``core`` and
+``synth`` are this repository's packages, vendored into the extension when it is built.
 """
 
 from __future__ import annotations
