@@ -113,7 +113,8 @@ def shown_tiles(model: Relightable, lights: np.ndarray, device: str = "auto"
 
 def from_shown(shown: np.ndarray, lights: np.ndarray, method: str = "l2") -> tuple[np.ndarray, np.ndarray]:
     """Normals and albedo (n, 3) of pixels from their display values (n, N, 3) under ``lights`` (N, 3)."""
-    return solve(srgb_to_linear(shown).astype(np.float32), lights, method, (shown >= 1.0).any(axis=2))
+    saturated = (shown >= 1.0).any(axis=2) if method == "robust" else None
+    return solve(srgb_to_linear(shown).astype(np.float32), lights, method, saturated)
 
 
 def check_method(method: str) -> None:
@@ -127,19 +128,18 @@ def solve(linear: np.ndarray, lights: np.ndarray, method: str, saturated: np.nda
     (N, 3); ``saturated`` (P, N) marks samples at the top of the stored range (left out by ``robust``)."""
     luma = linear @ LUMA
     lights = lights.astype(np.float32)
-    everything = np.ones(luma.shape, np.float32)
-    normals = _normals(luma, lights, everything)
-    weight = everything
+    normals = _normals(luma, lights, None)
+    weight: np.ndarray | None = None
     if method == "robust":
-        unsaturated = everything if saturated is None else (~saturated).astype(np.float32)
+        unsaturated = np.ones(luma.shape, np.float32) if saturated is None else (~saturated).astype(np.float32)
         weight = _trimmed(luma, unsaturated)
         normals = _normals(luma, lights, weight, fallback=normals)
         for _ in range(ITERATIONS):
             weight = unsaturated * _explained(luma, lights, normals, weight)
             normals = _normals(luma, lights, weight, fallback=normals)
     shading = np.clip(normals @ lights.T, 0.0, None)  # (P, N)
-    albedo = np.einsum("pn,pnc->pc", weight * shading, linear) / np.maximum(
-        (weight * shading**2).sum(axis=1), 1e-6)[:, None]
+    weighted = shading if weight is None else weight * shading
+    albedo = np.einsum("pn,pnc->pc", weighted, linear) / np.maximum((weighted * shading).sum(axis=1), 1e-6)[:, None]
     return normals, albedo.astype(np.float32)
 
 
@@ -167,16 +167,22 @@ def _explained(luma: np.ndarray, lights: np.ndarray, normals: np.ndarray, weight
     return (front & (residual <= RESIDUAL_K * spread + RESIDUAL_FLOOR)).astype(np.float32)
 
 
-def _normals(luma: np.ndarray, lights: np.ndarray, weights: np.ndarray, fallback: np.ndarray | None = None
+def _normals(luma: np.ndarray, lights: np.ndarray, weights: np.ndarray | None, fallback: np.ndarray | None = None
              ) -> np.ndarray:
     """Weighted least squares of g in luma ≈ g·l per pixel, normalised; pixels with fewer than ``MIN_LIGHTS``
-    weighted samples, or an ill-posed system, take ``fallback`` (or point at the camera)."""
-    a = np.einsum("pn,ni,nj->pij", weights, lights, lights)
-    b = np.einsum("pn,ni->pi", weights * luma, lights)
-    well_posed = (weights.sum(axis=1) >= (MIN_LIGHTS if fallback is not None else 3)) & (
-        np.linalg.det(a) > 1e-6 * np.maximum(weights.sum(axis=1), 1.0) ** 3)
-    g = np.zeros_like(b)
-    g[well_posed] = np.linalg.solve(a[well_posed], b[well_posed][..., None])[..., 0]
+    weighted samples, or an ill-posed system, take ``fallback`` (or point at the camera). Without ``weights`` every
+    sample counts: then one system serves every pixel."""
+    if weights is None:
+        a = lights.T @ lights
+        well_posed = np.full(len(luma), len(lights) >= 3 and np.linalg.det(a) > 1e-6 * len(lights) ** 3)
+        g = luma @ (lights @ np.linalg.inv(a)) if well_posed.all() else np.zeros((len(luma), 3), np.float32)
+    else:
+        a = np.einsum("pn,ni,nj->pij", weights, lights, lights)
+        b = np.einsum("pn,ni->pi", weights * luma, lights)
+        well_posed = (weights.sum(axis=1) >= (MIN_LIGHTS if fallback is not None else 3)) & (
+            np.linalg.det(a) > 1e-6 * np.maximum(weights.sum(axis=1), 1.0) ** 3)
+        g = np.zeros_like(b)
+        g[well_posed] = np.linalg.solve(a[well_posed], b[well_posed][..., None])[..., 0]
     length = np.linalg.norm(g, axis=1, keepdims=True)
     normals = np.where(length > 1e-8, g / np.maximum(length, 1e-8), np.array([0.0, 0.0, 1.0], np.float32))
     if fallback is not None:
