@@ -202,14 +202,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
     model = models.load(args.model)
     test = splits.load_part(args.test, "test", quiet=args.quiet)
     mask = images.read_mask(args.mask) if args.mask else None
-    result = evaluate.evaluate(model, test, mask, quiet=args.quiet, device=args.device)
+    neural = isinstance(model, NeuralRTI)
+    result = evaluate.evaluate(model, test, mask, quiet=args.quiet, device=args.device, with_ssim=not neural)
     report = {"model": str(args.model), "test": str(test.source), **result.to_json()}
-    if isinstance(model, NeuralRTI):
-        # the 8-bit planes are what viewers show; the lossless codes show what quantisation costs
+    if neural:
+        # the 8-bit planes are what viewers show; the lossless codes' PSNR shows what quantisation costs
         planes = evaluate.evaluate(models.load(args.model, codes="planes"), test, mask, quiet=args.quiet,
                                    device=args.device)
+        lossless = {k: v for k, v in result.to_json().items() if k in ("psnr", "psnr_masked")}
         report = {"model": str(args.model), "test": str(test.source), "codes": "8-bit planes",
-                  **planes.to_json(), "lossless": {k: v for k, v in result.to_json().items() if k != "per_light"}}
+                  **planes.to_json(), "lossless": lossless}
         result = planes
     if args.json_out:
         with output_file(args.json_out, force=True) as tmp:
@@ -220,8 +222,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(evaluate.table(result))
     if "lossless" in report:
         lossless = report["lossless"]
-        print(f"codes: 8-bit planes above; lossless (float) codes: PSNR {lossless['psnr']:.2f} dB, "
-              f"SSIM {lossless['ssim']:.4f}")
+        print(f"codes: 8-bit planes above; lossless (float) codes: PSNR {lossless['psnr']:.2f} dB")
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:

@@ -136,11 +136,11 @@ def test_a_failure_while_writing_keeps_the_previous_output(scene, tmp_path, monk
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     calls = []
 
-    def failing_write(path, image, quality=95):
+    def failing_write(path, image, quality=95, keep_rgb=False):
         calls.append(path)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        images_write(path, image, quality)
+        images_write(path, image, quality, keep_rgb)
 
     images_write = images.write_image
     monkeypatch.setattr(images, "write_image", failing_write)

@@ -43,9 +43,9 @@ class Evaluation:
 
 
 def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, quiet: bool = True,
-             device: str = "auto") -> Evaluation:
+             device: str = "auto", with_ssim: bool = True) -> Evaluation:
     """Scores of ``model`` on every image of ``test`` (8-bit), masked too when ``mask`` or ``test.mask`` exists;
-    relit and measured on ``device``."""
+    relit and measured on ``device``. ``with_ssim=False`` measures PSNR alone (SSIM is NaN), in half the time."""
     if (model.height, model.width) != (test.height, test.width):
         raise RTIError(
             f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
@@ -64,10 +64,11 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
         guess = relit.image(test.lights[i], uint8=True)
         score = LightScore(
             test.names[i], [round(float(v), 6) for v in test.lights[i]], round(float(elevations[i]), 3),
-            metrics.psnr(truth, guess), metrics.ssim(truth, guess),
+            metrics.psnr(truth, guess), metrics.ssim(truth, guess) if with_ssim else float("nan"),
         )
         if mask is not None:
-            score.psnr_masked, score.ssim_masked = metrics.psnr(truth, guess, mask), metrics.ssim(truth, guess, mask)
+            score.psnr_masked = metrics.psnr(truth, guess, mask)
+            score.ssim_masked = metrics.ssim(truth, guess, mask) if with_ssim else float("nan")
             masked.append((score.psnr_masked, score.ssim_masked))
         scores.append(score)
     return Evaluation(
