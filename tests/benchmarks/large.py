@@ -303,8 +303,8 @@ def large_addon() -> None:
         return sum(w * h * c * (4 if f else 1) for _, w, h, c, f in images) / 1e9
 
     added = gigabytes(first["after"]) - gigabytes(first["images"])
-    textures = (f"Import makes {len(first['images'])} images ({gigabytes(first['images']):.2f} GB as Blender holds "
-                f"them, and as the GPU does once they are drawn: float textures at 4 bytes a channel); the views add "
+    textures = (f"Import makes {len(first['images'])} images ({gigabytes(first['images']):.2f} GB in memory as "
+                f"Blender holds them, float at 4 bytes a channel; the GPU memory was not measured); the views add "
                 f"{len(first['after']) - len(first['images'])} more ({added:.2f} GB): "
                 + ", ".join(f"{n} {w}×{h}×{c} {'float' if f else '8-bit'}" for n, w, h, c, f in first["after"]) + ".")
     body = (f"A random student of {width}×{height} pixels ({width * height / 1e6:.1f} MP) saved as a model folder, "
