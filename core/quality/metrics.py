@@ -60,6 +60,8 @@ def psnr(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
             diff = diff[m[top : top + rows]]
         total += int((diff * diff).sum(dtype=torch.int64))
         count += diff.numel()
+    if count == 0:
+        return float("nan")  # an empty mask
     mse = total / count
     return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10.0 * np.log10(255.0**2 / mse))
 
