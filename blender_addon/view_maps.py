@@ -84,8 +84,9 @@ class ViewsJob:
         if self.python is not None:
             command = [str(self.python), "-m", "core", "views", str(source), "-o", str(self.scratch / "maps.npz"),
                        "--progress", "jsonl", "--force"]
-            self.process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True)
+            with open(self.scratch / "errors.txt", "w") as errors:  # a file: a full pipe would stall the child
+                self.process = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE, stderr=errors,
+                                                text=True)
             threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
             return
         normals = source / surface_maps.NORMALS_NAME
@@ -101,7 +102,7 @@ class ViewsJob:
         material = self.materials[0]
         if self.maps is not None:
             until = time.monotonic() + STEP_SECONDS
-            done = False
+            done = self.maps.step()  # a tile at least, then more while the step's time lasts
             while not done and time.monotonic() < until:
                 done = self.maps.step()
             self.part = self.maps.progress
@@ -117,8 +118,7 @@ class ViewsJob:
             if code is None:
                 return self._show()
             if code != 0:
-                assert self.process.stderr is not None
-                errors = [line for line in self.process.stderr.read().splitlines() if line.strip()]
+                errors = [line for line in (self.scratch / "errors.txt").read_text().splitlines() if line.strip()]
                 raise RTIError(errors[-1] if errors else f"python -m core views failed (exit status {code})")
             made = core_views.load(self.scratch / "maps.npz")
         views.build_views(material, made, material.name)

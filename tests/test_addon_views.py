@@ -249,3 +249,26 @@ def test_esc_stops_building_views_and_leaves_the_materials_as_they_were(tmp_path
     assert probe.send("ESC") == {"CANCELLED"} and probe.reports == [("WARNING", "cancelled")]
     assert [len(m.node_tree.nodes) for m in plane.data.materials] == nodes and not job.scratch.exists()
     assert job.process is None or job.process.returncode is not None
+
+
+def test_a_failing_views_job_reports_the_training_pythons_error(tmp_path: Path) -> None:
+    import shutil
+    import sys
+    import time
+
+    from blender_addon import view_maps
+
+    from .test_addon_jobs import ModalProbe
+
+    plane = _imported_from_files(tmp_path)
+    shutil.rmtree(tmp_path / "hsh3")  # the second model's folder is gone by the time its views are wanted
+    job = view_maps.ViewsJob(plane, view_maps.needing_views(plane), Path(sys.executable))
+    job.start()
+    probe = ModalProbe(job)
+    for _ in range(2400):  # a bound, not a clock
+        status = probe.send("TIMER")
+        if status != {"RUNNING_MODAL"}:
+            break
+        time.sleep(0.05)
+    assert status == {"CANCELLED"} and probe.reports[0][0] == "ERROR" and "no such model" in probe.reports[0][1]
+    assert len(view_maps.needing_views(plane)) == 1 and not job.scratch.exists()  # the first got its views
