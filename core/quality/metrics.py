@@ -1,9 +1,9 @@
 """Image quality on 8-bit RGB: PSNR (whole image or masked) and SSIM (Gaussian window, Wang et al. 2004).
 
 SSIM has scikit-image's standard settings (the tests hold the two equal): Gaussian weights σ = 1.5 over an 11×11
-window, population covariance, K1 = 0.01, K2 = 0.03, data range 255, computed per channel and averaged. Both run in
-PyTorch on the images' device (numpy arrays: the CPU, every core), a band of rows at a time, so a 50-megapixel image
-needs a few hundred megabytes beyond itself.
+window, population covariance, K1 = 0.01, K2 = 0.03, data range 255, computed per channel and averaged. SSIM runs in
+PyTorch on the images' device (numpy arrays: the CPU, every core), PSNR in numpy (it needs no PyTorch), both a band
+of rows at a time, so a 50-megapixel image needs a few hundred megabytes beyond itself.
 """
 
 from __future__ import annotations
@@ -48,18 +48,19 @@ def _tensors(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tens
 
 def psnr(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
          mask: np.ndarray | torch.Tensor | None = None) -> float:
-    """PSNR in dB between two 8-bit RGB images (H, W, 3), over the pixels where ``mask`` is true."""
-    import torch
-
-    x, y, m = _tensors(reference, test, mask)
+    """PSNR in dB between two 8-bit RGB images (H, W, 3), over the pixels where ``mask`` is true; in numpy (it needs
+    no PyTorch), a band of rows at a time."""
+    x, y, m = (None if a is None else a if isinstance(a, np.ndarray) else a.cpu().numpy()
+               for a in (reference, test, mask))
+    assert x is not None and y is not None
     rows = max(1, BAND // x.shape[1])
     total, count = 0, 0
     for top in range(0, x.shape[0], rows):
-        diff = x[top : top + rows].to(torch.int32) - y[top : top + rows].to(torch.int32)
+        diff = x[top : top + rows].astype(np.int32) - y[top : top + rows].astype(np.int32)
         if m is not None:
             diff = diff[m[top : top + rows]]
-        total += int((diff * diff).sum(dtype=torch.int64))
-        count += diff.numel()
+        total += int((diff * diff).sum(dtype=np.int64))
+        count += diff.size
     if count == 0:
         return float("nan")  # an empty mask
     mse = total / count
