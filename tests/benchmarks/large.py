@@ -204,12 +204,18 @@ def large_capture() -> None:
                                   DEVICE, "--json-out", str(models / "student.json")]),
                 ("eval HSH3", ["eval", str(models / "hsh3"), "--test", str(capture), "--device", DEVICE,
                                "--json-out", str(models / "hsh3.json")]),
+                ("report: student, teacher, HSH3, PTM", ["report", f"student={models / 'neural' / 'student'}",
+                                                          f"teacher={models / 'neural' / 'teacher'}",
+                                                          f"hsh3={models / 'hsh3'}", f"ptm={models / 'ptm'}", "--test",
+                                                          str(capture), "--device", DEVICE, "-o",
+                                                          str(models / "report.html")]),
                 ("export student, deep zoom", ["export", str(models / "neural" / "student"), "-o",
                                                str(models / "student_web"), "--layout", "deepzoom"]),
             ]
             for label, args in steps:
                 if label == "enlarge" and (capture / "test" / "dirs.lp").is_file():
-                    continue  # made by an earlier sitting (BENCH_WORKDIR)
+                    rows.append([size, label, "made by an earlier sitting (BENCH_WORKDIR)", ""])
+                    continue
                 seconds, gigabytes = measured(*args)
                 rows.append([size, label, f"{seconds:.1f}", f"{gigabytes:.2f}"])
                 print(" | ".join(rows[-1]), flush=True)
@@ -238,7 +244,7 @@ def large_capture() -> None:
         device = "cuda" if DEVICE == "cuda" or (DEVICE == "auto" and torch.cuda.is_available()) else "cpu"
         write_section(f"large_capture_{device}", f"Full-resolution captures end to end ({device})", body,
                       f"BENCH_DEVICE={device} BENCH_LARGE_SIZES='{' '.join(LARGE_SIZES)}' "
-                      + (f"BENCH_LARGE_BASE={BASE} " if BASE else "")
+                      + (f"BENCH_LARGE_BASE={BASE} " if BASE else "") + (f"BENCH_WORKDIR={WORK} " if WORK else "")
                       + (f"BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}' " if TRAIN_ARGS else "")
                       + "python3 build.py bench large_capture")
 
