@@ -89,9 +89,7 @@ class ViewsJob:
                                                 text=True)
             threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
             return
-        normals = source / surface_maps.NORMALS_NAME
-        given = surface_maps.read_normals(normals) if source.is_dir() and normals.is_file() else None
-        self.maps = core_views.ViewMaps(models.load(source), normals=given)
+        self.maps = core_views.ViewMaps(models.load(source), normals=surface_maps.folder_normals(source))
 
     def _pump(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None

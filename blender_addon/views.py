@@ -10,7 +10,6 @@ that every RTI material of a plane shares through the plane's properties.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, cast
 
 import bpy
@@ -98,10 +97,7 @@ def ensure_views(material: bpy.types.Material) -> None:
     source = properties.get("rti_source")
     if tree is None or source is None or BRANCH.format("NORMALS") in tree.nodes:
         return
-    folder = Path(source)
-    normals = folder / surface_maps.NORMALS_NAME
-    add_views(material, models.load(folder), material.name,
-              surface_maps.read_normals(normals) if folder.is_dir() and normals.is_file() else None)
+    add_views(material, models.load(source), material.name, surface_maps.folder_normals(source))
 
 
 def sync(plane: bpy.types.Object) -> None:

@@ -136,8 +136,7 @@ def cmd_views(args: argparse.Namespace) -> None:
     from .surface import maps, views
 
     source = Path(args.model)
-    given = source / maps.NORMALS_NAME
-    normals = maps.read_normals(given) if source.is_dir() and given.is_file() else None
+    normals = maps.folder_normals(source)
     check_target(Path(args.out), args.force)
     made = views.ViewMaps(models.load(source), normals=normals, device=args.device)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
@@ -148,7 +147,7 @@ def cmd_views(args: argparse.Namespace) -> None:
                 print(json.dumps({"phase": "views", "progress": round(made.progress, 4)}), flush=True)
     with output_file(args.out, force=args.force) as tmp:
         views.save(made.views(), tmp)
-    print(f"wrote {args.out}" + (f" (normals from {given})" if normals is not None else ""))
+    print(f"wrote {args.out}" + (f" (normals from {source / maps.NORMALS_NAME})" if normals is not None else ""))
 
 
 def cmd_lights(args: argparse.Namespace) -> None:

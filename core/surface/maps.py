@@ -33,6 +33,13 @@ def read_normals(path: Path | str) -> np.ndarray:
     return np.where(length > 0.5, n / np.maximum(length, 1e-6), 0.0).astype(np.float32)
 
 
+def folder_normals(model: Path | str) -> np.ndarray | None:
+    """A model folder's own ``normals.png`` (``python -m core normals`` writes it there), or None when it has none:
+    its views use them instead of the model's."""
+    path = Path(model) / NORMALS_NAME
+    return read_normals(path) if path.is_file() else None
+
+
 def write_albedo(path: Path | str, albedo: np.ndarray) -> None:
     """Write a linear albedo (H, W, 3) as an sRGB-encoded 8-bit PNG."""
     images.write_image(path, np.rint(images.linear_to_srgb(np.clip(albedo, 0.0, 1.0)) * 255).astype(np.uint8))
