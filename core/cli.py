@@ -265,9 +265,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     checkpoint.unlink(missing_ok=True)
     for role, model in trained.items():
         t = model.training
-        line = (f"{role}: {t['decoder_parameters']} decoder parameters, {t['steps']} steps in {t['seconds']:.1f} s "
-                f"on {t['device']} ({t['stopped']}), {t['val_psnr']:.2f} dB at {len(t['val_lights'])} held-out "
-                f"lights (HSH3 {t['hsh3_val_psnr']:.2f} dB)")
+        batch = f" of {t['batch']} pixels" if "batch" in t else ""  # a checkpoint of an older version has none
+        line = (f"{role}: {t['decoder_parameters']} decoder parameters, {t['steps']} steps{batch} in "
+                f"{t['seconds']:.1f} s on {t['device']} ({t['stopped']}), {t['val_psnr']:.2f} dB at "
+                f"{len(t['val_lights'])} held-out lights (HSH3 {t['hsh3_val_psnr']:.2f} dB)")
         if mode == "jsonl":
             print(json.dumps({"phase": role, "event": "done", **t}), flush=True)
         else:

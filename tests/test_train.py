@@ -571,3 +571,27 @@ def test_the_refit_grows_the_encoder_by_the_held_out_lights_without_changing_the
         assert lights_of(models[role]) == mlic.count and models[role].training["refit_steps"] == 75
         assert lights_of(kept_out[role]) == len(kept) and "refit_steps" not in kept_out[role].training
         assert models[role].training["val_psnr"] == kept_out[role].training["val_psnr"]  # scored before the refit
+
+
+def test_default_batch_grows_with_the_capture_beyond_a_megapixel():
+    """320² captures keep the tuned batches; the default grows as the square root of the pixels above a megapixel, up
+    to MAX_SCALE times; an explicit batch, the lights per step and the reference recipe are left alone."""
+    from core.neural.batches import MAX_SCALE, SCALE_FROM, batch_defaults
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    fast = TrainConfig()
+    assert batch_defaults(fast, cpu, 320 * 320) == (128, 16)
+    assert batch_defaults(fast, cuda, 320 * 320) == (1024, 64)
+    assert batch_defaults(fast, cuda, SCALE_FROM) == (1024, 64)
+    assert batch_defaults(fast, cuda, 4 * SCALE_FROM) == (2048, 64)
+    assert batch_defaults(fast, cpu, 16 * SCALE_FROM) == (512, 16)
+    assert batch_defaults(fast, cuda, 1000 * SCALE_FROM) == (1024 * MAX_SCALE, 64)
+    assert batch_defaults(TrainConfig(batch=300, lights_per_step=8), cuda, 16 * SCALE_FROM) == (300, 8)
+    assert batch_defaults(TrainConfig(recipe="reference"), cuda, 16 * SCALE_FROM) == (64, 1)
+
+
+def test_train_records_the_batch_it_used(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]):
+    """Each model's training record says how many pixels a step drew: the one given, or the device's default."""
+    assert {role: model.training["batch"] for role, model in distilled.items()} == {"teacher": 64, "student": 64}
+    default = train(scene[0], replace(TINY, batch=0, steps=50, student_steps=50, mode="direct"))["student"]
+    assert default.training["batch"] == 128

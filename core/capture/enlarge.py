@@ -5,13 +5,13 @@ The small capture (a synth render, or any MLIC) gives the large-scale shape, cas
 The added relief is band-limited noise (grain of 3 to 24 pixels, and strokes stretched along one direction) whose
 Lambertian shading multiplies each photo in linear light: it changes every pixel's brightness with the light
 direction, most under grazing light, as tool marks and grain do in real captures, so every pixel carries detail a
-model has to encode. A texture multiplies the colour alike under every light. One photo is made at a time: memory
-stays at a few full-size float images however many lights there are.
+model has to encode. A texture multiplies the colour alike under every light. A few photos are made at a time (one
+per worker): memory stays at a few full-size float images per worker however many lights there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -67,15 +67,15 @@ def relief(width: int, height: int, slope: float, seed: int = 0) -> tuple[np.nda
     return normals, texture
 
 
-def enlarged(mlic: MLIC, size: tuple[int, int], normals: np.ndarray, texture: np.ndarray) -> Iterator[np.ndarray]:
-    """The MLIC's images at ``size`` (width, height), 8-bit, one at a time: upscaled (bicubic) in linear light, then
-    shaded by the relief and multiplied by the texture."""
-    for image, light in zip(mlic.images, mlic.lights):
-        linear = srgb_to_linear(image.astype(np.float32) / np.float32(mlic.max_value)).astype(np.float32)
-        gain = np.clip(normals @ light.astype(np.float32), 0.0, None) / max(float(light[2]), MIN_COSINE)
-        big = np.clip(cv2.resize(linear, size, interpolation=cv2.INTER_CUBIC), 0.0, None)
-        big = big * (np.minimum(gain, MAX_GAIN) * texture)[..., None]
-        yield np.rint(linear_to_srgb(np.clip(big, 0.0, 1.0)) * 255.0).astype(np.uint8)
+def enlarged(image: np.ndarray, light: np.ndarray, max_value: int, size: tuple[int, int], normals: np.ndarray,
+             texture: np.ndarray) -> np.ndarray:
+    """One photo at ``size`` (width, height), 8-bit: upscaled (bicubic) in linear light, then shaded by the relief and
+    multiplied by the texture."""
+    linear = srgb_to_linear(image.astype(np.float32) / np.float32(max_value)).astype(np.float32)
+    gain = np.clip(normals @ light.astype(np.float32), 0.0, None) / max(float(light[2]), MIN_COSINE)
+    big = np.clip(cv2.resize(linear, size, interpolation=cv2.INTER_CUBIC), 0.0, None)
+    big = big * (np.minimum(gain, MAX_GAIN) * texture)[..., None]
+    return np.rint(linear_to_srgb(np.clip(big, 0.0, 1.0)) * 255.0).astype(np.uint8)
 
 
 def enlarge(source: Path | str, out: Path | str, size: tuple[int, int], slope: float = 0.05, seed: int = 0,
@@ -93,10 +93,15 @@ def enlarge(source: Path | str, out: Path | str, size: tuple[int, int], slope: f
             target = tmp / name
             target.mkdir(parents=True, exist_ok=True)
             names = [str(Path(n).with_suffix(ext)) for n in mlic.names]
-            made = enlarged(mlic, size, normals, texture)
-            for file, image in zip(names, tqdm(made, total=mlic.count, desc=f"enlarging {name or 'photos'}",
-                                               unit="img", disable=quiet or None, leave=False)):
-                images.write_image(target / file, image, quality=quality)
+
+            def make(index: int) -> None:
+                image = enlarged(mlic.images[index], mlic.lights[index], mlic.max_value, size, normals, texture)
+                images.write_image(target / names[index], image, quality=quality)
+
+            with ThreadPoolExecutor(images.workers()) as pool:
+                for _ in tqdm(pool.map(make, range(mlic.count)), total=mlic.count, unit="img",
+                              desc=f"enlarging {name or 'photos'}", disable=quiet or None, leave=False):
+                    pass
             if mlic.mask is not None:
                 mask = cv2.resize(mlic.mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
                 images.write_image(target / mlic_io.MASK_NAME, mask * 255)

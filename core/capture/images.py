@@ -9,6 +9,7 @@ RGB; an alpha channel is dropped when it is fully opaque and refused otherwise (
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,12 @@ def use_decoder(decoder: Decoder | None) -> None:
     """Decode images with ``decoder`` instead of OpenCV (None: OpenCV again)."""
     global _decoder
     _decoder = decoder
+
+
+def workers() -> int:
+    """Images to decode or encode at once in threads (OpenCV and numpy release the GIL): the cores, at most 8; one
+    while a :func:`use_decoder` decoder is in use (Blender's image loader belongs to its main thread)."""
+    return 1 if _decoder is not None else max(1, min(8, os.cpu_count() or 1))
 
 
 def decode_bytes(data: bytes, suffix: str, name: str) -> np.ndarray:

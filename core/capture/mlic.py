@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,22 +102,28 @@ def load(path: Path | str, quiet: bool = True) -> MLIC:
 
 def read_stack(files: list[Path], quiet: bool = True) -> np.ndarray:
     """The images (N, H, W, 3) in their stored dtype; one that differs from the first in size or depth is an error
-    naming it."""
-    stack: np.ndarray | None = None
-    for i, file in enumerate(tqdm(files, desc="reading images", unit="img", disable=quiet or None, leave=False)):
-        image = images.read_image(file)
-        if stack is None:
-            stack = np.empty((len(files), *image.shape), dtype=image.dtype)
-        elif image.shape != stack.shape[1:]:
+    naming it. Several are decoded at once (``images.workers``), each straight into its place in the stack."""
+    first = images.read_image(files[0])
+    stack = np.empty((len(files), *first.shape), dtype=first.dtype)
+    stack[0] = first
+    del first
+
+    def read(i: int) -> None:
+        image = images.read_image(files[i])
+        if image.shape != stack.shape[1:]:
             h, w = stack.shape[1:3]
-            raise RTIError(f"{file}: image is {image.shape[1]}x{image.shape[0]}, the first image is {w}x{h}")
-        elif image.dtype != stack.dtype:
+            raise RTIError(f"{files[i]}: image is {image.shape[1]}x{image.shape[0]}, the first image is {w}x{h}")
+        if image.dtype != stack.dtype:
             raise RTIError(
-                f"{file}: image has {8 * image.dtype.itemsize}-bit channels, the first image "
+                f"{files[i]}: image has {8 * image.dtype.itemsize}-bit channels, the first image "
                 f"{8 * stack.dtype.itemsize}-bit"
             )
         stack[i] = image
-    assert stack is not None
+
+    with ThreadPoolExecutor(images.workers()) as pool:
+        for _ in tqdm(pool.map(read, range(1, len(files))), total=len(files) - 1, desc="reading images", unit="img",
+                      disable=quiet or None, leave=False):
+            pass
     return stack
 
 

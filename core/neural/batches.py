@@ -45,12 +45,22 @@ def held_out_lights(count: int, every: int) -> np.ndarray:
     return np.arange(min(every // 2, count - 1), count, every)
 
 
-def batch_defaults(config: TrainConfig, device: torch.device) -> tuple[int, int]:
-    """(batch, lights per step): the fast recipe's defaults were tuned per device, the reference's are fixed."""
+SCALE_FROM = 1 << 20
+"""Pixels (inside the mask) up to which the fast recipe's batch stays at the device's default."""
+MAX_SCALE = 8
+"""The most the fast recipe's default batch grows on a large capture."""
+
+
+def batch_defaults(config: TrainConfig, device: torch.device, pixels: int = 0) -> tuple[int, int]:
+    """(batch, lights per step): the fast recipe's defaults were tuned per device on 320² captures; above a
+    megapixel (``pixels`` inside the mask) the default batch grows as the square root of the pixels, up to
+    ``MAX_SCALE`` times, so that a camera-sized capture is not left mostly unseen by a step budget made for 0.1 MP
+    (BENCHMARKS.md, ``large_budget``). An explicit ``--batch`` is kept as given."""
     if config.recipe == "reference":
         return config.batch or 64, 1
     default_batch, default_lights = (1024, 64) if device.type == "cuda" else (128, 16)
-    return config.batch or default_batch, config.lights_per_step or default_lights
+    scale = min(MAX_SCALE, max(1.0, (pixels / SCALE_FROM) ** 0.5))
+    return config.batch or round(default_batch * scale), config.lights_per_step or default_lights
 
 
 class Data:
@@ -248,7 +258,7 @@ def split(data: Data, config: TrainConfig,
           val: Validation) -> tuple[PixelBatches | SampleBatches, Validation | SampleValidation]:
     """The batches of a run and what validates it: the held-out lights (fast), or a seeded 10% of the training
     samples (reference)."""
-    batch, per_step = batch_defaults(config, data.device)
+    batch, per_step = batch_defaults(config, data.device, len(data.inside))
     if config.recipe == "fast":
         return PixelBatches(data.inside, data.count, batch, per_step, config.distill_lights, data.light_radius,
                             config.seed + 1), val

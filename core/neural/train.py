@@ -46,7 +46,7 @@ from ..progress import Progress
 from ..relighting import pick_device
 from . import distill
 from .adam import Adam
-from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, held_out_lights, split
+from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, batch_defaults, held_out_lights, split
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .model import NeuralRTI
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
@@ -438,9 +438,9 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             state, net = min(ended, key=lambda run: run[0].best_mse)
             net = net.member(state.best_member)
             summary = _summary(config, role, net, state, device, distilled)
-            summary.update(restarts=start, candidates=count, candidate=state.best_member,
-                           val_psnr=_psnr(unseen.mse(net, data)[0]), val_lights=[mlic.names[i] for i in held],
-                           hsh3_val_psnr=hsh3_psnr)
+            summary.update(batch=batch_defaults(config, device, len(data.inside))[0], restarts=start,
+                           candidates=count, candidate=state.best_member, val_psnr=_psnr(unseen.mse(net, data)[0]),
+                           val_lights=[mlic.names[i] for i in held], hsh3_val_psnr=hsh3_psnr)
             saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
             saved.pop("current", None)
         spent += summary["seconds"]

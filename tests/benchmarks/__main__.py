@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, fuzz, hard, large, lights, neural, normals, synth
+from . import addon, classic, fuzz, hard, large, lights, neural, normals, shader, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -20,10 +20,12 @@ BENCHMARKS = {
     "neural_memory": neural.neural_memory,
     "large_decode": large.large_decode,
     "large_capture": large.large_capture,
+    "large_budget": large.large_budget,
     "large_addon": large.large_addon,
     "synth_render": synth.synth_render,
     "synth_suite": synth.synth_suite,
     "addon_nodes": addon.addon_nodes,
+    "node_frame": shader.node_frame,
     "fuzz": fuzz.fuzz,
     "normals": normals.normals,
     "lights": lights.lights,

@@ -24,11 +24,9 @@ import numpy as np
 import torch
 
 from core import relighting
-from core.capture import images
+from core.capture import images, lp
 from core.capture import mlic as mlic_io
 from core.capture.mlic import MLIC
-from core.neural.batches import batch_defaults
-from core.neural.config import TrainConfig
 from core.neural.model import NeuralRTI
 from core.neural.nn import Decoder
 from core.quality import metrics
@@ -170,6 +168,14 @@ def crop_of(capture: Path, out: Path) -> Path:
     return out.with_name(out.name + "_window.png")
 
 
+def drawn(trained: dict, capture: Path) -> str:
+    """How many times the teacher's and the student's steps drew each pixel of the capture, on average."""
+    mlic = mlic_io.find_lp(capture / "train")
+    width, height = images.read_image(mlic.parent / lp.read_lp(mlic)[0][0]).shape[1::-1]
+    return " / ".join(f"{trained[r]['steps'] * trained[r]['batch'] / (width * height):.2g}"
+                      for r in ("teacher", "student"))
+
+
 def evaluated(model: Path, test: Path, mask: Path | None = None) -> float:
     """The model's test PSNR (within ``mask``, if given), from ``python -m core eval``."""
     done = subprocess.run([sys.executable, "-m", "core", "eval", str(model), "--test", str(test), "--device", DEVICE,
@@ -223,12 +229,9 @@ def large_capture() -> None:
             trained = json.loads((models / "neural" / "train.json").read_text())["models"]
             rows.append([size, "test PSNR: student / HSH3 (dB)",
                          f"{scores['student']['psnr']:.2f} / {scores['hsh3']['psnr']:.2f}", ""])
-            batch = batch_defaults(TrainConfig(), torch.device(trained["student"]["device"]))[0]
-            pixels = np.prod([int(v) for v in size.split("x")])
-            rows.append([size, "train steps: teacher / student; times each pixel is drawn",
-                         f"{trained['teacher']['steps']} / {trained['student']['steps']}; "
-                         f"{trained['teacher']['steps'] * batch / pixels:.2g} / "
-                         f"{trained['student']['steps'] * batch / pixels:.2g}", ""])
+            rows.append([size, "train steps × pixels a step: teacher / student; times each pixel is drawn",
+                         "; ".join(f"{trained[r]['steps']} × {trained[r]['batch']}" for r in ("teacher", "student"))
+                         + "; " + drawn(trained, capture), ""])
             crop = work / f"large_{size}_crop"
             window = crop_of(capture, crop)
             cli_quiet("train", str(crop), "-o", str(models / "crop"), "--device", DEVICE, *TRAIN_ARGS)
@@ -247,6 +250,52 @@ def large_capture() -> None:
                       + (f"BENCH_LARGE_BASE={BASE} " if BASE else "") + (f"BENCH_WORKDIR={WORK} " if WORK else "")
                       + (f"BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}' " if TRAIN_ARGS else "")
                       + "python3 build.py bench large_capture")
+
+
+BUDGETS = [args.split() for args in os.environ.get(
+    "BENCH_BUDGETS", "--batch=1024|--batch=0|--batch=16384|--steps=19200 --student-steps=38400").split("|")]
+"""``train`` options tried by ``large_budget``, ``|`` between trials: the GPU's default batch of a 320² capture, the
+default (grown with the pixels), larger batches, more steps."""
+
+
+def large_budget() -> None:
+    """What the fast recipe's step budget gives on a camera-sized capture: trials of more pixels or more steps, each
+    scored on the whole capture and on its central window, against the window trained on its own."""
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(WORK or scratch)
+        base = base_capture(work)
+        rows: list[list[str]] = []
+        for size in LARGE_SIZES:
+            capture, models = work / f"large_{size}", work / f"large_{size}_budget"
+            if not (capture / "test" / "dirs.lp").is_file():
+                cli_quiet("enlarge", str(base), "-o", str(capture), "--size", size, "--force")
+            window = crop_of(capture, work / f"large_{size}_crop")
+            trials = [(" ".join(args), capture, args) for args in BUDGETS] + [
+                (f"the {CROP}² window alone, default budget", work / f"large_{size}_crop", [])]
+            for label, source, args in trials:
+                out = models / str(len(rows))
+                shutil.rmtree(out, ignore_errors=True)
+                seconds, gigabytes = measured("train", str(source), "-o", str(out), "--device", DEVICE, "-q", *args)
+                trained = json.loads((out / "train.json").read_text())["models"]
+                start = time.perf_counter()
+                whole = evaluated(out / "student", source)
+                scoring = time.perf_counter() - start
+                inside = evaluated(out / "student", source, window) if source == capture else whole
+                rows.append([size, label, f"{seconds:.1f}", f"{gigabytes:.2f}", drawn(trained, source),
+                             f"{whole:.2f}" if source == capture else "—", f"{inside:.2f}", f"{scoring:.1f}"])
+                print(" | ".join(rows[-1]), flush=True)
+        device = "cuda" if DEVICE == "cuda" or (DEVICE == "auto" and torch.cuda.is_available()) else "cpu"
+        body = ("`python -m core train` of the enlarged capture (as in `large_capture`) with each trial's options, "
+                f"its student scored at the 20 test lights on the whole capture and on the central {CROP}² window, "
+                "against a student trained on that window alone; the last column is the wall time of `python -m core "
+                "eval` of the whole (the window's own for the last row).\n\n"
+                + table(["size", "train options", "train (s)", "peak memory (GB)",
+                         "times each pixel is drawn: teacher / student", "student, whole (dB)",
+                         f"student, {CROP}² window (dB)", "eval (s)"], rows))
+        write_section(f"large_budget_{device}", f"The step budget at full resolution ({device})", body,
+                      f"BENCH_DEVICE={device} BENCH_LARGE_SIZES='{' '.join(LARGE_SIZES)}' "
+                      + (f"BENCH_LARGE_BASE={BASE} " if BASE else "") + (f"BENCH_WORKDIR={WORK} " if WORK else "")
+                      + f"BENCH_BUDGETS='{'|'.join(' '.join(a) for a in BUDGETS)}' python3 build.py bench large_budget")
 
 
 ADDON_SIZE = tuple(int(v) for v in os.environ.get("BENCH_ADDON_SIZE", "6000x4000").split("x"))
