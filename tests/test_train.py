@@ -407,6 +407,20 @@ def test_sixteen_bit_stack_stays_sixteen_bit(scene: tuple[MLIC, MLIC]) -> None:
     assert float(data16.observations(pixels).max()) <= 1.0
 
 
+def test_training_lights_are_picked_without_copying_the_photos(scene: tuple[MLIC, MLIC]) -> None:
+    """Data of some lights of an MLIC sees what Data of a copy of those lights sees, from the MLIC's own memory."""
+    mlic = scene[0]
+    kept = np.array([0, 2, 3, 7, 11])
+    picked, copied = Data(mlic, torch.device("cpu"), kept), Data(mlic.subset(kept), torch.device("cpu"))
+    assert picked.stack.data_ptr() == mlic.images.ctypes.data and picked.count == copied.count == 5
+    pixels = torch.tensor([0, 5, 300, 575])
+    torch.testing.assert_close(picked.observations(pixels), copied.observations(pixels), rtol=0, atol=0)
+    np.testing.assert_array_equal(picked.lights, mlic.lights[kept])
+    torch.testing.assert_close(picked.moments(), copied.moments())
+    shared = Data(mlic, torch.device("cpu"), stack=picked.stack)
+    assert shared.count == mlic.count and shared.stack is picked.stack
+
+
 def test_fast_recipe_standardises_encoder_inputs_over_the_masked_pixels(scene: tuple[MLIC, MLIC]) -> None:
     mask = np.zeros((24, 24), dtype=bool)
     mask[2:22, 3:15] = True

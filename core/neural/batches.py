@@ -64,19 +64,28 @@ def batch_defaults(config: TrainConfig, device: torch.device, pixels: int = 0) -
 
 
 class Data:
-    """The training images as a (N, P, 3) tensor in their stored dtype, the lights' (lx, ly) and the pixel pool."""
+    """The training images as a (N, P, 3) tensor in their stored dtype, the lights' (lx, ly) and the pixel pool.
 
-    def __init__(self, mlic: MLIC, device: torch.device):
+    ``lights`` picks the MLIC's lights to train on (default: all); the images are not copied for that, a batch
+    gathers its pixels under every light and keeps those (a camera-sized capture's photos are most of the memory).
+    ``stack`` passes the MLIC's images already on the device (another ``Data``'s)."""
+
+    def __init__(self, mlic: MLIC, device: torch.device, lights: np.ndarray | None = None,
+                 stack: torch.Tensor | None = None):
         self.device = device
-        self.count, self.height, self.width = mlic.count, mlic.height, mlic.width
+        kept = np.arange(mlic.count) if lights is None else np.asarray(lights)
+        self.count, self.height, self.width = len(kept), mlic.height, mlic.width
         self.pixels = mlic.height * mlic.width
-        flat = mlic.images.reshape(mlic.count, self.pixels, 3)
-        self.wide = flat.dtype == np.uint16
-        # torch indexes int16 everywhere but uint16 only in recent versions: keep the bits, unwrap after the gather
-        self.stack = torch.from_numpy(flat.view(np.int16) if self.wide else flat).to(device)
+        self.wide = mlic.images.dtype == np.uint16
+        if stack is None:
+            flat = mlic.images.reshape(mlic.count, self.pixels, 3)
+            # torch indexes int16 everywhere but uint16 only in recent versions: keep the bits, unwrap after the gather
+            stack = torch.from_numpy(flat.view(np.int16) if self.wide else flat).to(device)
+        self.stack = stack
+        self.kept = None if len(kept) == mlic.count else torch.as_tensor(kept, device=device)
         self.scale = 1.0 / mlic.max_value
-        self.lights = mlic.lights
-        self.light_xy = torch.as_tensor(mlic.lights[:, :2], dtype=torch.float32, device=device)
+        self.lights = mlic.lights[kept]
+        self.light_xy = torch.as_tensor(self.lights[:, :2], dtype=torch.float32, device=device)
         self.light_radius = float(torch.linalg.vector_norm(self.light_xy, dim=1).max())
         inside = np.flatnonzero(mlic.mask.ravel()) if mlic.mask is not None else np.arange(self.pixels)
         if len(inside) == 0:
@@ -95,7 +104,10 @@ class Data:
 
     def observations(self, pixels: torch.Tensor) -> torch.Tensor:
         """Float values in [0, 1] of the given pixels under every light: (B, N, 3)."""
-        values = self.stack[:, pixels].permute(1, 0, 2)
+        values = self.stack[:, pixels]
+        if self.kept is not None:
+            values = values[self.kept]
+        values = values.permute(1, 0, 2)
         if self.wide:
             values = values.to(torch.int32) & 0xFFFF
         return values.float() * self.scale

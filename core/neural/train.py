@@ -453,15 +453,15 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         if role == "teacher":
             teacher = distill.Teacher(net, codes)
     if config.refit > 0 and config.recipe == "fast" and config.time_budget is None:
-        _refit(mlic, held, nets, models, config, device, progress)
+        _refit(mlic, held, data, nets, models, config, device, progress)
     return models
 
 
-def _refit(mlic: MLIC, held: np.ndarray, nets: dict[str, Autoencoder], models: dict[str, NeuralRTI],
+def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder], models: dict[str, NeuralRTI],
            config: TrainConfig, device: torch.device, progress: Progress) -> None:
     """Grow each validated network's encoder by the held-out lights (their weights start at zero, so it computes
     the same codes) and train it briefly on every light: the held-out images then count in the final codes."""
-    full = Data(mlic, device)
+    full = Data(mlic, device, stack=data.stack)
     check = Validation(mlic, held, full, config.seed)  # in-sample now: it only keeps the best weights
     short = replace(config, steps=max(1, round(config.steps * config.refit)), restart_below_hsh3=False,
                     student_steps=max(1, round(config.student_steps * config.refit)), candidates=1,
@@ -497,7 +497,7 @@ def grow(net: Autoencoder, kept: np.ndarray, full: Data, config: TrainConfig, ro
 
 def training_data(mlic: MLIC, held: np.ndarray, config: TrainConfig, device: torch.device) -> tuple[Data, Validation]:
     """The MLIC less its ``held`` lights on the device, and the validation at those lights."""
-    data = Data(mlic.subset(np.setdiff1d(np.arange(mlic.count), held)), device)
+    data = Data(mlic, device, np.setdiff1d(np.arange(mlic.count), held))
     return data, Validation(mlic, held, data, config.seed)
 
 
