@@ -65,8 +65,10 @@ def cmd_split(args: argparse.Namespace) -> None:
 def cmd_fit(args: argparse.Namespace) -> None:
     data = splits.load_part(args.mlic, "train", quiet=args.quiet)
     model = fitting.fit(data, args.method, quiet=args.quiet)
+    count, source = data.count, data.source
+    del data  # the photos: the writing needs their memory on a camera-sized capture
     models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality, layout=args.layout)
-    print(f"fitted {args.method} on {data.count} lights of {data.source}; wrote {args.out}")
+    print(f"fitted {args.method} on {count} lights of {source}; wrote {args.out}")
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -313,8 +315,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     for label, path in tqdm(labelled, desc="scoring", unit="model", disable=args.quiet or None, leave=False):
         entries.append(report.score(label, path, test, args.device))
     command = "python -m core " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
-    report.write(entries, test, args.out, title=args.title, command=command, force=args.force,
-                 device=args.device)
+    report.write(entries, test, args.out, title=args.title, command=command, force=args.force)
     if args.json_out:
         with output_file(args.json_out, force=True) as tmp:
             tmp.write_text(json.dumps(report.to_json(entries), indent=1))

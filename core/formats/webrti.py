@@ -30,13 +30,14 @@ WEB_PTM_ORDER = [5, 3, 4, 0, 2, 1]
 """Our PTM coefficient index (u², v², uv, u, v, 1) for each web term (1, x, y, x², xy, y²)."""
 
 
-def _planes(model: ClassicRTI) -> np.ndarray:
-    """The model's coefficient planes (P, H, W) in web order."""
+def _planes(model: ClassicRTI) -> list[np.ndarray]:
+    """The model's coefficient planes (H, W) in web order: views of its arrays, not copies (a camera-sized HSH3's
+    coefficients are gigabytes)."""
     order = WEB_PTM_ORDER if model.method in ("ptm", "lptm") else list(range(model.coeffs.shape[0]))
     if model.chroma is not None:
         luminance, chroma = model.chroma_in_unit_range()
-        return np.concatenate([chroma.transpose(2, 0, 1), luminance[order][..., 0]])
-    return model.coeffs[order].transpose(0, 3, 1, 2).reshape(-1, model.height, model.width)
+        return [chroma[..., c] for c in range(3)] + [luminance[k, ..., 0] for k in order]
+    return [model.coeffs[k, ..., c] for k in order for c in range(3)]
 
 
 def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int = 95, force: bool = False,
@@ -48,8 +49,8 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
     if fmt not in ("jpg", "png"):
         raise RTIError(f"plane format must be jpg or png, got {fmt!r}")
     planes = _planes(model)
-    lo = planes.min(axis=(1, 2)).astype(np.float64)
-    hi = planes.max(axis=(1, 2)).astype(np.float64)
+    lo = np.array([plane.min() for plane in planes], dtype=np.float64)
+    hi = np.array([plane.max() for plane in planes], dtype=np.float64)
     if model.method == "lptm":
         lo[:3], hi[:3] = 0.0, 1.0
     scale = np.maximum(hi - lo, 1e-12)
@@ -72,8 +73,11 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
         info["training"] = model.training
     with output_dir(folder, force=force) as tmp:
         for j in range(len(planes) // 3):
-            rgb = (planes[3 * j : 3 * j + 3] - lo[3 * j : 3 * j + 3, None, None]) / scale[3 * j : 3 * j + 3, None, None]
-            texels = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+            texels = np.empty((model.height, model.width, 3), dtype=np.uint8)
+            for c in range(3):
+                k = 3 * j + c
+                texels[..., c] = np.clip(np.rint((planes[k] - np.float32(lo[k])) * np.float32(255.0 / scale[k])), 0,
+                                         255)
             deepzoom.write_plane(tmp, f"plane_{j}", texels, fmt, quality, layout=layout)
         (tmp / "info.json").write_text(json.dumps(info, indent=1))
 
@@ -94,26 +98,30 @@ def read(folder: Path | str) -> ClassicRTI:
     fmt = info.get("format", "jpg")
     if fmt not in ("jpg", "png"):
         raise RTIError(f"{path}: format must be jpg or png, got {fmt!r}")
-    texels = np.empty((nplanes, height, width), dtype=np.float32)
+    # each plane is dequantised straight into the coefficients: one float copy of the model, whatever its size
+    terms = nplanes - 3 if method == "lptm" else nplanes // 3
+    coeffs = np.empty((terms, height, width, 1 if method == "lptm" else 3), dtype=np.float32)
+    chroma = np.empty((height, width, 3), dtype=np.float32) if method == "lptm" else None
+    order = WEB_PTM_ORDER if method in ("ptm", "lptm") else list(range(terms))
     for j in range(nplanes // 3):
         file = folder / f"plane_{j}.{fmt}"
         plane = deepzoom.read_plane(folder, f"plane_{j}", fmt)
         if plane.shape[:2] != (height, width) or plane.dtype != np.uint8:
             raise RTIError(f"{file}: expected an 8-bit {width}x{height} plane")
-        texels[3 * j : 3 * j + 3] = plane.transpose(2, 0, 1) / np.float32(255.0)
-    planes = (texels - bias[:, None, None]) * scale[:, None, None]
+        for c in range(3):
+            k = 3 * j + c
+            texels = plane[..., c] * np.float32(1 / 255)
+            if chroma is not None and j == 0:
+                chroma[..., c] = texels  # relight's renderer reads LRGB chroma as plain colour
+            elif chroma is not None:
+                coeffs[order[k - 3], ..., 0] = (texels - np.float32(bias[k])) * np.float32(scale[k])
+            else:
+                coeffs[order[j], ..., c] = (texels - np.float32(bias[k])) * np.float32(scale[k])
     lights = light_utils.from_flat(info.get("lights"), str(path))
     min_elevation = infojson.number(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION), path,
                                     "hsh_min_elevation")
     training = infojson.mapping(info.get("training"), path, "training")
-    if method == "lptm":
-        terms = np.empty((6, height, width, 1), dtype=np.float32)
-        terms[WEB_PTM_ORDER, ..., 0] = planes[3:]
-        return ClassicRTI(method, terms, texels[:3].transpose(1, 2, 0).copy(), lights, training=training)
-    coeffs = planes.astype(np.float32).reshape(nplanes // 3, 3, height, width).transpose(0, 2, 3, 1)
-    if method == "ptm":
-        coeffs = coeffs[np.argsort(WEB_PTM_ORDER)]
-    return ClassicRTI(method, np.ascontiguousarray(coeffs), None, lights, min_elevation, training)
+    return ClassicRTI(method, coeffs, chroma, lights, min_elevation, training)
 
 
 def _method(kind: object, colorspace: object, nplanes: object, folder: Path) -> str:

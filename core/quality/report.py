@@ -46,67 +46,78 @@ CMAP_ERROR, CMAP_LATENT = "inferno", "gray"
 
 @dataclass
 class Entry:
-    """One model of the comparison and its scores."""
+    """One model of the comparison: its scores, what the page says of it and its pictures, all made when it is
+    scored, so that the models are never held together (a camera-sized capture's four would not fit in memory)."""
 
     label: str
     path: Path
-    model: ClassicRTI | NeuralRTI
     scores: Evaluation
+    kind: str
+    coefficients: int
+    """Numbers stored per pixel."""
+    decoder_parameters: int
+    training: dict
+    warning: str | None
+    relit: list[str]
+    """The page's figures of the model's image at each ``grid_lights`` test light."""
+    errors: list[str]
+    """The page's figures of their error heat maps."""
+    latents: list[np.ndarray] | None = None
+    """A neural model's ``latent_maps``."""
     lossless: Evaluation | None = None
     """Neural models: the scores of the float codes (``scores`` are from the 8-bit planes)."""
 
     @property
-    def kind(self) -> str:
-        model = self.model
-        if isinstance(model, NeuralRTI):
-            role = model.training.get("role", "neural")
-            trained = model.training.get("trained")
-            decoder = f"decoder {model.hidden}-{model.hidden}"
-            return f"{role} ({trained}), {decoder}" if trained else f"neural, {decoder}"
-        names = {"ptm": "PTM (RGB)", "lptm": "PTM (LRGB)", "hsh2": "HSH order 2", "hsh3": "HSH order 3"}
-        return names.get(model.method, model.method.upper())
-
-    @property
-    def coefficients(self) -> int:
-        """Numbers stored per pixel."""
-        return CODE_SIZE if isinstance(self.model, NeuralRTI) else coefficients_per_pixel(self.model.method)
-
-    @property
-    def decoder_parameters(self) -> int:
-        return self.model.parameters if isinstance(self.model, NeuralRTI) else 0
-
-    @property
     def seconds(self) -> float | None:
-        value = self.model.training.get("seconds")
+        value = self.training.get("seconds")
         return None if value is None else float(value)
 
     @property
     def device(self) -> str:
-        return str(self.model.training.get("device", ""))
+        return str(self.training.get("device", ""))
 
     @property
     def held_out(self) -> str:
         """A neural model's PSNR at the lights held out of its training, and HSH3's there."""
-        t = self.model.training
+        t = self.training
         if "val_lights" not in t:
             return ""
         return f"{t['val_psnr']:.2f} (HSH3 {t['hsh3_val_psnr']:.2f})"
 
-    @property
-    def warning(self) -> str | None:
-        return self.model.below_hsh3() if isinstance(self.model, NeuralRTI) else None
+
+def kind(model: ClassicRTI | NeuralRTI) -> str:
+    """What the model is, in the table's words."""
+    if isinstance(model, NeuralRTI):
+        role = model.training.get("role", "neural")
+        trained = model.training.get("trained")
+        decoder = f"decoder {model.hidden}-{model.hidden}"
+        return f"{role} ({trained}), {decoder}" if trained else f"neural, {decoder}"
+    names = {"ptm": "PTM (RGB)", "lptm": "PTM (LRGB)", "hsh2": "HSH order 2", "hsh3": "HSH order 3"}
+    return names.get(model.method, model.method.upper())
 
 
 def score(label: str, path: Path | str, test: MLIC, device: str = "auto") -> Entry:
-    """Load the model at ``path`` and score it on ``test`` (a neural one from its 8-bit planes and losslessly)."""
+    """Load the model at ``path``, score it on ``test`` (a neural one from its 8-bit planes and losslessly) and make
+    its pictures."""
     path = Path(path)
     model = models.load(path)
+    lossless = None
     if isinstance(model, NeuralRTI) and (path / "codes.npy").is_file():
-        planes = models.load(path, codes="planes")
-        assert isinstance(planes, NeuralRTI)
         lossless = evaluate(model, test, device=device, with_ssim=False)  # its PSNR is all the page shows
-        return Entry(label, path, planes, evaluate(planes, test, device=device), lossless)
-    return Entry(label, path, model, evaluate(model, test, device=device))
+        model = models.load(path, codes="planes")
+    scores = evaluate(model, test, device=device)
+    relighter = relighting.relighter(model, device)
+    relit, errors = [], []
+    for index in grid_lights(test):
+        truth = metrics.to_uint8(test.images[index])
+        guess = relighter.array(test.lights[index], uint8=True)
+        relit.append(_figure(guess, f"{label} · {metrics.psnr(truth, guess):.2f} dB"))
+        errors.append(_figure(error_map(truth, guess), f"{label} error"))
+    return Entry(label, path, scores, kind(model),
+                 CODE_SIZE if isinstance(model, NeuralRTI) else coefficients_per_pixel(model.method),
+                 model.parameters if isinstance(model, NeuralRTI) else 0, model.training,
+                 model.below_hsh3() if isinstance(model, NeuralRTI) else None, relit, errors,
+                 latent_maps(model) if isinstance(model, NeuralRTI) else None, lossless)
 
 
 def to_json(entries: list[Entry]) -> list[dict]:
@@ -170,17 +181,17 @@ def latent_maps(model: NeuralRTI) -> list[np.ndarray]:
 
 
 def write(entries: list[Entry], test: MLIC, out: Path | str, title: str = "RTI model comparison",
-          command: str = "", force: bool = False, device: str = "auto") -> None:
+          command: str = "", force: bool = False) -> None:
     """Write the report page to ``out``."""
     if not entries:
         raise RTIError("give at least one model to report on")
-    page = _page(entries, test, title, command, device)
+    page = _page(entries, test, title, command)
     with output_file(out, force=force) as tmp:
         tmp.write_text(page, encoding="utf-8")
 
 
-def _page(entries: list[Entry], test: MLIC, title: str, command: str, device: str) -> str:
-    neural = next((e for e in entries if isinstance(e.model, NeuralRTI)), None)
+def _page(entries: list[Entry], test: MLIC, title: str, command: str) -> str:
+    neural = next((e for e in entries if e.latents is not None), None)
     sections = [
         f"<h1>{_text(title)}</h1>",
         f"<p class=note>{test.width}×{test.height} pixels, {test.count} held-out test lights from "
@@ -188,7 +199,7 @@ def _page(entries: list[Entry], test: MLIC, title: str, command: str, device: st
         "are scored from their 8-bit planes, as viewers show them; PSNR and SSIM on 8-bit images.</p>",
         "<h2>Results</h2>", _results(entries),
         "<h2>PSNR against light elevation</h2>", _plot(entries),
-        "<h2>Relit images and errors</h2>", _grid(entries, test, device),
+        "<h2>Relit images and errors</h2>", _grid(entries, test),
     ]
     if neural is not None:
         sections += [f"<h2>Latent planes of {_text(neural.label)}</h2>", _latents(neural)]
@@ -238,18 +249,14 @@ def _plot(entries: list[Entry]) -> str:
     return svg[svg.index("<svg"):]
 
 
-def _grid(entries: list[Entry], test: MLIC, device: str) -> str:
-    relit = [relighting.relighter(e.model, device) for e in entries]
+def _grid(entries: list[Entry], test: MLIC) -> str:
     rows = []
-    for index in grid_lights(test):
+    for row, index in enumerate(grid_lights(test)):
         light = test.lights[index]
         truth = metrics.to_uint8(test.images[index])
         cells = [_figure(truth, f"photo · elevation {np.degrees(np.arcsin(np.clip(light[2], -1, 1))):.0f}°")]
-        errors = ["<figure></figure>"]
-        for e, relighter in zip(entries, relit):
-            guess = relighter.array(light, uint8=True)
-            cells.append(_figure(guess, f"{e.label} · {metrics.psnr(truth, guess):.2f} dB"))
-            errors.append(_figure(error_map(truth, guess), f"{e.label} error"))
+        cells += [e.relit[row] for e in entries]
+        errors = ["<figure></figure>"] + [e.errors[row] for e in entries]
         rows.append(f"<div class=row>{''.join(cells)}</div><div class=row>{''.join(errors)}</div>")
     legend = (f"<p class=note>Heat maps: mean absolute error over R, G, B, from 0 (black) to {ERROR_SCALE:g} of the "
               f"full range and more (pale yellow), colour map {CMAP_ERROR}.</p>")
@@ -257,8 +264,8 @@ def _grid(entries: list[Entry], test: MLIC, device: str) -> str:
 
 
 def _latents(entry: Entry) -> str:
-    assert isinstance(entry.model, NeuralRTI)
-    cells = [_figure(image, f"code {k + 1}") for k, image in enumerate(latent_maps(entry.model))]
+    assert entry.latents is not None
+    cells = [_figure(image, f"code {k + 1}") for k, image in enumerate(entry.latents)]
     return ("<p class=note>Each of the nine numbers a pixel is compressed to, stretched over its own range.</p>"
             f"<div class='row wrap'>{''.join(cells)}</div>")
 
