@@ -119,6 +119,11 @@ WORK = os.environ.get("BENCH_WORKDIR", "")
 TRAIN_ARGS = os.environ.get("BENCH_TRAIN_ARGS", "").split()
 
 
+def sized() -> str:
+    """The sections' name suffix of sizes other than the default (their results are kept side by side)."""
+    return "" if LARGE_SIZES == ["4096x4096"] else "_" + "_".join(LARGE_SIZES)
+
+
 def measured(*args: str) -> tuple[float, float]:
     """Run ``python -m core ARGS``; its wall time (s) and peak resident memory (GB)."""
     start = time.perf_counter()
@@ -245,7 +250,8 @@ def large_capture() -> None:
                 "types it, alone on the machine; peak memory is the command's own resident set.\n\n"
                 + table(["size", "step", "seconds", "peak memory (GB)"], rows))
         device = "cuda" if DEVICE == "cuda" or (DEVICE == "auto" and torch.cuda.is_available()) else "cpu"
-        write_section(f"large_capture_{device}", f"Full-resolution captures end to end ({device})", body,
+        write_section(f"large_capture_{device}{sized()}", f"Full-resolution captures end to end ({device}, "
+                      f"{', '.join(LARGE_SIZES)})", body,
                       f"BENCH_DEVICE={device} BENCH_LARGE_SIZES='{' '.join(LARGE_SIZES)}' "
                       + (f"BENCH_LARGE_BASE={BASE} " if BASE else "") + (f"BENCH_WORKDIR={WORK} " if WORK else "")
                       + (f"BENCH_TRAIN_ARGS='{' '.join(TRAIN_ARGS)}' " if TRAIN_ARGS else "")
@@ -292,7 +298,8 @@ def large_budget() -> None:
                 + table(["size", "train options", "train (s)", "peak memory (GB)",
                          "times each pixel is drawn: teacher / student", "student, whole (dB)",
                          f"student, {CROP}² window (dB)", "eval (s)"], rows))
-        write_section(f"large_budget_{device}", f"The step budget at full resolution ({device})", body,
+        write_section(f"large_budget_{device}{sized()}", f"The step budget at full resolution ({device}, "
+                      f"{', '.join(LARGE_SIZES)})", body,
                       f"BENCH_DEVICE={device} BENCH_LARGE_SIZES='{' '.join(LARGE_SIZES)}' "
                       + (f"BENCH_LARGE_BASE={BASE} " if BASE else "") + (f"BENCH_WORKDIR={WORK} " if WORK else "")
                       + f"BENCH_BUDGETS='{'|'.join(' '.join(a) for a in BUDGETS)}' python3 build.py bench large_budget")
