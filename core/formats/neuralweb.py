@@ -67,7 +67,7 @@ def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: b
         for k in range(3):
             deepzoom.write_plane(tmp, f"plane_{k + 1}", texels[..., 3 * k : 3 * k + 3], "jpg", quality, keep_rgb=True,
                                  layout=layout)
-        np.save(tmp / LOSSLESS_CODES, model.codes.astype(np.float32))
+        np.save(tmp / LOSSLESS_CODES, np.asarray(model.codes, dtype=np.float32))  # no copy of float32 codes
         (tmp / "info.json").write_text(json.dumps(info))
 
 

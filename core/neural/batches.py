@@ -217,7 +217,8 @@ class Validation:
         inside = data.inside.cpu()
         picks = inside[torch.randperm(len(inside), generator=generator)[:VAL_PIXELS]].numpy()
         self.pixels = torch.as_tensor(picks, device=data.device)
-        values = mlic.images[held].reshape(len(held), -1, 3)[:, picks].transpose(1, 0, 2) / mlic.max_value
+        flat = mlic.images.reshape(mlic.count, -1, 3)
+        values = flat[np.ix_(held, picks)].transpose(1, 0, 2) / mlic.max_value  # no copy of the held-out photos
         self.targets = torch.as_tensor(values[:, :, None], dtype=torch.float32, device=data.device)  # (B, V, 1, 3)
         self.lights = mlic.lights[held]
         self.light_xy = torch.as_tensor(self.lights[:, :2], dtype=torch.float32, device=data.device)

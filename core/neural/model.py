@@ -49,7 +49,9 @@ def quantize_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     lo = codes.min(axis=(0, 1)).astype(np.float64)
     hi = codes.max(axis=(0, 1)).astype(np.float64)
     span = np.where(hi > lo, hi - lo, 1.0)
-    texels = np.clip(np.rint((codes - lo) / span * 255.0), 0, 255).astype(np.uint8)
+    texels = np.empty(codes.shape, dtype=np.uint8)
+    for k in range(codes.shape[2]):  # a channel at a time: float64 temporaries of one channel, not nine
+        texels[..., k] = np.clip(np.rint((codes[..., k] - lo[k]) / span[k] * 255.0), 0, 255)
     return texels, lo, hi
 
 

@@ -453,6 +453,7 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         if role == "teacher":
             teacher = distill.Teacher(net, codes)
     if config.refit > 0 and config.recipe == "fast" and config.time_budget is None:
+        teacher = None  # its codes are the teacher model's, which the refit replaces
         _refit(mlic, held, data, nets, models, config, device, progress)
     return models
 
@@ -473,9 +474,9 @@ def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder
         grown = grow(net, kept, full, short, role)
         state = run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
                           lambda *args: None, None)
+        trained = models.pop(role).training  # its codes go before the new ones come: a camera-sized capture's are GBs
         codes = encode(grown, full)
-        training = {**models[role].training, "refit_steps": state.step,
-                    "seconds": models[role].training["seconds"] + state.elapsed}
+        training = {**trained, "refit_steps": state.step, "seconds": trained["seconds"] + state.elapsed}
         models[role] = to_model(grown, codes, full, mlic.lights, training)
         if role == "teacher":
             teacher = distill.Teacher(grown, codes)
