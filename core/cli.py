@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import relighting
+from . import memory, relighting
 from .atomic import check_target, output_dir, output_file
 from .capture import analytic, images, lp, splits
 from .capture import lights as light_utils
@@ -63,7 +63,9 @@ def cmd_split(args: argparse.Namespace) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
-    data = splits.load_part(args.mlic, "train", quiet=args.quiet)
+    # the coefficients as float32, beside the photos
+    need = memory.Need(f"fitting {args.method}", 4 * fitting.coefficients_per_pixel(args.method))
+    data = splits.load_part(args.mlic, "train", quiet=args.quiet, need=need)
     model = fitting.fit(data, args.method, quiet=args.quiet)
     count, source = data.count, data.source
     del data  # the photos: the writing needs their memory on a camera-sized capture
@@ -113,7 +115,8 @@ def cmd_normals(args: argparse.Namespace) -> None:
         surface = photometric.from_model(models.load(source), args.method, device=args.device, quiet=args.quiet)
         made = f"{args.method} from the model under {len(photometric.VIRTUAL_LIGHTS)} virtual lights"
     else:
-        data = splits.load_part(source, "train", quiet=args.quiet)
+        need = memory.Need("normals", memory.NORMALS_PER_PIXEL)
+        data = splits.load_part(source, "train", quiet=args.quiet, need=need)
         surface = photometric.from_mlic(data, args.method, quiet=args.quiet)
         made = f"{args.method} from {data.count} lights of {data.source}"
     writers = {maps.NORMALS_NAME: lambda path: maps.write_normals(path, surface.normals)}
@@ -201,7 +204,7 @@ def _light_argument(values: Sequence[float]) -> np.ndarray:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     model = models.load(args.model)
-    test = splits.load_part(args.test, "test", quiet=args.quiet)
+    test = splits.load_part(args.test, "test", quiet=args.quiet, need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
     mask = images.read_mask(args.mask) if args.mask else None
     neural = isinstance(model, NeuralRTI)
     result = evaluate.evaluate(model, test, mask, quiet=args.quiet, device=args.device, with_ssim=not neural)
@@ -250,7 +253,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     checkpoint = out.with_name(out.name + ".checkpoint.pt")
     check_target(out, args.force)
     config = train_config(args)
-    data = splits.load_part(args.mlic, "train", quiet=args.quiet)
+    need = memory.Need("training", memory.TRAINING_PER_PIXEL)
+    data = splits.load_part(args.mlic, "train", quiet=args.quiet, need=need)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
     try:
         trained = train.train(data, config, Progress(mode), checkpoint, resume=args.resume)
@@ -304,7 +308,8 @@ def cmd_enlarge(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from .quality import report  # matplotlib loads only for the report
 
-    test = splits.load_part(args.test, "test", quiet=args.quiet)
+    need = memory.Need("the report", 4 * fitting.coefficients_per_pixel("hsh3") + memory.SCORING_PER_PIXEL)
+    test = splits.load_part(args.test, "test", quiet=args.quiet, need=need)
     labelled = [_labelled(text) for text in args.models]
     labels = [label for label, _ in labelled]
     twice = sorted({label for label in labels if labels.count(label) > 1})

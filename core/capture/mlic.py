@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .. import memory
 from ..atomic import output_dir
 from ..errors import RTIError
 from . import images, lp
@@ -83,12 +84,13 @@ def find_lp(path: Path) -> Path:
     return found[0]
 
 
-def load(path: Path | str, quiet: bool = True) -> MLIC:
-    """Read an MLIC from its folder or its .lp file, checking that every image agrees in size and depth."""
+def load(path: Path | str, quiet: bool = True, need: memory.Need | None = None) -> MLIC:
+    """Read an MLIC from its folder or its .lp file, checking that every image agrees in size and depth; with
+    ``need``, refuse up front a job that would not fit in memory (``core.memory``)."""
     lp_path = find_lp(Path(path))
     names, lights = lp.read_lp(lp_path)
     folder = lp_path.parent
-    stack = read_stack([folder / name for name in names], quiet)
+    stack = read_stack([folder / name for name in names], quiet, need)
     mask = None
     if (folder / MASK_NAME).exists():
         mask = images.read_mask(folder / MASK_NAME)
@@ -100,10 +102,13 @@ def load(path: Path | str, quiet: bool = True) -> MLIC:
     return MLIC(stack, lights, names, mask, lp_path)
 
 
-def read_stack(files: list[Path], quiet: bool = True) -> np.ndarray:
+def read_stack(files: list[Path], quiet: bool = True, need: memory.Need | None = None) -> np.ndarray:
     """The images (N, H, W, 3) in their stored dtype; one that differs from the first in size or depth is an error
-    naming it. Several are decoded at once (``images.workers``), each straight into its place in the stack."""
+    naming it. Several are decoded at once (``images.workers``), each straight into its place in the stack; ``need``
+    is checked once the first gives the size."""
     first = images.read_image(files[0])
+    if need is not None:
+        memory.require(need, len(files) * first.nbytes, first.shape[0] * first.shape[1])
     stack = np.empty((len(files), *first.shape), dtype=first.dtype)
     stack[0] = first
     del first

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import memory
 from ..atomic import output_dir
 from ..errors import RTIError
 from . import mlic as mlic_io
@@ -28,10 +29,10 @@ def part_folder(path: Path, part: str) -> Path | None:
     return None
 
 
-def load_part(path: Path | str, part: str, quiet: bool = True) -> MLIC:
-    """Load an MLIC, or the ``part`` of a split folder when ``path`` is one."""
+def load_part(path: Path | str, part: str, quiet: bool = True, need: memory.Need | None = None) -> MLIC:
+    """Load an MLIC, or the ``part`` of a split folder when ``path`` is one (``need``: see ``mlic.load``)."""
     path = Path(path)
-    return mlic_io.load(part_folder(path, part) or path, quiet=quiet)
+    return mlic_io.load(part_folder(path, part) or path, quiet=quiet, need=need)
 
 
 def leave_k_out(mlic: MLIC, every: int = 8, offset: int = 0) -> tuple[MLIC, MLIC]:
