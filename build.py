@@ -20,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import venv
 from pathlib import Path
@@ -48,6 +49,9 @@ ADDON_TESTS = ("tests/test_addon_nodes.py", "tests/test_addon_operators.py", "te
 CORE_TESTS = ("tests", "--ignore=tests/test_build.py")
 """What the numpy 2 environment runs: every test that needs no Blender (the add-on's skip themselves; build.py's
 tests import synth's command line, which needs bpy)."""
+OPENSEADRAGON = "openseadragon@6.1.1"
+"""The deep-zoom viewer (npm registry) that tests/test_browser.py opens our tiles in, with Debian's Chromium."""
+OPENSEADRAGON_JS = ROOT / ".cache" / "openseadragon" / "openseadragon.min.js"
 DEMO_OUT = ROOT / "demo_out"
 DEMO_SIZE = 256
 DEMO_SCENE = ("--relief", "frieze", "--depth", "0.045", "--material", "stripes")
@@ -143,6 +147,7 @@ def cmd_test(args: argparse.Namespace) -> None:
     """Static type check of the bpy-facing code, the whole pytest suite, then (unless pytest arguments pick tests)
     core's tests again with numpy 2 and the add-on tests again on Blender 4.2 LTS, each in an environment of its
     own."""
+    ensure_browser()
     run(PYTHON, "-m", "mypy")
     run(PYTHON, "-m", "pytest", *args.pytest_args)
     if not args.pytest_args:
@@ -158,6 +163,31 @@ def cmd_test(args: argparse.Namespace) -> None:
             run(*command)
         elif code:
             sys.exit(code)
+
+
+def ensure_browser() -> None:
+    """Chromium (Debian's package, through apt-get as root) and OpenSeadragon (``npm pack``) for the browser test of
+    deep-zoom folders; where either cannot be had, say so: that test then skips."""
+    if shutil.which("chromium") is None:
+        if shutil.which("apt-get") is None or os.geteuid() != 0:
+            print("no Chromium and no apt-get as root to install it: the browser test will skip", flush=True)
+        elif call("apt-get", "update", "-qq") or call("apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                                                      "chromium"):
+            print("installing Chromium failed: the browser test will skip", flush=True)
+    if OPENSEADRAGON_JS.is_file():
+        return
+    if shutil.which("npm") is None:
+        print(f"no npm to fetch {OPENSEADRAGON}: the browser test will skip", flush=True)
+        return
+    folder = OPENSEADRAGON_JS.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if call("npm", "pack", "--silent", OPENSEADRAGON, "--pack-destination", folder):
+        print(f"fetching {OPENSEADRAGON} failed: the browser test will skip", flush=True)
+        return
+    with tarfile.open(next(folder.glob("openseadragon-*.tgz"))) as tar:
+        script = tar.extractfile("package/build/openseadragon/openseadragon.min.js")
+        assert script is not None
+        OPENSEADRAGON_JS.write_bytes(script.read())
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
