@@ -69,13 +69,14 @@ def cmd_fit(args: argparse.Namespace) -> None:
     model = fitting.fit(data, args.method, quiet=args.quiet)
     count, source = data.count, data.source
     del data  # the photos: the writing needs their memory on a camera-sized capture
-    models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality, layout=args.layout)
+    models.save(model, args.out, force=args.force, fmt=args.format, quality=args.quality, layout=args.layout,
+                quiet=args.quiet)
     print(f"fitted {args.method} on {count} lights of {source}; wrote {args.out}")
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     models.save(models.load(args.model), args.out, force=args.force, fmt=args.format, quality=args.quality,
-                layout=args.layout)
+                layout=args.layout, quiet=args.quiet)
     print(f"wrote {args.out}")
 
 
@@ -264,7 +265,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise
     with output_dir(out, force=args.force) as tmp:
         for role, model in trained.items():
-            neuralweb.write(model, tmp / role, quality=args.quality, layout=args.layout)
+            neuralweb.write(model, tmp / role, quality=args.quality, layout=args.layout, quiet=args.quiet)
         summary = {"mlic": str(data.source), "config": config.result_keys(),
                    "models": {role: model.training for role, model in trained.items()}}
         (tmp / "train.json").write_text(json.dumps(summary, indent=1))

@@ -49,9 +49,9 @@ def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
 
 
 def save(model: ClassicRTI | NeuralRTI, path: Path | str, force: bool = False, fmt: str = "jpg",
-         quality: int | None = None, layout: str = "image") -> None:
+         quality: int | None = None, layout: str = "image", quiet: bool = True) -> None:
     """Save a model; the path picks the format: ``*.ptm``, ``*.rti``, otherwise a web folder, whose planes are one
-    image each or, with ``layout="deepzoom"``, deep-zoom tiles.
+    image each or, with ``layout="deepzoom"``, deep-zoom tiles (``quiet=False``: a progress bar over the planes).
 
     JPEG quality defaults to 95 for PTM/HSH planes and 100 for neural codes, which JPEG damages more.
     """
@@ -64,10 +64,10 @@ def save(model: ClassicRTI | NeuralRTI, path: Path | str, force: bool = False, f
             raise RTIError(f"{path}: a neural model can only be written as a model folder, not {suffix}")
         if fmt != "jpg":
             raise RTIError("neural folders have JPEG planes (OpenLIME reads only plane_N.jpg); codes.npy is lossless")
-        neuralweb.write(model, path, quality=quality or neuralweb.QUALITY, force=force, layout=layout)
+        neuralweb.write(model, path, quality=quality or neuralweb.QUALITY, force=force, layout=layout, quiet=quiet)
     elif suffix == ".ptm":
         ptmfile.write(model, path, force=force)
     elif suffix == ".rti":
         rtifile.write(model, path, force=force)
     else:
-        webrti.write(model, path, fmt=fmt, quality=quality or 95, force=force, layout=layout)
+        webrti.write(model, path, fmt=fmt, quality=quality or 95, force=force, layout=layout, quiet=quiet)

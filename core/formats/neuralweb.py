@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from ..atomic import output_dir
 from ..capture import lights as light_utils
@@ -40,8 +41,9 @@ def _padded(matrix: np.ndarray, rows: int, cols: int) -> list[float]:
 
 
 def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: bool = False,
-          layout: str = "image") -> None:
-    """Write ``model`` as an OpenLIME neural folder with its lossless codes; planes tiled with ``layout="deepzoom"``."""
+          layout: str = "image", quiet: bool = True) -> None:
+    """Write ``model`` as an OpenLIME neural folder with its lossless codes; planes tiled with ``layout="deepzoom"``;
+    ``quiet=False`` shows progress over the plane images."""
     texels, lo, hi = quantize_codes(model.codes)
     n = pad4(model.hidden)
     (w1, b1), (w2, b2), (w3, b3) = model.layers
@@ -64,7 +66,7 @@ def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: b
     if model.lights is not None:
         info["lights"] = np.round(model.lights, 6).ravel().tolist()
     with output_dir(folder, force=force) as tmp:
-        for k in range(3):
+        for k in tqdm(range(3), desc="writing planes", unit="image", disable=quiet or None, leave=False):
             deepzoom.write_plane(tmp, f"plane_{k + 1}", texels[..., 3 * k : 3 * k + 3], "jpg", quality, keep_rgb=True,
                                  layout=layout)
         np.save(tmp / LOSSLESS_CODES, np.asarray(model.codes, dtype=np.float32))  # no copy of float32 codes

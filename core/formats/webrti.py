@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from ..atomic import output_dir
 from ..capture import lights as light_utils
@@ -41,9 +42,9 @@ def _planes(model: ClassicRTI) -> list[np.ndarray]:
 
 
 def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int = 95, force: bool = False,
-          layout: str = "image") -> None:
+          layout: str = "image", quiet: bool = True) -> None:
     """Write a model as a relight/OpenLIME folder; ``fmt`` is "jpg" (compact) or "png" (lossless planes), ``layout``
-    "image" (one file a plane) or "deepzoom" (tiled)."""
+    "image" (one file a plane) or "deepzoom" (tiled); ``quiet=False`` shows progress over the plane images."""
     if model.method not in ("ptm", "lptm", "hsh2", "hsh3"):
         raise RTIError(f"{model.method} cannot be written as an OpenLIME folder (ptm, lptm, hsh2 and hsh3 can)")
     if fmt not in ("jpg", "png"):
@@ -72,7 +73,8 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
     if model.training:
         info["training"] = model.training
     with output_dir(folder, force=force) as tmp:
-        for j in range(len(planes) // 3):
+        for j in tqdm(range(len(planes) // 3), desc="writing planes", unit="image", disable=quiet or None,
+                      leave=False):
             texels = np.empty((model.height, model.width, 3), dtype=np.uint8)
             for c in range(3):
                 k = 3 * j + c
