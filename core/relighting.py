@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     import torch
 
 ROWS = 1 << 15
-"""(pixel, light) pairs decoded at once: a neural chunk's activations stay within a few megabytes (the CPU's caches)."""
+"""(pixel, light) pairs decoded at once on a CPU: a neural chunk's activations stay within a few megabytes (the
+CPU's caches)."""
+GPU_ROWS = 1 << 22
+"""(pixel, light) pairs decoded at once on a GPU: a few chunks an image, since each chunk costs kernel launches (a
+teacher's chunk takes under a gigabyte)."""
 
 
 def pick_device(name: str) -> torch.device:
@@ -60,6 +64,7 @@ class ReferenceRelighter:
         self.model = model
         self.pixels = model.height * model.width
         self.shape = (model.height, model.width, 3)
+        self.rows = ROWS
 
     def chunk(self, lights: np.ndarray, start: int, stop: int) -> np.ndarray:
         """Pixels ``start:stop`` (flat, row-major) under ``lights`` (L, 3): float (L, n, 3)."""
@@ -88,7 +93,7 @@ class ReferenceRelighter:
         """``(start, stop, values)`` for consecutive runs of up to ``pixels`` pixels: their float values (n, L, 3)
         under ``lights``, unclipped; for per-pixel work that needs every light at once."""
         lights = np.asarray(lights, dtype=np.float64)
-        step = max(1, ROWS // len(lights))
+        step = max(1, self.rows // len(lights))
         for start in range(0, self.pixels, pixels):
             stop = min(start + pixels, self.pixels)
             values = np.empty((stop - start, len(lights), 3), np.float32)
@@ -109,6 +114,8 @@ class Relighter(ReferenceRelighter):
 
         super().__init__(model)
         self.torch, self.device = torch, pick_device(device)
+        self.rows = GPU_ROWS if self.device.type == "cuda" else ROWS
+        self._lights: tuple[bytes, torch.Tensor] | None = None
         if isinstance(model, NeuralRTI):
             (w1, b1), (w2, b2), (w3, b3) = [(self._tensor(w), self._tensor(b)) for w, b in model.layers]
             self.codes = self._tensor(model.codes.reshape(-1, CODE_SIZE))
@@ -130,7 +137,7 @@ class Relighter(ReferenceRelighter):
         torch, model = self.torch, self.model
         if isinstance(model, NeuralRTI):
             elu = torch.nn.functional.elu_
-            per_light = self._tensor(np.asarray(lights)[:, :2]) @ self.light_weights.T + self.first_bias
+            per_light = self._per_light(lights)
             first = self.codes[start:stop] @ self.code_weights
             h = elu((first[None] + per_light[:, None]).reshape(-1, first.shape[1]))
             h = elu(torch.addmm(self.hidden[1], h, self.hidden[0]))
@@ -142,14 +149,22 @@ class Relighter(ReferenceRelighter):
             return out * self.chroma[start:stop] if self.chroma is not None else out
         return self._tensor(super().chunk(lights, start, stop))
 
+    def _per_light(self, lights: np.ndarray) -> torch.Tensor:
+        """The first layer's light part and bias under ``lights``, kept for the next chunks of the same lights (a
+        copy to a GPU per chunk would wait for it)."""
+        key = np.asarray(lights, dtype=np.float64).tobytes()
+        if self._lights is None or self._lights[0] != key:
+            self._lights = key, self._tensor(np.asarray(lights)[:, :2]) @ self.light_weights.T + self.first_bias
+        return self._lights[1]
+
     def image(self, light: np.ndarray, uint8: bool = False) -> torch.Tensor:  # type: ignore[override]
         """The image (H, W, 3) under one light, on the device: float and unclipped, or 8-bit (clipped to [0, 1] and
         rounded half to even, as ``metrics.to_uint8``)."""
         torch = self.torch
         out = torch.empty((self.pixels, 3), dtype=torch.uint8 if uint8 else torch.float32, device=self.device)
         lights = np.asarray(light, dtype=np.float64).reshape(1, 3)
-        for start in range(0, self.pixels, ROWS):
-            stop = min(start + ROWS, self.pixels)
+        for start in range(0, self.pixels, self.rows):
+            stop = min(start + self.rows, self.pixels)
             part = self.chunk(lights, start, stop)[0]
             out[start:stop] = part.clamp_(0.0, 1.0).mul_(255.0).round_() if uint8 else part
         return out.reshape(self.shape)
