@@ -55,7 +55,7 @@ def batch_defaults(config: TrainConfig, device: torch.device, pixels: int = 0) -
     """(batch, lights per step): the fast recipe's defaults were tuned per device on 320² captures; above a
     megapixel (``pixels`` inside the mask) the default batch grows as the square root of the pixels, up to
     ``MAX_SCALE`` times, so that a camera-sized capture is not left mostly unseen by a step budget made for 0.1 MP
-    (BENCHMARKS.md, ``large_budget``). An explicit ``--batch`` is kept as given."""
+    (what that buys: docs/large-captures.md). An explicit ``--batch`` is kept as given."""
     if config.recipe == "reference":
         return config.batch or 64, 1
     default_batch, default_lights = (1024, 64) if device.type == "cuda" else (128, 16)
