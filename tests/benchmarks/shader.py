@@ -9,7 +9,8 @@ light per fragment, the decoders' output is decoded from sRGB, and the code or c
 textures with mipmaps. It is a proxy, not EEVEE: the render engine's own passes (depth, the world, film
 accumulation, overlays) cost more on top. Before timing, a small frame of each shader is checked against
 ``core.neural.nodeplan.evaluate`` and ``core.classic.hsh``, so the shader computes what the groups compute.
-Needs ``moderngl`` (``BENCH_FRAME_SIZES``: the planes' sizes, default 6000x4000: 24 MP).
+Needs ``moderngl`` (5.13.0 with glcontext 3.1.0, carried to the GPU machine as wheels; not in the project's
+requirements) and EGL (``BENCH_FRAME_SIZES``: the planes' sizes, default 6000x4000: 24 MP).
 """
 
 from __future__ import annotations
