@@ -204,20 +204,20 @@ def _light_argument(values: Sequence[float]) -> np.ndarray:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    model = models.load(args.model)
+    model = models.load(args.model, codes="planes")  # a neural folder's 8-bit planes: what viewers show
     test = splits.load_part(args.test, "test", quiet=args.quiet, need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
     mask = images.read_mask(args.mask) if args.mask else None
     neural = isinstance(model, NeuralRTI)
-    result = evaluate.evaluate(model, test, mask, quiet=args.quiet, device=args.device, with_ssim=not neural)
-    report = {"model": str(args.model), "test": str(test.source), **result.to_json()}
-    if neural:
-        # the 8-bit planes are what viewers show; the lossless codes' PSNR shows what quantisation costs
-        planes = evaluate.evaluate(models.load(args.model, codes="planes"), test, mask, quiet=args.quiet,
-                                   device=args.device)
-        lossless = {k: v for k, v in result.to_json().items() if k in ("psnr", "psnr_masked")}
-        report = {"model": str(args.model), "test": str(test.source), "codes": "8-bit planes",
-                  **planes.to_json(), "lossless": lossless}
-        result = planes
+    if args.lossless and not neural:
+        raise RTIError("--lossless is for neural model folders (their float codes, codes.npy)")
+    result = evaluate.evaluate(model, test, mask, quiet=args.quiet, device=args.device)
+    report = {"model": str(args.model), "test": str(test.source), **({"codes": "8-bit planes"} if neural else {}),
+              **result.to_json()}
+    if args.lossless:
+        del model  # one model's codes at a time
+        lossless = evaluate.evaluate(models.load(args.model), test, mask, quiet=args.quiet, device=args.device,
+                                     with_ssim=False)
+        report["lossless"] = {k: v for k, v in lossless.to_json().items() if k in ("psnr", "psnr_masked")}
     if args.json_out:
         with output_file(args.json_out, force=True) as tmp:
             tmp.write_text(json.dumps(report, indent=1))
@@ -226,8 +226,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         return
     print(evaluate.table(result))
     if "lossless" in report:
-        lossless = report["lossless"]
-        print(f"codes: 8-bit planes above; lossless (float) codes: PSNR {lossless['psnr']:.2f} dB")
+        print(f"codes: 8-bit planes above; lossless (float) codes: PSNR {report['lossless']['psnr']:.2f} dB")
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
@@ -425,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="mask PNG (non-zero = inside) for masked scores")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--json-out", help="also write the JSON report to this file")
+    p.add_argument("--lossless", action="store_true",
+                   help="neural folders: also score the float codes (codes.npy), to show what the 8-bit planes cost "
+                        "(relights every test light twice)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("enlarge", parents=[common, writes],

@@ -105,6 +105,10 @@ class ReferenceRelighter:
     def _numpy(self, values: np.ndarray) -> np.ndarray:
         return values
 
+    def beside(self, image: np.ndarray) -> np.ndarray:
+        """``image`` where this relighter's images are (scored against them without moving them)."""
+        return image
+
 
 class Relighter(ReferenceRelighter):
     """The fast relighter: PyTorch on ``device``, images kept on the device until asked for as numpy."""
@@ -131,6 +135,9 @@ class Relighter(ReferenceRelighter):
 
     def _numpy(self, values: torch.Tensor) -> np.ndarray:  # type: ignore[override]
         return values.cpu().numpy()
+
+    def beside(self, image: np.ndarray) -> torch.Tensor:  # type: ignore[override]
+        return self.torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
 
     def chunk(self, lights: np.ndarray, start: int, stop: int) -> torch.Tensor:  # type: ignore[override]
         """Pixels ``start:stop`` (flat, row-major) under ``lights`` (L, 3): float (L, n, 3) on the device."""

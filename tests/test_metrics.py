@@ -89,3 +89,20 @@ def test_ssim_and_psnr_of_large_images_go_band_by_band(monkeypatch: pytest.Monke
     assert metrics.ssim(a, b) == pytest.approx(whole[0], abs=1e-6)
     assert metrics.ssim(a, b, mask) == pytest.approx(whole[1], abs=1e-6)
     assert (metrics.psnr(a, b), metrics.psnr(a, b, mask)) == whole[2:]
+
+
+def test_psnr_sums_on_a_gpu_equal_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PyTorch sums PSNR takes where the images are on a GPU (run here on CPU tensors, in bands of a few rows)
+    equal numpy's exactly, masked or not."""
+    import torch
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 256, (61, 47, 3)).astype(np.uint8)
+    b = rng.integers(0, 256, (61, 47, 3)).astype(np.uint8)
+    mask = rng.random((61, 47)) < 0.3
+    monkeypatch.setattr(metrics, "GPU_BAND", 47 * 4)
+    for m in (None, mask):
+        expected = metrics._squared_errors(a, b, m)
+        tensors = (torch.from_numpy(a), torch.from_numpy(b), None if m is None else torch.from_numpy(m))
+        assert metrics._squared_errors_torch(*tensors) == expected
+        assert expected[1] == (a.size if m is None else 3 * int(m.sum()))

@@ -14,7 +14,7 @@ import torch
 from core.capture import images
 from core.errors import RTIError
 from core.formats import models, neuralweb
-from core.neural.model import NeuralRTI, decode, quantize_codes
+from core.neural.model import BAND, NeuralRTI, decode, dequantize_codes, quantize_codes
 from core.neural.nn import Architecture, Autoencoder, Decoder, Linear, decoder_parameters
 
 from .conftest import random_model
@@ -126,6 +126,21 @@ def test_code_planes_are_rgb_jpegs_that_keep_channels_apart(tmp_path: Path) -> N
         images.write_image(tmp_path / f"ycbcr_{k}.jpg", texels[..., 3 * k : 3 * k + 3], quality=100)
     ycbcr = np.concatenate([images.read_image(tmp_path / f"ycbcr_{k}.jpg") for k in range(3)], axis=-1)
     assert np.abs(ycbcr.astype(int) - texels).max() >= 3
+
+
+def test_dequantized_codes_equal_openlimes_arithmetic_and_round_trip() -> None:
+    """The tabled dequantisation gives exactly texel / 255 · (hi − lo) + lo in float32 (OpenLIME's formula), over
+    more pixels than one band, and quantising its output gives the texels back."""
+    rng = np.random.default_rng(4)
+    texels = rng.integers(0, 256, (BAND // 100 + 3, 101, 9), dtype=np.uint8)
+    lo, hi = rng.normal(size=9), rng.normal(size=9) + 4.0
+    codes = dequantize_codes(texels, lo, hi)
+    formula = texels / np.float32(255.0) * (hi - lo).astype(np.float32) + lo.astype(np.float32)
+    np.testing.assert_array_equal(codes, formula.astype(np.float32))
+    assert codes.dtype == np.float32
+    texels[0, 0], texels[-1, -1] = 0, 255  # the codes' range is then lo..hi
+    again, _, _ = quantize_codes(dequantize_codes(texels, lo, hi))
+    np.testing.assert_array_equal(again, texels)
 
 
 def test_rgb_jpeg_is_only_for_8_bit_rgb_jpegs() -> None:

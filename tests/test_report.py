@@ -35,11 +35,17 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def test_lossless_scores_are_for_neural_folders(compared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(compared / "hsh3"), "--test", str(compared / "scene"), "--lossless", "-q"]) == 2
+    assert "--lossless is for neural model folders" in capsys.readouterr().err
+
+
 def test_scores_are_evals_scores(compared: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scores = {s["label"]: s for s in json.loads((compared / "scores.json").read_text())}
     assert list(scores) == ["hsh", "ptm", "neural"]
     for label, folder in (("hsh", "hsh3"), ("ptm", "ptm"), ("neural", "neural")):
-        assert main(["eval", str(compared / folder), "--test", str(compared / "scene"), "--json", "-q"]) == 0
+        lossless = ["--lossless"] if label == "neural" else []
+        assert main(["eval", str(compared / folder), "--test", str(compared / "scene"), "--json", "-q", *lossless]) == 0
         evaluated = json.loads(capsys.readouterr().out)
         assert scores[label]["psnr"] == pytest.approx(evaluated["psnr"], abs=1e-9)
         assert scores[label]["ssim"] == pytest.approx(evaluated["ssim"], abs=1e-9)

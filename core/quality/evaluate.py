@@ -60,7 +60,7 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
     masked: list[tuple[float, float]] = []
     relit = relighting.relighter(model, device)
     for i in tqdm(range(test.count), desc="evaluating", unit="light", disable=quiet or None, leave=False):
-        truth = metrics.to_uint8(test.images[i])
+        truth = relit.beside(metrics.to_uint8(test.images[i]))  # moved to a GPU once, for both scores
         guess = relit.image(test.lights[i], uint8=True)
         score = LightScore(
             test.names[i], [round(float(v), 6) for v in test.lights[i]], round(float(elevations[i]), 3),

@@ -2,8 +2,9 @@
 
 SSIM has scikit-image's standard settings (the tests hold the two equal): Gaussian weights σ = 1.5 over an 11×11
 window, population covariance, K1 = 0.01, K2 = 0.03, data range 255, computed per channel and averaged. SSIM runs in
-PyTorch on the images' device (numpy arrays: the CPU, every core), PSNR in numpy (it needs no PyTorch), both a band
-of rows at a time, so a 50-megapixel image needs a few hundred megabytes beyond itself.
+PyTorch on the images' device (numpy arrays: the CPU, every core), PSNR in numpy (it needs no PyTorch) or on the GPU
+that holds the images, both a band of rows at a time, so a 50-megapixel image needs a few hundred megabytes (a GPU's
+band a few gigabytes) beyond itself.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ SSIM_BORDER = 5
 SIGMA = 1.5
 K1, K2 = 0.01, 0.03
 BAND = 1 << 18
-"""Pixels of an image measured at once (their float maps stay within the CPU's caches)."""
+"""Pixels of an image measured at once on a CPU (their float maps stay within the CPU's caches)."""
+GPU_BAND = 1 << 22
+"""Pixels of an image measured at once on a GPU: few bands an image, since each costs kernel launches."""
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -48,10 +51,21 @@ def _tensors(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tens
 
 def psnr(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
          mask: np.ndarray | torch.Tensor | None = None) -> float:
-    """PSNR in dB between two 8-bit RGB images (H, W, 3), over the pixels where ``mask`` is true; in numpy (it needs
-    no PyTorch), a band of rows at a time."""
-    x, y, m = (None if a is None else a if isinstance(a, np.ndarray) else a.cpu().numpy()
-               for a in (reference, test, mask))
+    """PSNR in dB between two 8-bit RGB images (H, W, 3), over the pixels where ``mask`` is true: exact integer sums,
+    in numpy (it needs no PyTorch), or in PyTorch on the GPU that holds one of the images already."""
+    on_gpu = any(a is not None and not isinstance(a, np.ndarray) and a.device.type != "cpu"
+                 for a in (reference, test, mask))
+    total, count = _squared_errors_torch(reference, test, mask) if on_gpu else _squared_errors(reference, test, mask)
+    if count == 0:
+        return float("nan")  # an empty mask
+    mse = total / count
+    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10.0 * np.log10(255.0**2 / mse))
+
+
+def _squared_errors(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
+                    mask: np.ndarray | torch.Tensor | None) -> tuple[int, int]:
+    """The sum of squared differences and their count, in numpy, a band of rows at a time."""
+    x, y, m = (None if a is None else a if isinstance(a, np.ndarray) else a.numpy() for a in (reference, test, mask))
     assert x is not None and y is not None
     rows = max(1, BAND // x.shape[1])
     total, count = 0, 0
@@ -61,10 +75,24 @@ def psnr(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
             diff = diff[m[top : top + rows]]
         total += int((diff * diff).sum(dtype=np.int64))
         count += diff.size
-    if count == 0:
-        return float("nan")  # an empty mask
-    mse = total / count
-    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10.0 * np.log10(255.0**2 / mse))
+    return total, count
+
+
+def _squared_errors_torch(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
+                          mask: np.ndarray | torch.Tensor | None) -> tuple[int, int]:
+    """:func:`_squared_errors` on the GPU, in larger bands (each band costs kernel launches)."""
+    import torch
+
+    x, y, m = _tensors(reference, test, mask)
+    rows = max(1, GPU_BAND // x.shape[1])
+    total, count = 0, 0
+    for top in range(0, x.shape[0], rows):
+        diff = x[top : top + rows].to(torch.int32) - y[top : top + rows].to(torch.int32)
+        if m is not None:
+            diff = diff[m[top : top + rows]]
+        total += int((diff * diff).sum(dtype=torch.int64))
+        count += diff.numel()
+    return total, count
 
 
 def gaussian_window() -> np.ndarray:
@@ -88,7 +116,7 @@ def ssim(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
     h, w = x.shape[:2]
     c1, c2 = (K1 * 255) ** 2, (K2 * 255) ** 2
     edge = 2 * SSIM_BORDER
-    rows = max(1, BAND // w)
+    rows = max(1, (BAND if x.device.type == "cpu" else GPU_BAND) // w)
     total, count = 0.0, 0
     for top in range(0, h - edge, rows):
         bottom = min(top + rows, h - edge)

@@ -31,12 +31,20 @@ def ptm_maximum(coeffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def diffuse_gain(coeffs: np.ndarray, gain: float) -> np.ndarray:
     """PTM luminance coefficients (6, ...) with their curvature scaled by ``gain`` around their maximum."""
+    base, slope = diffuse_gain_line(coeffs)
+    return base + gain * slope
+
+
+def diffuse_gain_line(coeffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(base, slope)``, each (6, ...): the gained coefficients are ``base + gain · slope``, affine in the gain (so
+    a shader applies any gain from two coefficient sets)."""
     a0, a1, a2, a3, a4, a5 = coeffs
     u0, v0 = ptm_maximum(coeffs)
-    b3 = (1 - gain) * (2 * a0 * u0 + a2 * v0) + a3
-    b4 = (1 - gain) * (2 * a1 * v0 + a2 * u0) + a4
-    b5 = (1 - gain) * (a0 * u0 * u0 + a1 * v0 * v0 + a2 * u0 * v0) + (a3 - b3) * u0 + (a4 - b4) * v0 + a5
-    return np.stack([gain * a0, gain * a1, gain * a2, b3, b4, b5])
+    d3, d4 = 2 * a0 * u0 + a2 * v0, 2 * a1 * v0 + a2 * u0  # b3 = a3 + (1 - gain) d3, b4 likewise
+    d5 = a0 * u0 * u0 + a1 * v0 * v0 + a2 * u0 * v0  # b5 = a5 + (1 - gain) (d5 - d3 u0 - d4 v0)
+    d5 = d5 - d3 * u0 - d4 * v0
+    zero = np.zeros_like(a0)
+    return np.stack([zero, zero, zero, a3 + d3, a4 + d4, a5 + d5]), np.stack([a0, a1, a2, -d3, -d4, -d5])
 
 
 def relight_ptm(coeffs: np.ndarray, chroma: np.ndarray, light: np.ndarray) -> np.ndarray:

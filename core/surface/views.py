@@ -44,7 +44,7 @@ class ViewMaps:
         if normals is not None and normals.shape != (h, w, 3):
             raise RTIError(f"the normal map is {normals.shape[1]}×{normals.shape[0]} but the model is {w}×{h}")
         self.shape, self.lights, self.given = (h, w), lights, normals
-        self.fit_ptm = np.linalg.pinv(ptm.basis(lights))
+        self.fit_ptm = np.linalg.pinv(ptm.basis(lights)).astype(np.float32)
         self.normals, self.albedo = np.empty((h * w, 3), np.float32), np.empty((h * w, 3), np.float32)
         self.base, self.slope = np.empty((ptm.TERMS, h * w), np.float32), np.empty((ptm.TERMS, h * w), np.float32)
         self.chroma = np.empty((h * w, 3), np.float32)
@@ -63,9 +63,8 @@ class ViewMaps:
         start, stop, shown = tile
         self.normals[start:stop], self.albedo[start:stop] = photometric.from_shown(shown, self.lights, "l2")
         coeffs = self.fit_ptm @ (shown @ LUMA).T  # the luminance PTM (6, n), least squares over the lights
-        self.base[:, start:stop] = enhance.diffuse_gain(coeffs, 0.0)
-        self.slope[:, start:stop] = enhance.diffuse_gain(coeffs, 1.0) - self.base[:, start:stop]
-        mean = shown.mean(axis=1)
+        self.base[:, start:stop], self.slope[:, start:stop] = enhance.diffuse_gain_line(coeffs)
+        mean = np.einsum("nlc->nc", shown) / np.float32(len(self.lights))  # 5× numpy's mean over the middle axis
         self.chroma[start:stop] = mean / np.maximum(mean @ LUMA, 1e-6)[:, None]
         self.done = stop
         return False

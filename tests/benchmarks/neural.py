@@ -56,7 +56,7 @@ def cli(*args: str) -> str:
 
 
 def scores(model: Path, split: Path) -> dict:
-    return json.loads(cli("eval", str(model), "--test", str(split), "--json", "-q"))
+    return json.loads(cli("eval", str(model), "--test", str(split), "--json", "-q", "--lossless"))
 
 
 def scene(tmp: Path) -> Path:
