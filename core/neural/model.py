@@ -65,7 +65,7 @@ def dequantize_codes(texels: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.n
     channels = texels.shape[-1]
     levels = np.arange(256, dtype=np.float32)[None, :] / np.float32(255.0)
     table = (levels * (hi - lo).astype(np.float32)[:, None] + lo.astype(np.float32)[:, None]).ravel()  # (C·256,)
-    offsets = np.arange(channels, dtype=np.uint16) * 256
+    offsets = (np.arange(channels) * 256).astype(np.uint16)
     flat = texels.reshape(-1, channels)
     codes = np.empty(flat.shape, dtype=np.float32)
     for start in range(0, len(flat), BAND):
