@@ -22,9 +22,11 @@ def texture_names(method: str) -> list[str]:
     return [f"Coefficients {k}" for k in range(fitting.method_terms(method))]
 
 
-def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATION) -> bpy.types.ShaderNodeTree:
+def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATION, linear: bool = False
+                  ) -> bpy.types.ShaderNodeTree:
     """The relighting function of ``method`` (ptm, lptm, hsh2, hsh3) as a group: texture inputs (``texture_names``)
-    and ``Light`` (a unit vector in the image frame), output ``Color``."""
+    and ``Light`` (a unit vector in the image frame), output ``Color``: display (sRGB-encoded) values, as every
+    model's group gives; a ``linear`` model's colour (relight's colorprofile "RGB") is encoded here."""
     inputs = [(texture, "NodeSocketColor") for texture in texture_names(method)] + [("Light", "NodeSocketVector")]
     tree = group(name, inputs, [("Color", "NodeSocketColor")])
     start, end = ends(tree)
@@ -39,9 +41,23 @@ def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATI
         colour = _luminance_times_chroma(tree, start, terms)
     else:
         colour = _weighted_sum(tree, [start.outputs[k] for k in range(len(terms))], terms)
-    tree.links.new(colour, end.inputs["Color"])
-    end.location = (COLUMN * 12, 0)
+    tree.links.new(_srgb_encoded(tree, math_node, colour) if linear else colour, end.inputs["Color"])
+    end.location = (COLUMN * 14 if linear else COLUMN * 12, 0)
     return tree
+
+
+def _srgb_encoded(tree: bpy.types.ShaderNodeTree, m: Math, colour: Socket) -> Socket:
+    """``core.capture.images.linear_to_srgb`` per channel: 12.92·v up to 0.0031308, 1.055·v^(1/2.4) − 0.055 above."""
+    split = add_node(tree, "ShaderNodeSeparateColor", (COLUMN * 12, 300))
+    tree.links.new(colour, split.inputs["Color"])
+    join = add_node(tree, "ShaderNodeCombineColor", (COLUMN * 13, 300))
+    for channel in ("Red", "Green", "Blue"):
+        v = split.outputs[channel]
+        high = m("SUBTRACT", m("MULTIPLY", m("POWER", m("MAXIMUM", v, 0.0031308), 1 / 2.4), 1.055), 0.055)
+        is_low = m("LESS_THAN", v, 0.0031308)
+        tree.links.new(m("MULTIPLY_ADD", is_low, m("SUBTRACT", m("MULTIPLY", v, 12.92), high), high),
+                       join.inputs[channel])
+    return join.outputs["Color"]
 
 
 def _ptm_terms(m: Math, u: Socket, v: Socket) -> list[Operand]:

@@ -38,6 +38,15 @@ ASPECT_TOLERANCE = 0.01
 """Models shown on one plane must have the same aspect ratio within this fraction."""
 
 Model = ClassicRTI | NeuralRTI
+"""What the add-on shows (relight's rbf and bilinear models are read by ``core`` but not shown yet)."""
+
+
+def showable(model: object) -> Model:
+    """``model`` if the add-on can show it, else a one-line RTIError."""
+    if getattr(model, "method", None) in ("rbf", "bilinear"):
+        raise RTIError(f"relight's {getattr(model, 'method')} models are not shown in Blender yet (python -m core "
+                       "relights, scores and reads their normals); import relight's PTM or HSH folder instead")
+    return cast(Model, model)
 
 
 def is_neural(model: Model) -> TypeGuard[NeuralRTI]:
@@ -150,7 +159,7 @@ def model_group(model: Model, name: str) -> bpy.types.ShaderNodeTree:
             return neural_group(name, nodeplan.plan(model.layers))
         return neural_group(name, nodeplan.plan(model.layers, scale=planes.hi - planes.lo, offset=planes.lo))
     classic = cast(ClassicRTI, model)
-    return classic_group(name, classic.method, classic.hsh_min_elevation)
+    return classic_group(name, classic.method, classic.hsh_min_elevation, linear=classic.colorprofile == "RGB")
 
 
 def model_images(model: Model, name: str) -> list[bpy.types.Image]:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .capture.images import display
 from .classic.fitting import ClassicRTI
+from .classic.interpolated import InterpolatedRTI
 from .errors import RTIError
 from .formats.models import Relightable
 from .neural.config import DEVICES
@@ -77,7 +79,13 @@ class ReferenceRelighter:
             part = model.coeffs.reshape(terms, self.pixels, -1)[:, start:stop]
             basis = model.basis(np.asarray(lights, dtype=np.float64)).astype(np.float32)
             out = np.tensordot(basis, part, axes=1)
-            return out * model.chroma.reshape(-1, 3)[start:stop] if model.chroma is not None else out
+            out = out * model.chroma.reshape(-1, 3)[start:stop] if model.chroma is not None else out
+            return display(out, model.colorprofile)
+        if isinstance(model, InterpolatedRTI):
+            table = model.light_weights(lights)  # (L, P + 1, 3)
+            part = model.planes.reshape(len(model.planes), -1)[:, start:stop]
+            out = table[:, None, 0] + np.einsum("pn,lpc->lnc", part, table[:, 1:])
+            return display(out, model.colorprofile)
         return np.stack([model.relight(light).reshape(-1, 3)[start:stop] for light in lights])
 
     def image(self, light: np.ndarray, uint8: bool = False) -> np.ndarray:
@@ -128,6 +136,8 @@ class Relighter(ReferenceRelighter):
         elif isinstance(model, ClassicRTI):
             self.coeffs = self._tensor(model.coeffs.reshape(model.coeffs.shape[0], self.pixels, -1))
             self.chroma = None if model.chroma is None else self._tensor(model.chroma.reshape(self.pixels, 3))
+        elif isinstance(model, InterpolatedRTI):
+            self.planes = self._tensor(model.planes.reshape(len(model.planes), self.pixels))
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         """float32 on the device; on the CPU a float32 array is shared, not copied."""
@@ -153,8 +163,19 @@ class Relighter(ReferenceRelighter):
             basis = self._tensor(model.basis(np.asarray(lights, dtype=np.float64)))
             part = self.coeffs[:, start:stop]
             out = (basis @ part.reshape(len(part), -1)).reshape(len(lights), stop - start, -1)
-            return out * self.chroma[start:stop] if self.chroma is not None else out
+            return self._display(out * self.chroma[start:stop] if self.chroma is not None else out, model.colorprofile)
+        if isinstance(model, InterpolatedRTI):
+            table = self._tensor(model.light_weights(lights))  # (L, P + 1, 3)
+            out = table[:, None, 0] + torch.einsum("pn,lpc->lnc", self.planes[:, start:stop], table[:, 1:])
+            return self._display(out, model.colorprofile)
         return self._tensor(super().chunk(lights, start, stop))
+
+    def _display(self, values: torch.Tensor, colorprofile: str) -> torch.Tensor:
+        """:func:`core.capture.images.display` on the device."""
+        if colorprofile != "RGB":
+            return values
+        high = values.clamp(min=0.0031308).pow_(1 / 2.4).mul_(1.055).sub_(0.055)
+        return self.torch.where(values <= 0.0031308, values * 12.92, high)
 
     def _per_light(self, lights: np.ndarray) -> torch.Tensor:
         """The first layer's light part and bias under ``lights``, kept for the next chunks of the same lights (a

@@ -95,13 +95,15 @@ def test_8bit_planes_render_as_their_dequantised_codes(tmp_path: Path) -> None:
         assert_emits(image, expected)
 
 
-@pytest.mark.parametrize("method", ["ptm", "lptm", "hsh2", "hsh3"])
-def test_cycles_matches_classic_relighting(tmp_path: Path, method: str) -> None:
+@pytest.mark.parametrize("method, profile", [("ptm", "sRGB"), ("lptm", "sRGB"), ("hsh2", "sRGB"), ("hsh3", "sRGB"),
+                                             ("hsh3", "RGB"), ("lptm", "RGB")])
+def test_cycles_matches_classic_relighting(tmp_path: Path, method: str, profile: str) -> None:
+    """Every classic type, and linear-light models (relight's colorprofile "RGB"), whose group encodes to sRGB."""
     rng = np.random.default_rng(5)
     terms = len(classic_nodes.texture_names(method)) if method != "lptm" else 6
     coeffs = rng.normal(0, 0.4, (terms, 12, 16, 1 if method == "lptm" else 3)).astype(np.float32)
     chroma = rng.uniform(0.2, 1.0, (12, 16, 3)).astype(np.float32) if method == "lptm" else None
-    model = ClassicRTI(method, coeffs, chroma)
+    model = ClassicRTI(method, coeffs, chroma, colorprofile=profile)
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         assert_emits(image, model.relight(light))
 

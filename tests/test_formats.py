@@ -264,10 +264,20 @@ def test_relight_coin_exports_are_read_and_agree(tmp_path):
     assert max(flipped) < match[best] - 0.3
 
 
-def test_unsupported_relight_types_are_refused_clearly():
+def test_relights_older_rbf_and_bilinear_folders_read_their_materials_bin():
+    """relight's 2021 folders keep the basis in materials.bin: they load, and the RBF model reproduces the coin's one
+    photo at one of its lights far better than the HSH of the same capture (an RBF interpolates between the
+    training photos)."""
     coin = shared_dataset("relight_coin_rti_outputs")
-    with pytest.raises(RTIError, match="type 'rbf' with colorspace 'mrgb' and 27 planes is not supported"):
-        models.load(coin / "rbf27")
+    photo = images.read_image(coin / "coin10.jpg")
+    best = {}
+    for name in ("hsh", "rbf27", "bilinear18", "ycc1044"):
+        model = models.load(coin / name)
+        directions = lights.from_flat(json.loads((coin / name / "info.json").read_text())["lights"], name)
+        best[name] = max(metrics.psnr(photo, metrics.to_uint8(np.clip(model.relight(d), 0, 1)))
+                         for d in directions[:16])
+    assert best["rbf27"] > 25.0 and best["rbf27"] > best["hsh"] + 3.0, best
+    assert min(best.values()) > 20.0, best
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,8 @@ def test_mutated_files_of_relight_load_or_give_one_error(tmp_path, name, reader)
 
 
 @pytest.mark.parametrize("kind", ["web", "neural", "relight_coin_rti_outputs/lptm",
-                                  "relight_coin_rti_outputs/hsh"])
+                                  "relight_coin_rti_outputs/hsh", "relight_2026_sanmichele/yrbf",
+                                  "relight_2026_sanmichele/bilinear"])
 def test_mutated_info_json_loads_or_gives_one_error(originals, tmp_path, kind):
     source = originals[kind] if kind in originals else relight_export(kind)
     folder = tmp_path / "folder"
@@ -215,11 +216,12 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70
                                                                                        max_size=3), max_leaves=8)
 
 
-@pytest.mark.parametrize("kind", ["web", "neural"])
+@pytest.mark.parametrize("kind", ["web", "neural", "relight_2026_sanmichele/rbf"])
 def test_info_json_with_any_value_in_any_key_loads_or_gives_one_error(originals, tmp_path, kind):
-    folder = tmp_path / kind
-    shutil.copytree(originals[kind], folder)
-    info = json.loads((originals[kind] / "info.json").read_text())
+    source = originals[kind] if kind in originals else relight_export(kind)
+    folder = tmp_path / "folder"
+    shutil.copytree(source, folder)
+    info = json.loads((source / "info.json").read_text())
 
     @FUZZ
     @given(st.sampled_from(sorted(info)), JSON_VALUES)

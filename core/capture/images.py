@@ -47,8 +47,19 @@ def srgb_to_linear(v: np.ndarray) -> np.ndarray:
 
 
 def linear_to_srgb(v: np.ndarray) -> np.ndarray:
-    """The sRGB encoding curve: linear values in [0, 1] to encoded ones (what 8-bit images store)."""
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+    """The sRGB encoding curve: linear values to encoded ones (what 8-bit images store); outside [0, 1] the straight
+    part continues below and the power curve above."""
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.maximum(v, 0.0031308) ** (1 / 2.4) - 0.055)
+
+
+COLOR_PROFILES = ("sRGB", "RGB")
+"""What a model's values are (a web folder's ``colorprofile``): display values (sRGB-encoded), or linear RGB
+(relight's default since 2026)."""
+
+
+def display(values: np.ndarray, colorprofile: str) -> np.ndarray:
+    """A model's values as display (sRGB-encoded) values: linear ones encoded, sRGB ones as they are."""
+    return linear_to_srgb(values).astype(np.float32) if colorprofile == "RGB" else values
 
 
 def read_image(path: Path | str) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from ..capture.images import display
 from ..capture.mlic import MLIC
 from ..errors import RTIError
 from . import hsh, ptm
@@ -51,6 +52,8 @@ class ClassicRTI:
     hsh_min_elevation: float = hsh.MIN_ELEVATION
     training: dict = field(default_factory=dict)
     """How the fit was made (``seconds``, ``lights``), kept by web folders; empty when unknown."""
+    colorprofile: str = "sRGB"
+    """"sRGB": the coefficients fit display values (ours, RTIViewer's); "RGB": linear values (relight since 2026)."""
 
     def __post_init__(self) -> None:
         k = method_terms(self.method)
@@ -82,10 +85,10 @@ class ClassicRTI:
         return self.coeffs * peak[None, :, :, None], self.chroma / peak[..., None]
 
     def relight(self, light: np.ndarray) -> np.ndarray:
-        """The float RGB image (H, W, 3) under one unit light direction; not clipped."""
+        """The float RGB image (H, W, 3) under one unit light direction, sRGB-encoded (display values); not clipped."""
         weights = self.basis(np.asarray(light, dtype=np.float64).reshape(1, 3))[0].astype(np.float32)
         image = np.tensordot(weights, self.coeffs, axes=1)
-        return image * self.chroma if self.chroma is not None else image
+        return display(image * self.chroma if self.chroma is not None else image, self.colorprofile)
 
 
 def method_basis(method: str, lights: np.ndarray, hsh_min_elevation: float = hsh.MIN_ELEVATION) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..capture.images import COLOR_PROFILES
 from ..errors import RTIError
 
 MAX_SIDE = 1 << 16
@@ -52,6 +53,16 @@ def mapping(value: object, path: Path, key: str) -> dict:
     if not isinstance(value, dict):
         raise RTIError(f"{path}: {key} must be an object")
     return dict(value)
+
+
+def colorprofile(info: dict, path: Path) -> str:
+    """The folder's colour profile: "sRGB" (also when absent, as before relight 2026) or "RGB" (linear); others,
+    such as "P3", are refused."""
+    profile = info.get("colorprofile", "sRGB")
+    if profile not in COLOR_PROFILES:
+        raise RTIError(f"{path}: colorprofile {profile!r} is not supported (\"RGB\", linear, or \"sRGB\"); "
+                       "export the folder again with sRGB or linear RGB output")
+    return str(profile)
 
 
 def _finite(value: object) -> bool:

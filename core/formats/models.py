@@ -8,9 +8,10 @@ from typing import Protocol
 import numpy as np
 
 from ..classic.fitting import ClassicRTI
+from ..classic.interpolated import InterpolatedRTI
 from ..errors import RTIError
 from ..neural.model import NeuralRTI
-from . import infojson, neuralweb, ptmfile, rtifile, webrti
+from . import infojson, neuralweb, pcaweb, ptmfile, rtifile, webrti
 
 
 class Relightable(Protocol):
@@ -25,7 +26,11 @@ class Relightable(Protocol):
     def relight(self, light: np.ndarray) -> np.ndarray: ...
 
 
-def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
+Model = ClassicRTI | NeuralRTI | InterpolatedRTI
+"""Every model this package reads: PTM/HSH, neural, and relight's RBF and bilinear."""
+
+
+def load(path: Path | str, codes: str = "lossless") -> Model:
     """Load a model: a relight/OpenLIME folder (or its info.json), a .ptm or an .rti file.
 
     For neural folders ``codes`` picks the lossless codes ("lossless") or the 8-bit planes ("planes").
@@ -37,6 +42,8 @@ def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
         info = infojson.read(path)
         if info.get("type") == "neural":
             return neuralweb.read(path, info, codes)
+        if info.get("type") in ("rbf", "bilinear"):
+            return pcaweb.read(path)
         return webrti.read(path)
     if not path.exists():
         raise RTIError(f"{path}: no such model file or folder")
@@ -48,7 +55,7 @@ def load(path: Path | str, codes: str = "lossless") -> ClassicRTI | NeuralRTI:
     raise RTIError(f"{path}: not a model (expected a folder with info.json, a .ptm or an .rti file)")
 
 
-def save(model: ClassicRTI | NeuralRTI, path: Path | str, force: bool = False, fmt: str = "jpg",
+def save(model: Model, path: Path | str, force: bool = False, fmt: str = "jpg",
          quality: int | None = None, layout: str = "image", quiet: bool = True) -> None:
     """Save a model; the path picks the format: ``*.ptm``, ``*.rti``, otherwise a web folder, whose planes are one
     image each or, with ``layout="deepzoom"``, deep-zoom tiles (``quiet=False``: a progress bar over the planes).
@@ -65,6 +72,12 @@ def save(model: ClassicRTI | NeuralRTI, path: Path | str, force: bool = False, f
         if fmt != "jpg":
             raise RTIError("neural folders have JPEG planes (OpenLIME reads only plane_N.jpg); codes.npy is lossless")
         neuralweb.write(model, path, quality=quality or neuralweb.QUALITY, force=force, layout=layout, quiet=quiet)
+    elif isinstance(model, InterpolatedRTI):
+        raise RTIError(f"relight's {model.method} models cannot be written (open them in relight or OpenLIME as they "
+                       "are, or fit PTM/HSH to the photos)")
+    elif suffix in (".ptm", ".rti") and model.colorprofile != "sRGB":
+        raise RTIError(f"{path}: {suffix} files hold display (sRGB) values and this model is linear (colorprofile "
+                       f"{model.colorprofile}); write a model folder instead")
     elif suffix == ".ptm":
         ptmfile.write(model, path, force=force)
     elif suffix == ".rti":

@@ -56,6 +56,7 @@ def write(model: NeuralRTI, folder: Path | str, quality: int = QUALITY, force: b
         "planes": CODE_SIZE,
         "samples": model.hidden,
         "colorspace": "rgb",
+        "colorprofile": "sRGB",
         "min": lo.tolist(),
         "max": hi.tolist(),
         "weights": [_padded(w1, n, INPUTS + 1), _padded(w2, n, n), _padded(w3, 3, n)],
@@ -82,6 +83,8 @@ def read(folder: Path | str, info: dict, codes: str = "lossless") -> NeuralRTI:
     folder = Path(folder)
     path = folder / "info.json"
     width, height = infojson.size(info, path)
+    if infojson.colorprofile(info, path) != "sRGB":
+        raise RTIError(f"{path}: neural decoders of linear colour are not supported (colorprofile sRGB is)")
     lo = infojson.numbers(info.get("min"), path, "min", CODE_SIZE)
     hi = infojson.numbers(info.get("max"), path, "max", CODE_SIZE)
     weights, biases = info.get("weights"), info.get("biases")

@@ -8,6 +8,8 @@ Conventions (those of OpenLIME's RTI shader, which displays relight's output):
   relight's renderer reads as plain colour (texel/255) while OpenLIME applies its scale and bias: we read it as
   relight does (that matches relight's own RGB-PTM of the same capture) and write it with scale 1 and bias 0, where
   both agree.
+- ``colorprofile``: "RGB" means the coefficients fit linear values (relight's default since 2026), "sRGB" or none
+  display values; we write it.
 - PTM terms are ordered (1, x, y, x², xy, y²) here, unlike the .ptm file; HSH terms in their usual order, with the
   viewer's θ clamp of 0.15 rad unless the folder records its own (``hsh_min_elevation``, written by us).
 """
@@ -65,6 +67,7 @@ def write(model: ClassicRTI, folder: Path | str, fmt: str = "jpg", quality: int 
         "nplanes": len(planes),
         "quality": quality,
         "materials": [{"scale": scale.tolist(), "bias": bias.tolist()}],
+        "colorprofile": model.colorprofile,
     }
     if model.lights is not None:
         info["lights"] = np.round(model.lights, 6).ravel().tolist()
@@ -123,7 +126,7 @@ def read(folder: Path | str) -> ClassicRTI:
     min_elevation = infojson.number(info.get("hsh_min_elevation", hsh.OPENLIME_MIN_ELEVATION), path,
                                     "hsh_min_elevation")
     training = infojson.mapping(info.get("training"), path, "training")
-    return ClassicRTI(method, coeffs, chroma, lights, min_elevation, training)
+    return ClassicRTI(method, coeffs, chroma, lights, min_elevation, training, infojson.colorprofile(info, path))
 
 
 def _method(kind: object, colorspace: object, nplanes: object, folder: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -13,6 +14,12 @@ from ..capture.mlic import MLIC
 from ..errors import RTIError
 from ..formats.models import Relightable
 from . import metrics
+
+
+SIZE_SLACK = 8
+"""A model this many pixels or more wider, narrower, taller or shorter than the test images is refused; within it
+(a .ptm padded to a multiple of 8 pixels for RTIViewer, relight's cropping) the common area is scored."""
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,22 +53,20 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
              device: str = "auto", with_ssim: bool = True) -> Evaluation:
     """Scores of ``model`` on every image of ``test`` (8-bit), masked too when ``mask`` or ``test.mask`` exists;
     relit and measured on ``device``. ``with_ssim=False`` measures PSNR alone (SSIM is NaN), in half the time."""
-    if (model.height, model.width) != (test.height, test.width):
-        raise RTIError(
-            f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
-        )
-    if min(test.height, test.width) <= 2 * metrics.SSIM_BORDER:
+    height, width = common_area(model, test)
+    if min(height, width) <= 2 * metrics.SSIM_BORDER:
         raise RTIError(f"test images must be at least {2 * metrics.SSIM_BORDER + 1} pixels wide and high for SSIM")
     mask = test.mask if mask is None else mask
     if mask is not None and mask.shape != (test.height, test.width):
         raise RTIError(f"mask is {mask.shape[1]}x{mask.shape[0]}, the test images are {test.width}x{test.height}")
+    mask = None if mask is None else mask[:height, :width]
     elevations = light_utils.elevation(test.lights)
     scores = []
     masked: list[tuple[float, float]] = []
     relit = relighting.relighter(model, device)
     for i in tqdm(range(test.count), desc="evaluating", unit="light", disable=quiet or None, leave=False):
-        truth = relit.beside(metrics.to_uint8(test.images[i]))  # moved to a GPU once, for both scores
-        guess = relit.image(test.lights[i], uint8=True)
+        truth = relit.beside(metrics.to_uint8(test.images[i][:height, :width]))  # moved to a GPU once, for both scores
+        guess = relit.image(test.lights[i], uint8=True)[:height, :width]
         score = LightScore(
             test.names[i], [round(float(v), 6) for v in test.lights[i]], round(float(elevations[i]), 3),
             metrics.psnr(truth, guess), metrics.ssim(truth, guess) if with_ssim else float("nan"),
@@ -78,6 +83,19 @@ def evaluate(model: Relightable, test: MLIC, mask: np.ndarray | None = None, qui
         float(np.mean([m[1] for m in masked])) if masked else None,
         scores,
     )
+
+
+def common_area(model: Relightable, test: MLIC) -> tuple[int, int]:
+    """(height, width) of what is scored: the whole image, or, for a model a few pixels (under ``SIZE_SLACK``) wider,
+    narrower, taller or shorter than the test images, their common area from the top left (a warning says so)."""
+    if (model.height, model.width) == (test.height, test.width):
+        return test.height, test.width
+    sizes = f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
+    if abs(model.height - test.height) >= SIZE_SLACK or abs(model.width - test.width) >= SIZE_SLACK:
+        raise RTIError(sizes)
+    height, width = min(model.height, test.height), min(model.width, test.width)
+    log.warning(f"{sizes}: scoring their common {width}x{height} area, from the top left")
+    return height, width
 
 
 def table(evaluation: Evaluation) -> str:

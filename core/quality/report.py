@@ -25,9 +25,11 @@ from .. import relighting
 from ..atomic import output_file
 from ..capture import images
 from ..capture.mlic import MLIC
-from ..classic.fitting import ClassicRTI, coefficients_per_pixel
+from ..classic.fitting import coefficients_per_pixel
+from ..classic.interpolated import InterpolatedRTI
 from ..errors import RTIError
 from ..formats import models
+from ..formats.models import Model
 from ..neural.model import CODE_SIZE, NeuralRTI
 from . import metrics
 from .evaluate import Evaluation, evaluate
@@ -85,8 +87,10 @@ class Entry:
         return f"{t['val_psnr']:.2f} (HSH3 {t['hsh3_val_psnr']:.2f})"
 
 
-def kind(model: ClassicRTI | NeuralRTI) -> str:
+def kind(model: Model) -> str:
     """What the model is, in the table's words."""
+    if isinstance(model, InterpolatedRTI):
+        return f"{'RBF' if model.method == 'rbf' else 'bilinear'} (relight), {len(model.planes)} planes"
     if isinstance(model, NeuralRTI):
         role = model.training.get("role", "neural")
         trained = model.training.get("trained")
@@ -94,6 +98,13 @@ def kind(model: ClassicRTI | NeuralRTI) -> str:
         return f"{role} ({trained}), {decoder}" if trained else f"neural, {decoder}"
     names = {"ptm": "PTM (RGB)", "lptm": "PTM (LRGB)", "hsh2": "HSH order 2", "hsh3": "HSH order 3"}
     return names.get(model.method, model.method.upper())
+
+
+def coefficients(model: Model) -> int:
+    """Numbers stored per pixel."""
+    if isinstance(model, NeuralRTI):
+        return CODE_SIZE
+    return len(model.planes) if isinstance(model, InterpolatedRTI) else coefficients_per_pixel(model.method)
 
 
 def score(label: str, path: Path | str, test: MLIC, device: str = "auto") -> Entry:
@@ -108,13 +119,14 @@ def score(label: str, path: Path | str, test: MLIC, device: str = "auto") -> Ent
     scores = evaluate(model, test, device=device)
     relighter = relighting.relighter(model, device)
     relit, errors = [], []
+    height, width = min(model.height, test.height), min(model.width, test.width)  # as scored (evaluate checks)
     for index in grid_lights(test):
-        truth = metrics.to_uint8(test.images[index])
-        guess = relighter.array(test.lights[index], uint8=True)
+        truth = metrics.to_uint8(test.images[index][:height, :width])
+        guess = relighter.array(test.lights[index], uint8=True)[:height, :width]
         relit.append(_figure(guess, f"{label} · {metrics.psnr(truth, guess):.2f} dB"))
         errors.append(_figure(error_map(truth, guess), f"{label} error"))
     return Entry(label, path, scores, kind(model),
-                 CODE_SIZE if isinstance(model, NeuralRTI) else coefficients_per_pixel(model.method),
+                 coefficients(model),
                  model.parameters if isinstance(model, NeuralRTI) else 0, model.training,
                  model.below_hsh3() if isinstance(model, NeuralRTI) else None, relit, errors,
                  latent_maps(model) if isinstance(model, NeuralRTI) else None, lossless)
