@@ -10,6 +10,7 @@ BENCHMARKS = {
     "classic_fit": classic.classic_fit,
     "classic_memory": classic.classic_memory,
     "icon_classic": classic.icon_classic,
+    "relight_folders": classic.relight_folders,
     "neural_scene": neural.neural_scene,
     "neural_icon": neural.neural_icon,
     "neural_suite": neural.neural_suite,
