@@ -130,6 +130,7 @@ def relight_folders() -> None:
 
     from core.capture import images
     from core.formats import models
+    from core.neural.model import NeuralRTI
     from core.quality import metrics
 
     rows = []
@@ -143,6 +144,7 @@ def relight_folders() -> None:
                                    "-q"], cwd=ROOT, check=True, capture_output=True, text=True)
             scores = json.loads(done.stdout)
             model = models.load(folder)
+            assert not isinstance(model, NeuralRTI)
             values = dataclasses.replace(model, colorprofile="sRGB")  # the folder's own values, as relight renders
             differences = []
             for image, light in RELIGHT_RENDERS.items():
