@@ -12,7 +12,8 @@ import math
 import bpy
 
 from .core.classic import fitting, hsh
-from .nodetree import COLUMN, Math, Operand, Socket, add_node, ends, group, set_vector, vector_math
+from .nodetree import (COLUMN, Math, Operand, Socket, add_node, ends, group, set_vector, srgb_encoded, vector_math,
+                       weighted_sum)
 
 
 def texture_names(method: str) -> list[str]:
@@ -40,24 +41,10 @@ def classic_group(name: str, method: str, min_elevation: float = hsh.MIN_ELEVATI
     if method == "lptm":
         colour = _luminance_times_chroma(tree, start, terms)
     else:
-        colour = _weighted_sum(tree, [start.outputs[k] for k in range(len(terms))], terms)
-    tree.links.new(_srgb_encoded(tree, math_node, colour) if linear else colour, end.inputs["Color"])
+        colour = weighted_sum(tree, [start.outputs[k] for k in range(len(terms))], terms)
+    tree.links.new(srgb_encoded(tree, colour, (COLUMN * 12, 300)) if linear else colour, end.inputs["Color"])
     end.location = (COLUMN * 14 if linear else COLUMN * 12, 0)
     return tree
-
-
-def _srgb_encoded(tree: bpy.types.ShaderNodeTree, m: Math, colour: Socket) -> Socket:
-    """``core.capture.images.linear_to_srgb`` per channel: 12.92·v up to 0.0031308, 1.055·v^(1/2.4) − 0.055 above."""
-    split = add_node(tree, "ShaderNodeSeparateColor", (COLUMN * 12, 300))
-    tree.links.new(colour, split.inputs["Color"])
-    join = add_node(tree, "ShaderNodeCombineColor", (COLUMN * 13, 300))
-    for channel in ("Red", "Green", "Blue"):
-        v = split.outputs[channel]
-        high = m("SUBTRACT", m("MULTIPLY", m("POWER", m("MAXIMUM", v, 0.0031308), 1 / 2.4), 1.055), 0.055)
-        is_low = m("LESS_THAN", v, 0.0031308)
-        tree.links.new(m("MULTIPLY_ADD", is_low, m("SUBTRACT", m("MULTIPLY", v, 12.92), high), high),
-                       join.inputs[channel])
-    return join.outputs["Color"]
 
 
 def _ptm_terms(m: Math, u: Socket, v: Socket) -> list[Operand]:
@@ -92,25 +79,6 @@ def _hsh_terms(m: Math, light: bpy.types.bpy_prop_collection, order: int, min_el
             m("MULTIPLY", m("MULTIPLY", m("SINE", two_phi), c2_c), k),
         ]
     return terms
-
-
-def _weighted_sum(tree: bpy.types.ShaderNodeTree, colours: list[Socket], terms: list[Operand]) -> Socket:
-    """Σ colour_k · term_k as a chain of ``MULTIPLY_ADD`` (a scalar socket broadcasts to a vector)."""
-    total: Socket | None = None
-    for k, (colour, term) in enumerate(zip(colours, terms)):
-        node = vector_math(tree, "MULTIPLY_ADD", (COLUMN * 10, -160 * k))
-        tree.links.new(colour, node.inputs[0])
-        if isinstance(term, float):
-            set_vector(node.inputs[1], (term, term, term))
-        else:
-            tree.links.new(term, node.inputs[1])
-        if total is None:
-            set_vector(node.inputs[2], (0.0, 0.0, 0.0))
-        else:
-            tree.links.new(total, node.inputs[2])
-        total = node.outputs[0]
-    assert total is not None
-    return total
 
 
 def _luminance_times_chroma(tree: bpy.types.ShaderNodeTree, start: bpy.types.Node, terms: list[Operand]) -> Socket:

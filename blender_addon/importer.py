@@ -23,11 +23,13 @@ from mathutils import Matrix, Vector
 from .classic_nodes import classic_group
 from .core.capture import lights
 from .core.classic.fitting import ClassicRTI
+from .core.classic.interpolated import InterpolatedRTI
 from .core.errors import RTIError
 from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
 from .lighting import mover
 from .material import packed_image, relight_material
+from .interpolated_nodes import interpolated_group
 from .neural_nodes import neural_group
 from .views import add_views, sync
 
@@ -37,16 +39,7 @@ HANDLE_DISTANCE = 2.0
 ASPECT_TOLERANCE = 0.01
 """Models shown on one plane must have the same aspect ratio within this fraction."""
 
-Model = ClassicRTI | NeuralRTI
-"""What the add-on shows (relight's rbf and bilinear models are read by ``core`` but not shown yet)."""
-
-
-def showable(model: object) -> Model:
-    """``model`` if the add-on can show it, else a one-line RTIError."""
-    if getattr(model, "method", None) in ("rbf", "bilinear"):
-        raise RTIError(f"relight's {getattr(model, 'method')} models are not shown in Blender yet (python -m core "
-                       "relights, scores and reads their normals); import relight's PTM or HSH folder instead")
-    return cast(Model, model)
+Model = ClassicRTI | NeuralRTI | InterpolatedRTI
 
 
 def is_neural(model: Model) -> TypeGuard[NeuralRTI]:
@@ -158,6 +151,8 @@ def model_group(model: Model, name: str) -> bpy.types.ShaderNodeTree:
         if planes is None:
             return neural_group(name, nodeplan.plan(model.layers))
         return neural_group(name, nodeplan.plan(model.layers, scale=planes.hi - planes.lo, offset=planes.lo))
+    if isinstance(model, InterpolatedRTI):
+        return interpolated_group(name, model)
     classic = cast(ClassicRTI, model)
     return classic_group(name, classic.method, classic.hsh_min_elevation, linear=classic.colorprofile == "RGB")
 
@@ -176,6 +171,10 @@ def model_textures(model: Model) -> list[np.ndarray]:
     """The float textures (H, W, 3) of a model's coefficients, in its node group's input order."""
     if is_neural(model):
         return [model.codes[..., 3 * k : 3 * k + 3] for k in range(3)]
+    if isinstance(model, InterpolatedRTI):
+        planes = np.concatenate([model.planes, np.zeros((-len(model.planes) % 3, model.height, model.width),
+                                                        np.float32)])
+        return [np.moveaxis(planes[3 * k : 3 * k + 3], 0, -1) for k in range(len(planes) // 3)]
     classic = cast(ClassicRTI, model)
     if classic.chroma is not None:
         luminance = classic.coeffs[..., 0]

@@ -73,3 +73,41 @@ class Math:
             else:
                 self.tree.links.new(operand, socket)
         return node.outputs[0]
+
+
+def weighted_sum(tree: bpy.types.ShaderNodeTree, colours: list[Socket], terms: list[Operand],
+                 location: tuple[float, float] = (COLUMN * 10, 0)) -> Socket:
+    """Σ colour_k · term_k as a chain of ``MULTIPLY_ADD`` (a scalar socket broadcasts to a vector)."""
+    x, y = location
+    total: Socket | None = None
+    for k, (colour, term) in enumerate(zip(colours, terms)):
+        node = vector_math(tree, "MULTIPLY_ADD", (x, y - 160 * k))
+        tree.links.new(colour, node.inputs[0])
+        if isinstance(term, float):
+            set_vector(node.inputs[1], (term, term, term))
+        else:
+            tree.links.new(term, node.inputs[1])
+        if total is None:
+            set_vector(node.inputs[2], (0.0, 0.0, 0.0))
+        else:
+            tree.links.new(total, node.inputs[2])
+        total = node.outputs[0]
+    assert total is not None
+    return total
+
+
+def srgb_encoded(tree: bpy.types.ShaderNodeTree, colour: Socket, location: tuple[float, float]) -> Socket:
+    """``core.capture.images.linear_to_srgb`` per channel: 12.92·v up to 0.0031308, 1.055·v^(1/2.4) − 0.055 above
+    (the colour of a model in linear light, relight's colorprofile "RGB", as display values)."""
+    x, y = location
+    split = add_node(tree, "ShaderNodeSeparateColor", (x, y))
+    tree.links.new(colour, split.inputs["Color"])
+    join = add_node(tree, "ShaderNodeCombineColor", (x + COLUMN, y))
+    m = Math(tree)
+    for channel in ("Red", "Green", "Blue"):
+        v = split.outputs[channel]
+        high = m("SUBTRACT", m("MULTIPLY", m("POWER", m("MAXIMUM", v, 0.0031308), 1 / 2.4), 1.055), 0.055)
+        is_low = m("LESS_THAN", v, 0.0031308)
+        tree.links.new(m("MULTIPLY_ADD", is_low, m("SUBTRACT", m("MULTIPLY", v, 12.92), high), high),
+                       join.inputs[channel])
+    return join.outputs["Color"]

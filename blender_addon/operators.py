@@ -36,7 +36,7 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
         scene = context.scene
         assert scene is not None
         try:
-            model = importer.showable(models.load(path))
+            model = models.load(path)
             if self.add_to_active:
                 plane = rti_plane(context)
                 if plane is None:

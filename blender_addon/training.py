@@ -98,12 +98,11 @@ class TrainJob:
         scene = context.scene
         assert scene is not None
         with importer.rolled_back_on_error():
-            student = importer.showable(models.load(self.out / "student"))
-            plane, _ = importer.add_model(scene, student, f"{self.out.name} student", self.out / "student")
+            plane, _ = importer.add_model(scene, models.load(self.out / "student"), f"{self.out.name} student",
+                                          self.out / "student")
             teacher = self.out / "teacher"
             if teacher.is_dir():
-                importer.add_to_plane(plane, importer.showable(models.load(teacher)), f"{self.out.name} teacher",
-                                      teacher)
+                importer.add_to_plane(plane, models.load(teacher), f"{self.out.name} teacher", teacher)
                 importer.show(plane, 0)
         replaced = importer.use_standard_view(scene)
         if context.view_layer is not None:

@@ -181,3 +181,17 @@ def test_eevee_matches_the_numpy_decoder(tmp_path: Path) -> None:
         image = read_exr(tmp_path / f"eevee_{k}.exr")[..., :3]
         expected = decode(model.codes.reshape(-1, 9), model.layers, light).reshape(image.shape)
         assert_emits(np.maximum(image, 0.0), np.maximum(expected, 0.0), tolerance=2e-3)
+
+
+@pytest.mark.parametrize("method, space, profile", [("rbf", "mrgb", None), ("rbf", "mycc", "RGB"),
+                                                    ("bilinear", "mrgb", "RGB"), ("bilinear", "mycc", None)])
+def test_cycles_matches_relights_rbf_and_bilinear_models(tmp_path: Path, method: str, space: str,
+                                                         profile: str | None) -> None:
+    """relight's PCA models: the group reads the per-light table from textures tabulated at import (bilinear
+    models' own grid: exact; RBF ones on a 128² grid: within 1e-3)."""
+    from .test_relight_folders import synthetic
+
+    folder, _ = synthetic(tmp_path, space, method, profile)
+    model = models.load(folder)
+    for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
+        assert_emits(image, model.relight(light), tolerance=1e-3 if method == "rbf" else 1e-4)

@@ -55,6 +55,24 @@ def test_import_a_ptm_file(tmp_path: Path) -> None:
     assert len(decoder_images(plane.active_material)) == 6
 
 
+def test_import_relights_default_rbf_folder_and_its_views(tmp_path: Path) -> None:
+    """relight-cli's default output (rbf, linear colour): its planes as float textures, the per-light table inside the
+    group; the analysis views build from it as from any model."""
+    from .test_relight_folders import synthetic
+
+    folder, _ = synthetic(tmp_path, "mycc", "rbf", "RGB")
+    assert bpy.ops.rti.import_model(filepath=str(folder)) == {"FINISHED"}
+    plane = bpy.context.view_layer.objects.active
+    images = decoder_images(plane.active_material)
+    assert len(images) == 2 and all(i.is_float for i in images)  # 6 planes, three to a texture
+    group = plane.active_material.node_tree.nodes["RTI decoder"].node_tree
+    tables = [n.image for n in group.nodes if n.type == "TEX_IMAGE"]
+    assert len(tables) == 7 and all(t.size[0] == t.size[1] == 128 for t in tables)
+    plane.rti_view = "NORMALS"
+    tree = plane.active_material.node_tree
+    assert tree.nodes["RTI to linear"].inputs["Color"].links[0].from_node.name == "RTI view NORMALS"
+
+
 @pytest.mark.parametrize(("name", "message"), [("missing", "no such model"), ("notes.txt", "not a model")])
 def test_bad_input_is_reported_and_changes_nothing(tmp_path: Path, name: str, message: str) -> None:
     (tmp_path / "notes.txt").write_text("hello")

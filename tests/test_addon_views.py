@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from core.classic.fitting import ClassicRTI
+from core.classic.interpolated import InterpolatedRTI
 from core.surface import views
 
 from .conftest import assert_emits, random_model
@@ -30,10 +31,14 @@ def models() -> dict[str, object]:
     ptm.coeffs[5] += 0.4
     hsh = ClassicRTI("hsh3", rng.normal(0, 0.05, (9, 12, 16, 3)).astype(np.float32))
     hsh.coeffs[0] += 0.5
-    return {"neural": neural, "ptm": ptm, "hsh3": hsh}
+    basis = rng.normal(0, 0.1, (5, 9, 3)).astype(np.float32)
+    basis[0] += 0.5
+    bilinear = InterpolatedRTI("bilinear", rng.normal(0, 0.3, (4, 12, 16)).astype(np.float32), basis, resolution=3,
+                               colorprofile="RGB")
+    return {"neural": neural, "ptm": ptm, "hsh3": hsh, "bilinear": bilinear}
 
 
-@pytest.mark.parametrize("kind", ["neural", "ptm", "hsh3"])
+@pytest.mark.parametrize("kind", ["neural", "ptm", "hsh3", "bilinear"])
 @pytest.mark.parametrize("view", ["NORMALS", "SPECULAR", "DIFFUSE_GAIN"])
 def test_cycles_renders_each_view_as_numpy_does(tmp_path: Path, kind: str, view: str) -> None:
     model = models()[kind]

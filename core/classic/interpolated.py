@@ -24,6 +24,9 @@ import numpy as np
 from ..capture.images import display
 
 METHODS = ("rbf", "bilinear")
+GRID = 128
+"""Side of the grid of light directions an RBF model's per-light table is tabulated on for a shader (128²: within a
+quarter of an 8-bit level of the exact interpolation on relight's sigma of 0.125)."""
 SIGNIFICANT = 0.001
 """RBF weights at or below this (after normalising) are dropped, as relight and OpenLIME do."""
 
@@ -77,6 +80,18 @@ class InterpolatedRTI:
         """The per-light table (L, P + 1, 3): the mean colour, then each coefficient's basis colour."""
         return np.einsum("ld,pdc->lpc", self.interpolation(lights), self.basis).astype(np.float32)
 
+    def light_table(self) -> np.ndarray:
+        """The per-light table on a square grid of light directions (P + 1, G, G, 3), row j and column i at the
+        folded light coordinates (u, v) = (i, j) / (G − 1) (:func:`fold`): bilinear models' own grid, an RBF model's
+        table at ``GRID``² directions. Sampled bilinearly at a light's (u, v), it gives the light's table (exactly
+        for bilinear models): what a shader looks up instead of interpolating every basis light per pixel."""
+        if self.method == "bilinear":
+            return self.basis.reshape(len(self.basis), self.resolution, self.resolution, 3)
+        steps = np.linspace(0.0, 1.0, GRID)
+        u, v = np.meshgrid(steps, steps)
+        table = self.light_weights(unfold(u.ravel(), v.ravel()))  # (G², P + 1, 3)
+        return np.ascontiguousarray(table.reshape(GRID, GRID, -1, 3).transpose(2, 0, 1, 3))
+
     def relight(self, light: np.ndarray) -> np.ndarray:
         """The RGB image (H, W, 3) under one unit light direction, sRGB-encoded (display values); not clipped."""
         table = self.light_weights(light)[0]
@@ -84,12 +99,27 @@ class InterpolatedRTI:
         return display(image, self.colorprofile)
 
 
-def bilinear_weights(lights: np.ndarray, resolution: int) -> np.ndarray:
-    """Weights (L, resolution²) of relight's bilinear grid: the hemisphere folded onto a square (|x| + |y| + |z| = 1,
-    turned 45°), four grid nodes around each light."""
+def fold(lights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """relight's square of light directions: (u, v) in [0, 1]² of unit directions (L, 3), the hemisphere projected
+    onto |x| + |y| + |z| = 1 and turned 45°."""
     s = np.abs(lights).sum(axis=1)
-    u = ((lights[:, 0] + lights[:, 1]) / s + 1.0) / 2.0 * (resolution - 1)
-    v = ((lights[:, 1] - lights[:, 0]) / s + 1.0) / 2.0 * (resolution - 1)
+    return ((lights[:, 0] + lights[:, 1]) / s + 1.0) / 2.0, ((lights[:, 1] - lights[:, 0]) / s + 1.0) / 2.0
+
+
+def unfold(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The unit directions (L, 3) at folded coordinates (u, v): the inverse of :func:`fold` (every point of the
+    square is a direction of the upper hemisphere)."""
+    x, y = 2.0 * u - 1.0, 2.0 * v - 1.0
+    lx, ly = (x - y) / 2.0, (x + y) / 2.0
+    directions = np.stack([lx, ly, 1.0 - np.abs(lx) - np.abs(ly)], axis=-1)
+    return directions / np.linalg.norm(directions, axis=-1, keepdims=True)
+
+
+def bilinear_weights(lights: np.ndarray, resolution: int) -> np.ndarray:
+    """Weights (L, resolution²) of relight's bilinear grid over the folded square (:func:`fold`): the four grid nodes
+    around each light."""
+    u, v = fold(lights)
+    u, v = u * (resolution - 1), v * (resolution - 1)
     x0 = np.clip(np.floor(u), 0, resolution - 2).astype(int)
     y0 = np.clip(np.floor(v), 0, resolution - 2).astype(int)
     dx, dy = u - x0, v - y0
