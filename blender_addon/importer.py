@@ -25,6 +25,7 @@ from .core.capture import lights
 from .core.classic.fitting import ClassicRTI
 from .core.classic.interpolated import InterpolatedRTI
 from .core.errors import RTIError
+from .core.formats.models import SIZE_SLACK
 from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
 from .lighting import mover
@@ -37,7 +38,10 @@ HANDLE_DISTANCE = 2.0
 """Distance of the light handle from the plane's centre (the plane is 2 tall)."""
 
 ASPECT_TOLERANCE = 0.01
-"""Models shown on one plane must have the same aspect ratio within this fraction."""
+"""Models shown on one plane must have the same aspect ratio within this fraction (or be a few pixels off the
+plane's capture: ``cropped``)."""
+PIXELS = "rti_pixels"
+"""The plane's custom property: (width, height) of the capture it shows, its first model's."""
 
 Model = ClassicRTI | NeuralRTI | InterpolatedRTI
 
@@ -57,6 +61,7 @@ def add_model(scene: bpy.types.Scene, model: Model, name: str, source: Path | No
         plane = bpy.data.objects.new(name, _plane_mesh(name, model.width / model.height))
         scene.collection.objects.link(plane)
         setattr(plane, "rti_handle", handle)
+        plane[PIXELS] = (model.width, model.height)
         add_to_plane(plane, model, name, source)
         if scene.camera is None:
             frame_camera(scene, plane, (model.width, model.height))
@@ -108,12 +113,14 @@ def add_to_plane(plane: bpy.types.Object, model: Model, name: str, source: Path 
     handle = getattr(plane, "rti_handle", None)
     if handle is None:
         raise RTIError(f"'{plane.name}' is not an RTI plane (it has no light handle)")
+    crop = cropped(plane, model)
     aspect = plane_aspect(plane)
-    if abs(model.width / model.height / aspect - 1.0) > ASPECT_TOLERANCE:
+    if crop is None and abs(model.width / model.height / aspect - 1.0) > ASPECT_TOLERANCE:
         raise RTIError(f"{name} is {model.width}×{model.height}, which does not fit the aspect ratio of "
                        f"'{plane.name}' ({aspect:.3f}): import it on a plane of its own")
     with rolled_back_on_error():
-        material = relight_material(name, model_group(model, f"{name} decoder"), model_images(model, name), handle)
+        material = relight_material(name, model_group(model, f"{name} decoder"), model_images(model, name), handle,
+                                    crop)
         if source is None:
             add_views(material, model, name)
         else:
@@ -123,6 +130,19 @@ def add_to_plane(plane: bpy.types.Object, model: Model, name: str, source: Path 
         sync(plane)
         show(plane, len(mesh.materials) - 1)
     return material
+
+
+def cropped(plane: bpy.types.Object, model: Model) -> tuple[float, float] | None:
+    """For a model a few pixels (under ``SIZE_SLACK``) larger or smaller than the plane's capture, the scale from the
+    plane's UVs to the model's (its top-left part shown, as ``core`` scores it); None otherwise."""
+    properties: Any = plane  # custom properties: the stubs type ``get`` as returning None
+    pixels = properties.get(PIXELS)
+    if pixels is None or (model.width, model.height) == tuple(pixels):
+        return None
+    width, height = pixels
+    if abs(model.width - width) >= SIZE_SLACK or abs(model.height - height) >= SIZE_SLACK:
+        return None
+    return width / model.width, height / model.height
 
 
 def show(plane: bpy.types.Object, index: int) -> None:

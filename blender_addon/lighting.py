@@ -16,7 +16,7 @@ from typing import Any, cast
 import bpy
 
 from .core.errors import RTIError
-from .nodetree import COLUMN, add_node, texel_texture, vector_math
+from .nodetree import COLUMN, CROP, add_crop, add_node, texel_texture, vector_math
 from .views import ensure_views
 
 SUN_CONSTRAINT = "RTI sun"
@@ -74,6 +74,10 @@ def add_pbr(plane: bpy.types.Object, material: bpy.types.Material) -> bpy.types.
     tree = pbr.node_tree
     assert tree is not None
     tree.nodes.clear()
+    crop = material.node_tree.nodes.get(CROP) if material.node_tree is not None else None
+    if crop is not None:  # the model's maps are a few pixels larger than the plane's capture
+        scale = getattr(crop.inputs["Scale"], "default_value")
+        add_crop(tree, (scale[0], scale[1]), (-COLUMN, 300))
     textures = [texel_texture(tree, image, (0, -300 * k)) for k, image in enumerate((albedo, normals))]
     to_world = add_node(tree, "ShaderNodeVectorTransform", (COLUMN, -300))
     for key, value in (("vector_type", "NORMAL"), ("convert_from", "OBJECT"), ("convert_to", "WORLD")):

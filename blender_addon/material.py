@@ -9,7 +9,7 @@ import bpy
 import numpy as np
 
 from .synth import pixels
-from .nodetree import COLUMN, Math, Socket, add_node, ends, group, texel_texture, vector_math
+from .nodetree import COLUMN, Math, Socket, add_crop, add_node, ends, group, texel_texture, vector_math
 
 SRGB_TO_LINEAR = "RTI sRGB to Linear"
 DECODER, LIGHT, TO_LINEAR = "RTI decoder", "RTI light", "RTI to linear"
@@ -40,16 +40,18 @@ def light_from_handle(tree: bpy.types.ShaderNodeTree, handle: bpy.types.Object,
 
 
 def relight_material(name: str, group: bpy.types.ShaderNodeTree, textures: Sequence[bpy.types.Image],
-                     handle: bpy.types.Object) -> bpy.types.Material:
+                     handle: bpy.types.Object, crop: tuple[float, float] | None = None) -> bpy.types.Material:
     """An emission material: the model's ``textures`` (nearest texel) and the handle's direction into ``group``, its
     colour decoded from sRGB to linear, so that Blender's Standard view transform, which encodes it back, displays the
-    model's image."""
+    model's image; ``crop`` (``nodetree.add_crop``) shows the top-left part of textures larger than the plane's."""
     material = bpy.data.materials.new(name)
     if bpy.app.version < (5, 0, 0):
         material.use_nodes = True
     tree = material.node_tree
     assert tree is not None
     tree.nodes.clear()
+    if crop is not None:
+        add_crop(tree, crop, (-COLUMN, 300))
     decoder = add_node(tree, "ShaderNodeGroup", (3 * COLUMN, 0))
     decoder.name = DECODER
     setattr(decoder, "node_tree", group)

@@ -11,6 +11,8 @@ Socket = bpy.types.NodeSocket
 Operand = Socket | float
 COLUMN = 220
 """Horizontal spacing of node columns, for a readable tree."""
+CROP = "RTI crop"
+"""The Mapping node, when a material has one, through which its textures read the plane's UVs."""
 
 
 def group(name: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> bpy.types.ShaderNodeTree:
@@ -37,12 +39,28 @@ def add_node(tree: bpy.types.NodeTree, kind: str, location: tuple[float, float])
 
 
 def texel_texture(tree: bpy.types.NodeTree, image: bpy.types.Image, location: tuple[float, float]) -> bpy.types.Node:
-    """An Image Texture node reading ``image`` texel by texel (nearest texel, edges extended)."""
+    """An Image Texture node reading ``image`` texel by texel (nearest texel, edges extended), through the tree's
+    ``CROP`` mapping when it has one."""
     node = add_node(tree, "ShaderNodeTexImage", location)
     setattr(node, "image", image)
     setattr(node, "interpolation", "Closest")
     setattr(node, "extension", "EXTEND")
+    crop = tree.nodes.get(CROP)
+    if crop is not None:
+        tree.links.new(crop.outputs[0], node.inputs["Vector"])
     return node
+
+
+def add_crop(tree: bpy.types.NodeTree, scale: tuple[float, float], location: tuple[float, float]) -> None:
+    """The ``CROP`` mapping: the plane's UVs to those of textures ``scale`` = (plane / texture) times its size in
+    pixels, their top-left corners together (a model a few pixels wider or taller than the plane's capture)."""
+    x, y = location
+    coordinates = add_node(tree, "ShaderNodeTexCoord", (x - COLUMN, y))
+    mapping = add_node(tree, "ShaderNodeMapping", (x, y))
+    mapping.name = CROP
+    set_vector(mapping.inputs["Scale"], (scale[0], scale[1], 1.0))
+    set_vector(mapping.inputs["Location"], (0.0, 1.0 - scale[1], 0.0))
+    tree.links.new(coordinates.outputs["UV"], mapping.inputs["Vector"])
 
 
 def vector_math(tree: bpy.types.NodeTree, operation: str, location: tuple[float, float]) -> bpy.types.Node:

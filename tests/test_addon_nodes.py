@@ -195,3 +195,17 @@ def test_cycles_matches_relights_rbf_and_bilinear_models(tmp_path: Path, method:
     model = models.load(folder)
     for light, image in zip(LIGHTS, render(model, LIGHTS, tmp_path)):
         assert_emits(image, model.relight(light), tolerance=1e-3 if method == "rbf" else 1e-4)
+
+
+def test_a_model_a_few_pixels_wider_shows_the_planes_capture_from_the_top_left(tmp_path: Path) -> None:
+    """An LRGB .ptm padded from 14 to 16 pixels for RTIViewer, added to the plane of the 14-pixel capture's student:
+    the plane shows its top-left 14 × 12 pixels, pixel for pixel, as core scores it."""
+    student = random_model(20, size=(12, 14))
+    rng = np.random.default_rng(9)
+    padded = ClassicRTI("hsh2", rng.normal(0.3, 0.2, (4, 13, 16, 3)).astype(np.float32))  # a row more too
+
+    def add_padded(scene, plane) -> None:
+        importer.add_to_plane(plane, padded, "padded")
+
+    for light, image in zip(LIGHTS, render(student, LIGHTS, tmp_path, before=add_padded)):
+        assert_emits(image, padded.relight(light)[:12, :14], tolerance=1e-3)

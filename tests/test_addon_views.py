@@ -277,3 +277,27 @@ def test_a_failing_views_job_reports_the_training_pythons_error(tmp_path: Path) 
         time.sleep(0.05)
     assert status == {"CANCELLED"} and probe.reports[0][0] == "ERROR" and "no such model" in probe.reports[0][1]
     assert len(view_maps.needing_views(plane)) == 1 and not job.scratch.exists()  # the first got its views
+
+
+def test_views_and_pbr_of_a_model_a_few_pixels_larger_show_the_planes_capture(tmp_path: Path) -> None:
+    """A model two pixels wider than the plane's capture: its normals view and its PBR material read its maps through
+    the same crop as its relit image, so every view shows the same top-left pixels."""
+    from blender_addon import importer, lighting
+    from blender_addon.nodetree import CROP
+
+    student = random_model(20, size=(12, 14))
+    wide = models()["hsh3"]  # 16 wide
+    prepared = views.prepare(wide)
+
+    planes = []
+
+    def wide_normals(scene, plane) -> None:
+        importer.add_to_plane(plane, wide, "wide")
+        plane.rti_view = "NORMALS"
+        planes.append(plane)
+
+    images = render(student, LIGHTS[:1], tmp_path, before=wide_normals)
+    assert_emits(images[0], views.render(wide, prepared, "normals", LIGHTS[0])[:, :14], tolerance=1e-3)
+    pbr = lighting.add_pbr(planes[0], planes[0].data.materials[1])
+    scale = pbr.node_tree.nodes[CROP].inputs["Scale"].default_value
+    assert tuple(scale) == pytest.approx((14 / 16, 1.0, 1.0))

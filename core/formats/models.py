@@ -29,6 +29,11 @@ class Relightable(Protocol):
 Model = ClassicRTI | NeuralRTI | InterpolatedRTI
 """Every model this package reads: PTM/HSH, neural, and relight's RBF and bilinear."""
 
+SIZE_SLACK = 8
+"""A model fewer pixels than this wider, narrower, taller or shorter than its capture is the capture's, shown and
+scored on the common area from the top left: a .ptm padded to a multiple of 8 pixels for RTIViewer, relight's
+cropping. Larger differences are other captures."""
+
 
 def load(path: Path | str, codes: str = "lossless") -> Model:
     """Load a model: a relight/OpenLIME folder (or its info.json), a .ptm or an .rti file.

@@ -12,13 +12,10 @@ from .. import relighting
 from ..capture import lights as light_utils
 from ..capture.mlic import MLIC
 from ..errors import RTIError
-from ..formats.models import Relightable
+from ..formats.models import SIZE_SLACK, Relightable
 from . import metrics
 
 
-SIZE_SLACK = 8
-"""A model this many pixels or more wider, narrower, taller or shorter than the test images is refused; within it
-(a .ptm padded to a multiple of 8 pixels for RTIViewer, relight's cropping) the common area is scored."""
 log = logging.getLogger(__name__)
 
 
