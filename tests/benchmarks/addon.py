@@ -10,6 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from core.capture import lights
+from core.classic.fitting import ClassicRTI
+from core.classic.interpolated import InterpolatedRTI
 from core.neural import nodeplan
 from core.neural.model import NeuralRTI
 
@@ -50,8 +55,13 @@ def addon_nodes() -> None:
         header += ["EEVEE first − second render (s)", f"EEVEE {FRAME}×{FRAME} frame (s)"]
     student, teacher = rows
     ratios = f"teacher/student build time {builds['teacher (3,303)'] / builds['student (723)']:.1f}×"
+    classic = ""
     if eevee:
         ratios += f", EEVEE frame {float(teacher[5]) / float(student[5]):.1f}×"
+        frames = {label: _eevee(made)[1] for label, made in _other_models().items()}
+        classic = (f"\n\nThe same {FRAME}×{FRAME} EEVEE frame of the other models' groups (random coefficients): "
+                   + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in frames.items())
+                   + f"; relight's RBF {frames['RBF, 9 planes (relight)'] / frames['HSH3'] :.2f}× HSH3's.")
     body = (
         "A random model of each decoder size is built with `blender_addon.neural_nodes.neural_group` (best of five) "
         f"and imported on a {FRAME}×{FRAME}-texel plane filling a {FRAME}×{FRAME} orthographic view, then rendered "
@@ -61,12 +71,22 @@ def addon_nodes() -> None:
         "Each 3×3 block of weights is two Mapping nodes, whose rotations EEVEE computes per pixel (sines and "
         "cosines): fewer nodes and a faster build than dot products or multiply-adds, at a slower frame. Targets: "
         "build ≤ 0.2 s (student) and ≤ 2 s (teacher) on this CPU.\n\n"
-        + table(header, rows) + f"\n\nRatios: {ratios}."
+        + table(header, rows) + f"\n\nRatios: {ratios}." + classic
     )
     write_section("addon_nodes", "Add-on node groups: build time, size, EEVEE compile and frame", body)
 
 
-def _eevee(model: NeuralRTI) -> tuple[float, float]:
+def _other_models() -> dict[str, Any]:
+    """HSH3 and relight's default RBF (9 planes, 63 lights), random, of the benchmark's size."""
+    rng = np.random.default_rng(0)
+    hsh3 = ClassicRTI("hsh3", rng.normal(0.1, 0.1, (9, FRAME, FRAME, 3)).astype(np.float32))
+    basis = rng.normal(0.0, 0.01, (10, 63, 3)).astype(np.float32)
+    rbf = InterpolatedRTI("rbf", rng.normal(0.0, 1.0, (9, FRAME, FRAME)).astype(np.float32), basis,
+                          lights.fibonacci(63), sigma=0.125)
+    return {"HSH3": hsh3, "RBF, 9 planes (relight)": rbf}
+
+
+def _eevee(model: NeuralRTI | ClassicRTI | InterpolatedRTI) -> tuple[float, float]:
     """(compile seconds, frame seconds) of EEVEE rendering ``model`` imported in a scene of its own."""
     blender: Any = importlib.import_module("bpy")
     importer: Any = importlib.import_module("blender_addon.importer")

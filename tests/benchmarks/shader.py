@@ -23,7 +23,9 @@ from functools import partial
 
 import numpy as np
 
+from core.capture import lights
 from core.classic import hsh
+from core.classic.interpolated import InterpolatedRTI
 from core.neural import nodeplan
 
 from ..conftest import random_model
@@ -68,11 +70,12 @@ vec3 srgb_to_linear(vec3 v)
 
 @dataclass
 class Shader:
-    """A fragment shader's source, its uniform block's values (vec4 rows) and its textures' count."""
+    """A fragment shader's source, its uniform block's values (vec4 rows) and its samplers' names (those of light
+    tables, ``t…``, filtered linearly without mipmaps, as the add-on's table textures are)."""
 
     source: str
     uniforms: np.ndarray
-    textures: int
+    samplers: list[str]
 
 
 def neural_shader(dense: list[nodeplan.Dense]) -> Shader:
@@ -111,7 +114,7 @@ def neural_shader(dense: list[nodeplan.Dense]) -> Shader:
     source = (COMMON + f"layout(std140) uniform Nodes {{ vec4 u[{len(rows)}]; }};\n"
               "uniform sampler2D plane0, plane1, plane2;\n"
               f"void main()\n{{\n  {body}\n  colour = vec4(srgb_to_linear({inputs[0]}), 1.0);\n}}\n")
-    return Shader(source, np.array(rows, np.float32), 3)
+    return Shader(source, np.array(rows, np.float32), ["plane0", "plane1", "plane2"])
 
 
 HSH3 = """
@@ -140,7 +143,32 @@ void main()
 
 def hsh3_shader() -> Shader:
     """The HSH3 group of ``blender_addon.classic_nodes``: the basis from the light, nine coefficient images."""
-    return Shader(COMMON + HSH3, np.zeros((0, 4), np.float32), 9)
+    return Shader(COMMON + HSH3, np.zeros((0, 4), np.float32), [f"c{k}" for k in range(9)])
+
+
+RBF = """
+uniform sampler2D p0, p1, p2, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9;
+uniform float side;
+void main()
+{
+  float s = abs(light.x) + abs(light.y) + abs(light.z);
+  float scale = (side - 1.0) / side / 2.0;
+  vec2 at = vec2(light.x + light.y, light.y - light.x) / s * scale + scale + 0.5 / side;
+  vec3 a = texture(p0, uv).rgb, b = texture(p1, uv).rgb, c = texture(p2, uv).rgb;
+  vec3 sum = texture(t0, at).rgb;
+  sum += a.r * texture(t1, at).rgb + a.g * texture(t2, at).rgb + a.b * texture(t3, at).rgb;
+  sum += b.r * texture(t4, at).rgb + b.g * texture(t5, at).rgb + b.b * texture(t6, at).rgb;
+  sum += c.r * texture(t7, at).rgb + c.g * texture(t8, at).rgb + c.b * texture(t9, at).rgb;
+  colour = vec4(srgb_to_linear(sum), 1.0);
+}
+"""
+
+
+def rbf_shader() -> Shader:
+    """The group of ``blender_addon.interpolated_nodes`` for relight's default RBF (9 planes): the light folded onto
+    the table's square, ten table lookups, the planes' dot product with them."""
+    samplers = [f"p{k}" for k in range(3)] + [f"t{k}" for k in range(10)]
+    return Shader(COMMON + RBF, np.zeros((0, 4), np.float32), samplers)
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
@@ -153,13 +181,18 @@ class Renderer:
     def __init__(self, ctx, shader: Shader, planes: list[np.ndarray], size: tuple[int, int]):
         self.ctx = ctx
         self.program = ctx.program(vertex_shader=VERTEX, fragment_shader=shader.source)
-        names = [f"plane{k}" for k in range(3)] if shader.textures == 3 else [f"c{k}" for k in range(9)]
         self.textures = []
-        for unit, (name, plane) in enumerate(zip(names, planes)):
+        for unit, (name, plane) in enumerate(zip(shader.samplers, planes)):
             height, width = plane.shape[:2]
             rgba = np.concatenate([plane, np.ones((height, width, 1), np.float32)], axis=-1)
-            texture = ctx.texture((width, height), 4, np.ascontiguousarray(rgba[::-1]).tobytes(), dtype="f4")
-            texture.build_mipmaps()
+            table = name.startswith("t")  # a light table: its row 0 at the bottom, as the add-on's images
+            data = np.ascontiguousarray(rgba if table else rgba[::-1]).tobytes()
+            texture = ctx.texture((width, height), 4, data, dtype="f4")
+            if table:
+                texture.repeat_x = texture.repeat_y = False
+                texture.filter = (ctx.LINEAR, ctx.LINEAR)
+            else:
+                texture.build_mipmaps()
             texture.use(unit)
             self.program[name] = unit
             self.textures.append(texture)
@@ -169,6 +202,8 @@ class Renderer:
             self.block.bind_to_uniform_block(0)
         if "min_elevation" in self.program:
             self.program["min_elevation"] = hsh.MIN_ELEVATION
+        if "side" in self.program:
+            self.program["side"] = float(planes[-1].shape[0])
         quad = ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], np.float32).tobytes())
         self.vao = ctx.vertex_array(self.program, [(quad, "2f", "corner")])
         self.target = ctx.framebuffer([ctx.renderbuffer(size, 4, dtype="f2")])
@@ -228,6 +263,14 @@ def materials(size: tuple[int, int], seed: int = 0) -> dict[str, Material]:
     coefficients = 0.5 * rng.standard_normal((height, width, 9, 3), dtype=np.float32)
     coefficients[:, :, 0] += 0.6 * np.sqrt(2 * np.pi)  # a mid-grey constant term: colours mostly in [0, 1]
     made["HSH3"] = (hsh3_shader(), [coefficients[:, :, k] for k in range(9)], partial(hsh3_relit, coefficients))
+    del coefficients
+    basis = 0.02 * rng.standard_normal((10, 63, 3), dtype=np.float32)
+    basis[0] += 0.5
+    rbf = InterpolatedRTI("rbf", rng.standard_normal((9, height, width), dtype=np.float32), basis,
+                          lights.fibonacci(63), sigma=0.125)
+    planes = [np.moveaxis(rbf.planes[3 * k : 3 * k + 3], 0, -1) for k in range(3)]
+    made["RBF (relight)"] = (rbf_shader(), planes + list(rbf.light_table()), lambda light: srgb_to_linear(
+        rbf.relight(light)))
     return made
 
 
