@@ -209,3 +209,15 @@ def test_a_model_a_few_pixels_wider_shows_the_planes_capture_from_the_top_left(t
 
     for light, image in zip(LIGHTS, render(student, LIGHTS, tmp_path, before=add_padded)):
         assert_emits(image, padded.relight(light)[:12, :14], tolerance=1e-3)
+
+
+@pytest.mark.parametrize("name", ["rbf", "yrbf", "bilinear", "hsh_linear", "ptm_linear", "rbf12_srgb"])
+def test_relights_2026_folders_render_in_blender_as_core_relights_them(tmp_path: Path, name: str) -> None:
+    """Each of relight's default outputs of the real capture, imported as a user would (402×395), renders as core
+    relights it (RBF within its table's 1e-3; the rest exactly)."""
+    from .conftest import shared_dataset
+
+    model = models.load(shared_dataset("relight_2026_sanmichele") / name)
+    light = LIGHTS[0]
+    image = render(model, [light], tmp_path)[0]
+    assert_emits(image, model.relight(light), tolerance=2e-3 if "rbf" in name else 1e-4)
