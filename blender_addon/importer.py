@@ -11,6 +11,7 @@ one displayed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from .core.capture import lights
 from .core.classic.fitting import ClassicRTI
 from .core.classic.interpolated import InterpolatedRTI
 from .core.errors import RTIError
+from .core.formats import models
 from .core.formats.models import SIZE_SLACK
 from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
@@ -66,6 +68,30 @@ def add_model(scene: bpy.types.Scene, model: Model, name: str, source: Path | No
         if scene.camera is None:
             frame_camera(scene, plane, (model.width, model.height))
     return plane, handle
+
+
+def add_training(scene: bpy.types.Scene, out: Path) -> tuple[bpy.types.Object, str]:
+    """The models of a training's output folder (``train.json`` beside them) on one plane and light, showing the one
+    its training recommends (``core.quality.recommend``: best at the held-out lights; the others a click away);
+    returns the plane and a sentence saying which model is shown and why. On an error nothing is left behind."""
+    try:
+        summary = json.loads((out / "train.json").read_text())
+        recommended = summary.get("recommended") or {}
+        best, why = str(recommended.get("model", "student")), str(recommended.get("why", ""))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise RTIError(f"{out / 'train.json'}: not a training's summary ({exc})") from None
+    roles = [role for role in ("student", "teacher", "hsh3") if (out / role / "info.json").is_file()]
+    if not roles:
+        raise RTIError(f"{out}: no student, teacher or hsh3 model folder beside train.json")
+    with rolled_back_on_error():
+        plane, _ = add_model(scene, models.load(out / roles[0]), f"{out.name} {roles[0]}", out / roles[0])
+        for role in roles[1:]:
+            add_to_plane(plane, models.load(out / role), f"{out.name} {role}", out / role)
+        shown = best if best in roles else roles[0]
+        show(plane, roles.index(shown))
+    reason = f" ({why})" if why and shown == best else ""
+    others = ", ".join(role for role in roles if role != shown)
+    return plane, f"showing the {shown}{reason}" + (f"; {others} a click away" if others else "")
 
 
 def use_standard_view(scene: bpy.types.Scene) -> str | None:

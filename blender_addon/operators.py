@@ -35,6 +35,14 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
         name = (path.parent if path.name == "info.json" else path).stem or "RTI"
         scene = context.scene
         assert scene is not None
+        training = path.parent if path.name == "train.json" else path
+        if (training / "train.json").is_file() and not self.add_to_active:
+            try:
+                trained, shown = importer.add_training(scene, training)
+            except RTIError as exc:
+                self.report({"ERROR"}, str(exc))
+                return {"CANCELLED"}
+            return self._imported(context, trained, f"imported {training.name}: {shown}")
         try:
             model = models.load(path)
             if self.add_to_active:
@@ -47,14 +55,20 @@ class RTI_OT_import_model(bpy.types.Operator, ImportHelper):  # type: ignore[mis
         except RTIError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        handle = getattr(plane, "rti_handle")
+        return self._imported(context, plane, f"imported {name}: {model.width}×{model.height}, drag '{handle.name}' "
+                              "to relight")
+
+    def _imported(self, context: bpy.types.Context, plane: bpy.types.Object, message: str) -> Status:
+        """Select the new plane, show the models' colours as they are, and say what was imported."""
         for obj in context.selected_objects:
             obj.select_set(False)
         plane.select_set(True)
         view_layer = context.view_layer
         if view_layer is not None:
             view_layer.objects.active = plane
-        handle = getattr(plane, "rti_handle")
-        message = f"imported {name}: {model.width}×{model.height}, drag '{handle.name}' to relight"
+        scene = context.scene
+        assert scene is not None
         replaced = importer.use_standard_view(scene)
         if replaced is not None:
             message += f"; colour management set to Standard (was {replaced}) to show the model's colours as they are"

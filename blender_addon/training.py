@@ -24,7 +24,6 @@ import bpy
 
 from . import importer, training_env
 from .core.errors import RTIError
-from .core.formats import models
 from .jobs import JobOperator, absolute_folder
 from .preferences import addon_preferences, configured_python, environment_folder, find_python
 
@@ -97,17 +96,11 @@ class TrainJob:
     def finish(self, context: bpy.types.Context) -> str:
         scene = context.scene
         assert scene is not None
-        with importer.rolled_back_on_error():
-            plane, _ = importer.add_model(scene, models.load(self.out / "student"), f"{self.out.name} student",
-                                          self.out / "student")
-            teacher = self.out / "teacher"
-            if teacher.is_dir():
-                importer.add_to_plane(plane, models.load(teacher), f"{self.out.name} teacher", teacher)
-                importer.show(plane, 0)
+        plane, shown = importer.add_training(scene, self.out)
         replaced = importer.use_standard_view(scene)
         if context.view_layer is not None:
             context.view_layer.objects.active = plane
-        message = f"trained {self.out}; imported its student on '{plane.name}'"
+        message = f"trained {self.out}; imported on '{plane.name}', {shown}"
         if replaced is not None:
             message += f"; colour management set to Standard (was {replaced})"
         return message

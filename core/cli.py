@@ -26,7 +26,7 @@ from .formats import deepzoom, models, neuralweb
 from .neural.config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .neural.model import NeuralRTI
 from .progress import Progress
-from .quality import evaluate
+from .quality import evaluate, recommend
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -262,11 +262,19 @@ def cmd_train(args: argparse.Namespace) -> None:
         if checkpoint.is_file():
             print(f"interrupted; continue from {checkpoint} with --resume", file=sys.stderr)
         raise
+    best = recommend.recommend({role: model.training for role, model in trained.items()})
+    for model in trained.values():
+        model.training["recommended"] = best.get("model")
     with output_dir(out, force=args.force) as tmp:
         for role, model in trained.items():
             neuralweb.write(model, tmp / role, quality=args.quality, layout=args.layout, quiet=args.quiet)
+        if best.get("model") == "hsh3":  # HSH3 relights this capture best: its fit of every light, beside
+            hsh3 = fitting.fit(data, "hsh3", quiet=args.quiet)
+            hsh3.training.update(role="hsh3", recommended="hsh3", val_psnr=best["val_psnr"]["hsh3"],
+                                 val_lights=next(iter(trained.values())).training["val_lights"])
+            models.save(hsh3, tmp / "hsh3", layout=args.layout, quiet=args.quiet)
         summary = {"mlic": str(data.source), "config": config.result_keys(),
-                   "models": {role: model.training for role, model in trained.items()}}
+                   "models": {role: model.training for role, model in trained.items()}, "recommended": best}
         (tmp / "train.json").write_text(json.dumps(summary, indent=1))
     checkpoint.unlink(missing_ok=True)
     for role, model in trained.items():
@@ -279,10 +287,15 @@ def cmd_train(args: argparse.Namespace) -> None:
             print(json.dumps({"phase": role, "event": "done", **t}), flush=True)
         else:
             print(line)
+    written = [*trained, *(["hsh3"] if best.get("model") == "hsh3" else [])]
     if mode == "jsonl":
+        if best:
+            print(json.dumps({"phase": "all", "event": "recommended", **best}), flush=True)
         print(json.dumps({"phase": "all", "event": "done", "out": str(out)}), flush=True)
     else:
-        print(f"wrote {', '.join(f'{out}/{role}' for role in trained)}")
+        if best:
+            print(f"recommended: {best['model']} ({best['why']})")
+        print(f"wrote {', '.join(f'{out}/{role}' for role in written)}")
 
 
 def cmd_analytic(args: argparse.Namespace) -> None:

@@ -155,11 +155,15 @@ def test_train_runs_the_external_python_and_imports_the_student(tmp_path: Path) 
     settings.output, settings.time_budget = str(tmp_path / "model"), 6.0
     assert bpy.ops.rti.train() == {"FINISHED"}
     plane = bpy.context.view_layer.objects.active
-    assert [s.material.name for s in plane.material_slots] == ["model student", "model teacher"]
-    assert {p.material_index for p in plane.data.polygons} == {0}
     summary = json.loads((tmp_path / "model" / "train.json").read_text())
     assert summary["models"]["student"]["decoder_parameters"] == 723
-    assert "trained" in bpy.context.window_manager.rti_job.status
+    # every model on one plane, the recommended one shown (best at the held-out lights; HSH3 written when it wins)
+    best = summary["recommended"]["model"]
+    roles = ["student", "teacher"] + (["hsh3"] if best == "hsh3" else [])
+    assert [s.material.name for s in plane.material_slots] == [f"model {role}" for role in roles]
+    assert {p.material_index for p in plane.data.polygons} == {roles.index(best)}
+    status = bpy.context.window_manager.rti_job.status
+    assert "trained" in status and f"showing the {best} ({summary['recommended']['why']})" in status
     # the panel keeps the trainer's warning for each model below HSH3 at the held-out lights
     below = [role for role, t in summary["models"].items() if t["val_psnr"] < t["hsh3_val_psnr"]]
     warnings = bpy.context.window_manager.rti_job.warning.splitlines()

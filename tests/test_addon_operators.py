@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,25 @@ def test_import_relights_default_rbf_folder_and_its_views(tmp_path: Path) -> Non
     plane.rti_view = "NORMALS"
     tree = plane.active_material.node_tree
     assert tree.nodes["RTI to linear"].inputs["Color"].links[0].from_node.name == "RTI view NORMALS"
+
+
+def test_import_a_training_shows_its_recommended_model(tmp_path: Path) -> None:
+    """A training's output folder (train.json beside its models): all on one plane, the recommended one shown."""
+    out = tmp_path / "run"
+    for role in ("student", "teacher"):
+        models.save(random_model(20 if role == "student" else 50, size=(8, 10), seed=len(role)), out / role)
+    models.save(ClassicRTI("hsh3", np.zeros((9, 8, 10, 3), np.float32)), out / "hsh3")
+    why = "HSH3 scores 30.00 dB at the 6 held-out lights (the student 29.00, the teacher 28.00): it relights best"
+    (out / "train.json").write_text(json.dumps({"recommended": {"model": "hsh3", "why": why}}))
+    assert bpy.ops.rti.import_model(filepath=str(out / "train.json")) == {"FINISHED"}
+    plane = bpy.context.view_layer.objects.active
+    assert [s.material.name for s in plane.material_slots] == ["run student", "run teacher", "run hsh3"]
+    assert {p.material_index for p in plane.data.polygons} == {2}
+    (out / "train.json").write_text("{not json")
+    count = len(bpy.data.objects)
+    with pytest.raises(RuntimeError, match="not a training's summary"):
+        bpy.ops.rti.import_model(filepath=str(out))
+    assert len(bpy.data.objects) == count
 
 
 @pytest.mark.parametrize(("name", "message"), [("missing", "no such model"), ("notes.txt", "not a model")])

@@ -27,7 +27,8 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for method in ("ptm", "hsh3"):
         assert main(["fit", str(root / "scene"), "-m", method, "-o", str(root / method), "-q"]) == 0
     neural = random_model(20, size=(32, 32))
-    neural.training.update(role="student", val_psnr=20.5, hsh3_val_psnr=25.25, val_lights=["a.png", "b.png"])
+    neural.training.update(role="student", val_psnr=20.5, hsh3_val_psnr=25.25, val_lights=["a.png", "b.png"],
+                           recommended="hsh3")
     models.save(neural, root / "neural")
     assert main(["report", f"hsh={root / 'hsh3'}", str(root / "ptm"), str(root / "neural"), "--test",
                  str(root / "scene"), "-o", str(root / "report.html"), "--json-out", str(root / "scores.json"),
@@ -143,3 +144,29 @@ def test_pictures_of_a_large_capture_are_averaged_down(monkeypatch: pytest.Monke
     assert report.error_map(truth, guess).shape == (10, 16, 3)
     assert [m.shape for m in report.latent_maps(random_model(20, size=(40, 64)))] == [(10, 16, 3)] * 9
     np.testing.assert_array_equal(report.shrunk(truth[:8, :16]), truth[:8, :16])  # small enough: as it is
+
+
+def test_the_recommended_model_is_the_best_at_the_held_out_lights_ties_to_the_lighter() -> None:
+    from core.quality.recommend import recommend
+
+    held = {"val_lights": ["a.png", "b.png", "c.png"], "hsh3_val_psnr": 30.0}
+    best = recommend({"teacher": {**held, "val_psnr": 31.0}, "student": {**held, "val_psnr": 32.5}})
+    assert best["model"] == "student" and best["val_psnr"] == {"teacher": 31.0, "student": 32.5, "hsh3": 30.0}
+    assert best["why"] == ("the student scores 32.50 dB at the 3 held-out lights (the teacher 31.00, HSH3 30.00): it "
+                           "relights this capture best")
+    assert recommend({"teacher": {**held, "val_psnr": 31.0}, "student": {**held, "val_psnr": 31.0}})["model"] == (
+        "student")
+    assert recommend({"teacher": {**held, "val_psnr": 30.0}, "student": {**held, "val_psnr": 29.0}})["model"] == (
+        "teacher")
+    assert recommend({"student": {**held, "val_psnr": 29.9}})["model"] == "hsh3"
+    assert recommend({"student": {"seconds": 3.0}}) == {}
+
+
+def test_the_report_marks_the_model_its_training_recommended(compared: Path) -> None:
+    from core.quality.report import kind
+
+    scores = {s["label"]: s for s in json.loads((compared / "scores.json").read_text())}
+    assert "recommended" not in scores["neural"]["kind"]  # its training recommended HSH3
+    hsh3 = models.load(compared / "hsh3")
+    hsh3.training.update(role="hsh3", recommended="hsh3")
+    assert kind(hsh3) == "HSH order 3 · recommended by its training"

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from core import cli
-from core.capture import analytic
+from core.capture import analytic, splits
 from core.capture import lights as light_patterns
 from core.capture.mlic import MLIC
 from core.classic import hsh
@@ -491,7 +491,13 @@ def test_cli_train_writes_models_and_jsonl(tmp_path: Path, split_folder: Path) -
     assert {r["phase"] for r in steps} == {"teacher", "student"}
     assert all({"step", "steps", "loss", "elapsed", "eta"} <= set(r) for r in steps)
     assert records[-1] == {"phase": "all", "event": "done", "out": str(out)}
-    assert sorted(p.name for p in out.iterdir()) == ["student", "teacher", "train.json"]
+    # 200 steps stay below HSH3 here: HSH3 is recommended, and its fit of every light is written beside
+    recommended = records[-2]
+    assert recommended["event"] == "recommended" and recommended["model"] == "hsh3"
+    assert sorted(p.name for p in out.iterdir()) == ["hsh3", "student", "teacher", "train.json"]
+    hsh3 = models.load(out / "hsh3")
+    assert hsh3.method == "hsh3" and hsh3.training["recommended"] == "hsh3" == hsh3.training["role"]
+    assert hsh3.training["lights"] == splits.load_part(split_folder, "train", quiet=True).count  # every light
     assert sorted(p.name for p in (out / "student").iterdir()) == [
         "codes.npy", "info.json", "plane_1.jpg", "plane_2.jpg", "plane_3.jpg"]
     assert not (tmp_path / "run.checkpoint.pt").exists()
@@ -505,6 +511,10 @@ def test_cli_train_writes_models_and_jsonl(tmp_path: Path, split_folder: Path) -
                                           "train_036.png", "train_044.png"]
         assert (role in warned) == (training["val_psnr"] < training["hsh3_val_psnr"])
     assert warned  # 200 steps stay below HSH3 on this scene
+    assert summary["recommended"]["val_psnr"] == {"teacher": summary["models"]["teacher"]["val_psnr"],
+                                                  "student": summary["models"]["student"]["val_psnr"],
+                                                  "hsh3": summary["models"]["student"]["hsh3_val_psnr"]}
+    assert all(t["recommended"] == "hsh3" for t in summary["models"].values())
     warning = next(r["message"] for r in records if r.get("event") == "warning")
     assert "held-out lights, below HSH3's" in warning and "relights this capture better" in warning
     report = run_cli("eval", str(out / "student"), "--test", str(split_folder), "--json", "-q", "--lossless")

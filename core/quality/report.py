@@ -88,7 +88,13 @@ class Entry:
 
 
 def kind(model: Model) -> str:
-    """What the model is, in the table's words."""
+    """What the model is, in the table's words; "recommended" when its training chose it (``quality.recommend``)."""
+    role = model.training.get("role")
+    chosen = role is not None and model.training.get("recommended") == role
+    return _kind(model) + (" · recommended by its training" if chosen else "")
+
+
+def _kind(model: Model) -> str:
     if isinstance(model, InterpolatedRTI):
         return f"{'RBF' if model.method == 'rbf' else 'bilinear'} (relight), {len(model.planes)} planes"
     if isinstance(model, NeuralRTI):
