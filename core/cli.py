@@ -236,7 +236,8 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         teacher=args.teacher, student_width=args.student_width, recipe=args.recipe, steps=args.steps,
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
-        distill_lights=args.distill_lights, candidates=args.candidates, val_every=args.val_every, refit=args.refit,
+        distill_lights=args.distill_lights, candidates=args.candidates, teacher_candidates=args.teacher_candidates,
+        val_every=args.val_every, refit=args.refit,
         restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
     )
@@ -492,6 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", type=int, default=defaults.candidates, metavar="K",
                    help="fast recipe: students trained at once from different starts, the best validated one kept "
                         f"(default: {GPU_CANDIDATES} on a GPU, 1 on a CPU)")
+    p.add_argument("--teacher-candidates", type=int, default=defaults.teacher_candidates, metavar="K",
+                   help="fast recipe: teachers trained at once from different starts, the best validated one "
+                        f"distilled and kept (default {defaults.teacher_candidates})")
     p.add_argument("--val-every", type=int, default=defaults.val_every, metavar="K",
                    help="hold every K-th light out of training to validate at unseen lights "
                         f"(default {defaults.val_every})")

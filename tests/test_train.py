@@ -172,6 +172,24 @@ def test_the_best_validated_candidate_is_kept(scene: tuple[MLIC, MLIC]) -> None:
         train(scene[0], replace(config, recipe="reference"))
 
 
+def test_teacher_candidates_train_at_once_and_the_best_validated_one_is_kept(scene: tuple[MLIC, MLIC]) -> None:
+    """K teachers as members of one network, as students are: the best at the held-out lights is kept (the one a
+    student is then distilled from)."""
+    config = replace(TINY, mode="teacher", teacher_candidates=3)
+    data, unseen = parts(scene[0], config)
+    net = _network(config, "teacher", data, 0, 3)
+    state = run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
+                      lambda *args: None, None)
+    errors = unseen.mse(net, data)
+    assert len(set(errors)) == 3 and state.best_member == int(np.argmin(errors))
+    teacher = train(scene[0], replace(config, refit=0.0))["teacher"].training
+    assert teacher["candidates"] == 3 and teacher["candidate"] in (0, 1, 2)
+    assert teacher["decoder_parameters"] == 3303
+    for bad in (replace(config, teacher_candidates=0), replace(config, recipe="reference", teacher_candidates=2)):
+        with pytest.raises(RTIError, match="teacher candidates|fast recipe"):
+            train(scene[0], bad)
+
+
 def test_students_learning_rate(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
     cpu, gpu = torch.device("cpu"), torch.device("cuda")
     assert peak_lr(TINY, "student", gpu) == GPU_STUDENT_LR != TINY.lr

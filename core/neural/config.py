@@ -55,6 +55,8 @@ class TrainConfig:
     candidates: int = 0
     """Students trained at once, from different initialisations, as members of one network (``core.neural.nn.Linear``); the
     one with the best validation is kept. 0: the device's default (``core.neural.train.candidate_count``)."""
+    teacher_candidates: int = 1
+    """Teachers trained at once in the same way (fast recipe), the best validated one distilled and kept."""
     distill_lights: int = 32
     """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
     that term at the training lights, as the reference recipe always does (see ``core.neural.distill``;
@@ -78,17 +80,19 @@ class TrainConfig:
         if self.mode not in MODES or self.recipe not in RECIPES or self.teacher not in TEACHERS:
             raise RTIError(f"unknown mode {self.mode!r}, recipe {self.recipe!r} or teacher {self.teacher!r}")
         if min(self.student_width, self.steps, self.student_steps) < 1 or min(
-                self.batch, self.lights_per_step, self.distill_lights, self.candidates, self.student_lr) < 0:
-            raise RTIError("student width and steps must be positive; batch, lights per step, distill lights, "
-                           "candidates and student lr not negative")
+                self.batch, self.lights_per_step, self.distill_lights, self.candidates, self.student_lr) < 0 or (
+                self.teacher_candidates < 1):
+            raise RTIError("student width, steps and teacher candidates must be positive; batch, lights per step, "
+                           "distill lights, candidates and student lr not negative")
         if not (self.lr > 0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.alpha <= 1.0 and self.temperature > 0):
             raise RTIError("need lr > 0, 0 <= beta2 < 1, 0 <= alpha <= 1 and temperature > 0")
         if self.refit < 0:
             raise RTIError(f"--refit must not be negative, got {self.refit}")
         if self.val_every < 2:
             raise RTIError(f"--val-every must be at least 2, got {self.val_every}")
-        if self.candidates > 1 and self.recipe == "reference":
-            raise RTIError("--candidates goes with the fast recipe (the reference recipe trains one network)")
+        if max(self.candidates, self.teacher_candidates) > 1 and self.recipe == "reference":
+            raise RTIError("--candidates and --teacher-candidates go with the fast recipe (the reference recipe "
+                           "trains one network)")
         if self.device not in DEVICES:
             raise RTIError(f"--device must be auto, cpu or cuda, got {self.device!r}")
         if self.time_budget is not None and self.time_budget <= 0:

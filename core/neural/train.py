@@ -93,16 +93,18 @@ class DeadStart(Exception):
 
 
 def fast_student(config: TrainConfig, role: str) -> bool:
-    """Whether ``role`` is a student of the fast recipe, the only network with candidates and its own learning rate."""
+    """Whether ``role`` is a student of the fast recipe, the only network with its own learning rate."""
     return role == "student" and config.recipe == "fast"
 
 
 def candidate_count(config: TrainConfig, role: str, device: torch.device) -> int:
-    """Networks trained at once for ``role``: only students of the fast recipe have candidates. On a GPU, where a
-    step is bound by the number of kernels, ``GPU_CANDIDATES`` cost little more than one; on a CPU each costs a whole
-    network's arithmetic, so there the default is one."""
-    if not fast_student(config, role):
+    """Networks trained at once for ``role`` (fast recipe): ``teacher_candidates`` teachers; students by default
+    ``GPU_CANDIDATES`` on a GPU, where a step is bound by the number of kernels and a few cost little more than one,
+    and one on a CPU, where each costs a whole network's arithmetic."""
+    if config.recipe != "fast":
         return 1
+    if role == "teacher":
+        return config.teacher_candidates
     return config.candidates or (GPU_CANDIDATES if device.type == "cuda" else 1)
 
 
