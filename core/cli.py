@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from . import memory, relighting
 from .atomic import check_target, output_dir, output_file
-from .capture import analytic, images, lp, splits
+from .capture import analytic, collection, images, lp, splits
 from .capture import lights as light_utils
 from .capture import mlic as mlic_io
 from .classic import fitting
@@ -204,8 +204,12 @@ def _light_argument(values: Sequence[float]) -> np.ndarray:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
+    if collection.is_collection(args.test):
+        _eval_scenes(args)
+        return
     model = models.load(args.model, codes="planes")  # a neural folder's 8-bit planes: what viewers show
-    test = splits.load_part(args.test, "test", quiet=args.quiet, need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
+    test = splits.load_part(args.test[0], "test", quiet=args.quiet,
+                            need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
     mask = images.read_mask(args.mask) if args.mask else None
     neural = isinstance(model, NeuralRTI)
     if args.lossless and not neural:
@@ -229,6 +233,49 @@ def cmd_eval(args: argparse.Namespace) -> None:
         print(f"codes: 8-bit planes above; lossless (float) codes: PSNR {report['lossless']['psnr']:.2f} dB")
 
 
+def _eval_scenes(args: argparse.Namespace) -> None:
+    """``eval RUN --test A B …`` (or a suite's index.json): every model of each scene a run of several scenes trained
+    (``RUN/<scene>/``), scored on that scene's test photos, in one table; the recommended ones marked, and means."""
+    run = Path(args.model)
+    if not (run / "runs.json").is_file():
+        raise RTIError(f"{run}: several test scenes need a training run of several scenes (its runs.json)")
+    if args.mask or args.lossless:
+        raise RTIError("--mask and --lossless are for one model and one test MLIC")
+    rows = []
+    for name, source in collection.scenes(args.test):
+        folder = run / name
+        if not (folder / "train.json").is_file():
+            raise RTIError(f"{folder}: {run} holds no trained scene {name!r}")
+        recommended = json.loads((folder / "train.json").read_text()).get("recommended", {}).get("model")
+        test = splits.load_part(source, "test", quiet=True, need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
+        for role in ("student", "teacher", "hsh3"):
+            if (folder / role / "info.json").is_file():
+                result = evaluate.evaluate(models.load(folder / role, codes="planes"), test, quiet=args.quiet,
+                                           device=args.device)
+                rows.append({"scene": name, "model": role, "recommended": role == recommended, "psnr": result.psnr,
+                             "ssim": result.ssim})
+    groups = {"recommended": [r for r in rows if r["recommended"]],
+              **{role: [r for r in rows if r["model"] == role] for role in ("student", "teacher", "hsh3")}}
+    means = {label: {"psnr": float(np.mean([r["psnr"] for r in group])),
+                     "ssim": float(np.mean([r["ssim"] for r in group])), "scenes": len(group)}
+             for label, group in groups.items() if group}
+    report = {"run": str(run), "scenes": rows, "mean": means}
+    if args.json_out:
+        with output_file(args.json_out, force=True) as tmp:
+            tmp.write_text(json.dumps(report, indent=1))
+    if args.json:
+        print(json.dumps(report))
+        return
+    width = max(len("scene"), *(len(r["scene"]) for r in rows))
+    lines = [f"{'scene':<{width}}  {'model':<9} {'PSNR':>7} {'SSIM':>7}", "-" * (width + 27)]
+    lines += [f"{r['scene']:<{width}}  {r['model'] + ('*' if r['recommended'] else ''):<9} {r['psnr']:7.2f} "
+              f"{r['ssim']:7.4f}" for r in rows]
+    lines.append("-" * (width + 27))
+    lines += [f"{'mean, ' + label:<{width + 11}} {m['psnr']:7.2f} {m['ssim']:7.4f}  ({m['scenes']} scenes)"
+              for label, m in means.items()]
+    print("\n".join(lines) + "\n* recommended by its training (best at its held-out lights)")
+
+
 def train_config(args: argparse.Namespace) -> TrainConfig:
     """The trainer's settings from ``train``'s options (whose defaults are ``TrainConfig``'s)."""
     return TrainConfig(
@@ -244,19 +291,57 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from .neural import train  # torch loads only for the commands that train
-
     if args.direct and not args.student_only:
         raise RTIError("--direct goes with --student-only (a student trained without a teacher)")
     if args.student_only and not args.direct:
         raise RTIError("--student-only needs --direct: there is no teacher to distil from")
     out = Path(args.out)
-    checkpoint = out.with_name(out.name + ".checkpoint.pt")
-    check_target(out, args.force)
     config = train_config(args)
-    need = memory.Need("training", memory.TRAINING_PER_PIXEL)
-    data = splits.load_part(args.mlic, "train", quiet=args.quiet, need=need)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
+    if not collection.is_collection(args.mlic):
+        check_target(out, args.force)
+        _train_scene(args, config, Path(args.mlic[0]), out, mode)
+        return
+    scenes = collection.scenes(args.mlic)
+    if out.exists() and not out.is_dir():
+        raise RTIError(f"{out}: exists and is not a folder")
+    done: dict[str, dict] = {}
+    for number, (name, source) in enumerate(scenes, 1):
+        target = out / name
+        if (target / "train.json").is_file() and not args.force:
+            done[name] = json.loads((target / "train.json").read_text())
+            _say(args, mode, {"phase": "scene", "event": "skipped", "scene": name, "number": number,
+                              "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}: trained before, skipped")
+            continue
+        _say(args, mode, {"phase": "scene", "event": "start", "scene": name, "number": number, "count": len(scenes)},
+             f"scene {number}/{len(scenes)} {name}")
+        target.parent.mkdir(parents=True, exist_ok=True)  # a suite's scenes are nested: its checkpoint goes there
+        done[name] = _train_scene(args, config, source, target, mode)
+    rows = [{"scene": name, "mlic": t["mlic"], "recommended": t.get("recommended", {}).get("model"),
+             "val_psnr": t.get("recommended", {}).get("val_psnr")} for name, t in done.items()]
+    with output_file(out / "runs.json", force=True) as tmp:
+        tmp.write_text(json.dumps({"scenes": rows}, indent=1))
+    if mode == "jsonl":
+        print(json.dumps({"phase": "all", "event": "done", "out": str(out), "scenes": len(rows)}), flush=True)
+    else:
+        print(f"wrote {len(rows)} scenes under {out} (summary: {out / 'runs.json'})")
+
+
+def _say(args: argparse.Namespace, mode: str, record: dict, line: str) -> None:
+    """Where a run of several scenes stands: a JSON record with ``--progress jsonl``, else a line on stderr."""
+    if mode == "jsonl":
+        print(json.dumps(record), flush=True)
+    elif not args.quiet:
+        print(line, file=sys.stderr, flush=True)
+
+
+def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, out: Path, mode: str) -> dict:
+    """Train one capture into ``out`` (teacher, student, train.json, hsh3 when recommended); its summary."""
+    from .neural import train  # torch loads only for the commands that train
+
+    checkpoint = out.with_name(out.name + ".checkpoint.pt")
+    need = memory.Need("training", memory.TRAINING_PER_PIXEL)
+    data = splits.load_part(source, "train", quiet=args.quiet, need=need)
     try:
         trained = train.train(data, config, Progress(mode), checkpoint, resume=args.resume)
     except KeyboardInterrupt:
@@ -297,6 +382,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         if best:
             print(f"recommended: {best['model']} ({best['why']})")
         print(f"wrote {', '.join(f'{out}/{role}' for role in written)}")
+    return summary
 
 
 def cmd_analytic(args: argparse.Namespace) -> None:
@@ -434,7 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", parents=[common, relights], help="PSNR/SSIM on held-out lights")
     p.add_argument("model", help="model folder, .ptm or .rti file")
-    p.add_argument("--test", required=True, help="test MLIC, or a split folder (its test part is used)")
+    p.add_argument("--test", required=True, nargs="+", help="test MLIC, or a split folder (its test part is used); "
+                   "several, or a suite's index.json, with MODEL a run of several scenes: one table of all")
     p.add_argument("--mask", help="mask PNG (non-zero = inside) for masked scores")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--json-out", help="also write the JSON report to this file")
@@ -456,8 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_enlarge)
 
     p = sub.add_parser("train", parents=[common, writes, tiles], help="train neural models: DisK teacher + student")
-    p.add_argument("mlic", help="MLIC folder, its .lp file, or a split folder (its train part is used)")
-    p.add_argument("-o", "--out", required=True, help="output folder: OUT/teacher, OUT/student, OUT/train.json")
+    p.add_argument("mlic", nargs="+", help="MLIC folder, its .lp file, or a split folder (its train part is used); "
+                   "several, or a synth suite's index.json, train each into OUT/<scene>")
+    p.add_argument("-o", "--out", required=True, help="output folder: OUT/teacher, OUT/student, OUT/train.json "
+                   "(several scenes: OUT/<scene>/..., finished scenes skipped, OUT/runs.json)")
     only = p.add_mutually_exclusive_group()
     only.add_argument("--teacher-only", action="store_true", help="train the teacher alone")
     only.add_argument("--student-only", action="store_true", help="train the student alone (with --direct)")

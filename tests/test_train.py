@@ -639,3 +639,40 @@ def test_train_records_the_batch_it_used(scene: tuple[MLIC, MLIC], distilled: di
     assert {role: model.training["batch"] for role, model in distilled.items()} == {"teacher": 64, "student": 64}
     default = train(scene[0], replace(TINY, batch=0, steps=50, student_steps=50, mode="direct"))["student"]
     assert default.training["batch"] == 128
+
+
+def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(tmp_path: Path) -> None:
+    """``train A B -o OUT`` (here a suite's index.json of two nested scenes) writes OUT/<scene> as single runs do,
+    with the same models for the same seeds; run again, finished scenes are skipped; ``eval OUT --test`` gives one
+    table of every scene's models."""
+    suite = tmp_path / "suite"
+    for k, name in enumerate(("bumps/matte", "tablet/glossy")):
+        assert cli.main(["analytic", "-o", str(suite / name), "--size", "20", "--seed", str(k), "-q"]) == 0
+    (suite / "index.json").write_text(json.dumps({"suite": "test", "scenes": [{"path": "bumps/matte"},
+                                                                             {"path": "tablet/glossy"}]}))
+    short = ["--steps", "60", "--student-steps", "60", "--batch", "32", "--device", "cpu", "--no-hsh3-restart"]
+    done = run_cli("train", str(suite / "index.json"), "-o", str(tmp_path / "run"), *short, "--progress", "jsonl")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["scene"], r["number"]) for r in records if r["phase"] == "scene"] == [("bumps/matte", 1),
+                                                                                      ("tablet/glossy", 2)]
+    alone = run_cli("train", str(suite / "tablet" / "glossy"), "-o", str(tmp_path / "alone"), *short, "-q")
+    assert alone.returncode == 0, alone.stderr
+    for role in ("teacher", "student"):
+        ours, theirs = (models.load(folder / role) for folder in (tmp_path / "run" / "tablet" / "glossy",
+                                                                  tmp_path / "alone"))
+        np.testing.assert_array_equal(ours.codes, theirs.codes)
+    runs = json.loads((tmp_path / "run" / "runs.json").read_text())["scenes"]
+    assert [r["scene"] for r in runs] == ["bumps/matte", "tablet/glossy"] and all(r["recommended"] for r in runs)
+    again = run_cli("train", str(suite), "-o", str(tmp_path / "run"), *short, "--progress", "jsonl")
+    assert again.returncode == 0, again.stderr
+    assert [json.loads(line).get("event") for line in again.stdout.splitlines()] == ["skipped", "skipped", "done"]
+    scored = run_cli("eval", str(tmp_path / "run"), "--test", str(suite / "index.json"), "--json", "-q")
+    table = json.loads(scored.stdout)
+    assert {(r["scene"], r["model"]) for r in table["scenes"]} >= {(s, m) for s in ("bumps/matte", "tablet/glossy")
+                                                                  for m in ("student", "teacher")}
+    assert table["mean"]["recommended"]["scenes"] == 2
+    single = json.loads(run_cli("eval", str(tmp_path / "alone" / "student"), "--test", str(suite / "tablet" / "glossy"),
+                                "--json", "-q").stdout)
+    row = next(r for r in table["scenes"] if r["scene"] == "tablet/glossy" and r["model"] == "student")
+    assert row["psnr"] == pytest.approx(single["psnr"], abs=1e-9)
