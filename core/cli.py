@@ -26,7 +26,7 @@ from .formats import deepzoom, models, neuralweb
 from .neural.config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .neural.model import NeuralRTI
 from .progress import Progress
-from .quality import evaluate, recommend
+from .quality import evaluate, recommend, runs
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -234,46 +234,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def _eval_scenes(args: argparse.Namespace) -> None:
-    """``eval RUN --test A B …`` (or a suite's index.json): every model of each scene a run of several scenes trained
-    (``RUN/<scene>/``), scored on that scene's test photos, in one table; the recommended ones marked, and means."""
-    run = Path(args.model)
-    if not (run / "runs.json").is_file():
-        raise RTIError(f"{run}: several test scenes need a training run of several scenes (its runs.json)")
+    """``eval RUN --test A B …`` (or a suite's index.json): every model of each scene of a run of several scenes,
+    scored on that scene's test photos, in one table."""
     if args.mask or args.lossless:
         raise RTIError("--mask and --lossless are for one model and one test MLIC")
-    rows = []
-    for name, source in collection.scenes(args.test):
-        folder = run / name
-        if not (folder / "train.json").is_file():
-            raise RTIError(f"{folder}: {run} holds no trained scene {name!r}")
-        recommended = json.loads((folder / "train.json").read_text()).get("recommended", {}).get("model")
-        test = splits.load_part(source, "test", quiet=True, need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
-        for role in ("student", "teacher", "hsh3"):
-            if (folder / role / "info.json").is_file():
-                result = evaluate.evaluate(models.load(folder / role, codes="planes"), test, quiet=args.quiet,
-                                           device=args.device)
-                rows.append({"scene": name, "model": role, "recommended": role == recommended, "psnr": result.psnr,
-                             "ssim": result.ssim})
-    groups = {"recommended": [r for r in rows if r["recommended"]],
-              **{role: [r for r in rows if r["model"] == role] for role in ("student", "teacher", "hsh3")}}
-    means = {label: {"psnr": float(np.mean([r["psnr"] for r in group])),
-                     "ssim": float(np.mean([r["ssim"] for r in group])), "scenes": len(group)}
-             for label, group in groups.items() if group}
-    report = {"run": str(run), "scenes": rows, "mean": means}
+    scores = runs.score(Path(args.model), collection.scenes(args.test), args.device, args.quiet)
     if args.json_out:
         with output_file(args.json_out, force=True) as tmp:
-            tmp.write_text(json.dumps(report, indent=1))
-    if args.json:
-        print(json.dumps(report))
-        return
-    width = max(len("scene"), *(len(r["scene"]) for r in rows))
-    lines = [f"{'scene':<{width}}  {'model':<9} {'PSNR':>7} {'SSIM':>7}", "-" * (width + 27)]
-    lines += [f"{r['scene']:<{width}}  {r['model'] + ('*' if r['recommended'] else ''):<9} {r['psnr']:7.2f} "
-              f"{r['ssim']:7.4f}" for r in rows]
-    lines.append("-" * (width + 27))
-    lines += [f"{'mean, ' + label:<{width + 11}} {m['psnr']:7.2f} {m['ssim']:7.4f}  ({m['scenes']} scenes)"
-              for label, m in means.items()]
-    print("\n".join(lines) + "\n* recommended by its training (best at its held-out lights)")
+            tmp.write_text(json.dumps(scores, indent=1))
+    print(json.dumps(scores) if args.json else runs.table(scores))
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
@@ -408,8 +377,11 @@ def cmd_enlarge(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from .quality import report  # matplotlib loads only for the report
 
+    if collection.is_collection(args.test):
+        _report_scenes(args)
+        return
     need = memory.Need("the report", 4 * fitting.coefficients_per_pixel("hsh3") + memory.SCORING_PER_PIXEL)
-    test = splits.load_part(args.test, "test", quiet=args.quiet, need=need)
+    test = splits.load_part(args.test[0], "test", quiet=args.quiet, need=need)
     labelled = [_labelled(text) for text in args.models]
     labels = [label for label, _ in labelled]
     twice = sorted({label for label in labels if labels.count(label) > 1})
@@ -425,6 +397,22 @@ def cmd_report(args: argparse.Namespace) -> None:
         with output_file(args.json_out, force=True) as tmp:
             tmp.write_text(json.dumps(report.to_json(entries), indent=1))
     print(report.table(entries))
+    print(f"wrote {args.out}")
+
+
+def _report_scenes(args: argparse.Namespace) -> None:
+    """``report RUN --test A B …``: a run of several scenes as one HTML table (and the text table)."""
+    if len(args.models) != 1:
+        raise RTIError("several test scenes go with one model argument: the run's folder (train A B … -o RUN)")
+    check_target(Path(args.out), args.force)
+    scores = runs.score(_labelled(args.models[0])[1], collection.scenes(args.test), args.device, args.quiet)
+    command = "python -m core " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
+    with output_file(args.out, force=args.force) as tmp:
+        tmp.write_text(runs.page(scores, args.title, command))
+    if args.json_out:
+        with output_file(args.json_out, force=True) as tmp:
+            tmp.write_text(json.dumps(scores, indent=1))
+    print(runs.table(scores))
     print(f"wrote {args.out}")
 
 
@@ -611,7 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="compare models on held-out lights: a table and a self-contained HTML page")
     p.add_argument("models", nargs="+", metavar="[LABEL=]MODEL",
                    help="model folders or files; LABEL names one in the report (default: its file or folder name)")
-    p.add_argument("--test", required=True, help="test MLIC, or a split folder (its test part is used)")
+    p.add_argument("--test", required=True, nargs="+", help="test MLIC, or a split folder (its test part is used); "
+                   "several, or a suite's index.json, with MODEL a run of several scenes: one table of all")
     p.add_argument("-o", "--out", required=True, help="the report's .html file")
     p.add_argument("--title", default="RTI model comparison", help="the page's title")
     p.add_argument("--json-out", help="also write every model's scores (and per-light scores) to this JSON file")

@@ -676,3 +676,10 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
                                 "--json", "-q").stdout)
     row = next(r for r in table["scenes"] if r["scene"] == "tablet/glossy" and r["model"] == "student")
     assert row["psnr"] == pytest.approx(single["psnr"], abs=1e-9)
+    page = tmp_path / "report.html"
+    assert run_cli("report", str(tmp_path / "run"), "--test", str(suite), "-o", str(page), "-q").returncode == 0
+    text = page.read_text()
+    shown = next(r for r in table["scenes"] if r["scene"] == "tablet/glossy" and r["recommended"])
+    assert "bumps/matte" in text and f"<b>{shown['psnr']:.2f}</b>" in text  # the recommended model in bold
+    refused = run_cli("eval", str(tmp_path / "alone"), "--test", str(suite), "-q")
+    assert refused.returncode == 2 and "runs.json" in refused.stderr
