@@ -269,7 +269,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
     if not collection.is_collection(args.mlic):
         check_target(out, args.force)
-        _train_scene(args, config, Path(args.mlic[0]), out, mode)
+        _train_scene(args, config, Path(args.mlic[0]), out, mode, args.resume)
         return
     scenes = collection.scenes(args.mlic)
     if out.exists() and not out.is_dir():
@@ -285,7 +285,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         _say(args, mode, {"phase": "scene", "event": "start", "scene": name, "number": number, "count": len(scenes)},
              f"scene {number}/{len(scenes)} {name}")
         target.parent.mkdir(parents=True, exist_ok=True)  # a suite's scenes are nested: its checkpoint goes there
-        done[name] = _train_scene(args, config, source, target, mode)
+        resume = args.resume and target.with_name(target.name + ".checkpoint.pt").is_file()  # the stopped scene
+        done[name] = _train_scene(args, config, source, target, mode, resume)
     rows = [{"scene": name, "mlic": t["mlic"], "recommended": t.get("recommended", {}).get("model"),
              "val_psnr": t.get("recommended", {}).get("val_psnr")} for name, t in done.items()]
     with output_file(out / "runs.json", force=True) as tmp:
@@ -304,15 +305,17 @@ def _say(args: argparse.Namespace, mode: str, record: dict, line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, out: Path, mode: str) -> dict:
-    """Train one capture into ``out`` (teacher, student, train.json, hsh3 when recommended); its summary."""
+def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, out: Path, mode: str,
+                 resume: bool) -> dict:
+    """Train one capture into ``out`` (teacher, student, train.json, hsh3 when recommended), from its checkpoint
+    with ``resume``; its summary."""
     from .neural import train  # torch loads only for the commands that train
 
     checkpoint = out.with_name(out.name + ".checkpoint.pt")
     need = memory.Need("training", memory.TRAINING_PER_PIXEL)
     data = splits.load_part(source, "train", quiet=args.quiet, need=need)
     try:
-        trained = train.train(data, config, Progress(mode), checkpoint, resume=args.resume)
+        trained = train.train(data, config, Progress(mode), checkpoint, resume=resume)
     except KeyboardInterrupt:
         if checkpoint.is_file():
             print(f"interrupted; continue from {checkpoint} with --resume", file=sys.stderr)

@@ -651,7 +651,8 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
     (suite / "index.json").write_text(json.dumps({"suite": "test", "scenes": [{"path": "bumps/matte"},
                                                                              {"path": "tablet/glossy"}]}))
     short = ["--steps", "60", "--student-steps", "60", "--batch", "32", "--device", "cpu", "--no-hsh3-restart"]
-    done = run_cli("train", str(suite / "index.json"), "-o", str(tmp_path / "run"), *short, "--progress", "jsonl")
+    done = run_cli("train", str(suite / "index.json"), "-o", str(tmp_path / "run"), *short, "--progress", "jsonl",
+                   "--resume")  # several scenes: --resume continues a stopped scene and starts the others afresh
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(r["scene"], r["number"]) for r in records if r["phase"] == "scene"] == [("bumps/matte", 1),
