@@ -46,7 +46,7 @@ def score(run: Path, scenes: list[tuple[str, Path]], device: str = "auto", quiet
 def table(scores: dict) -> str:
     """The scores as plain text: a row per scene and model, then the means."""
     rows, means = scores["scenes"], scores["mean"]
-    width = max(len("scene"), *(len(r["scene"]) for r in rows))
+    width = max([len("scene")] + [len(r["scene"]) for r in rows])
     lines = [f"{'scene':<{width}}  {'model':<9} {'PSNR':>7} {'SSIM':>7}", "-" * (width + 27)]
     lines += [f"{r['scene']:<{width}}  {r['model'] + ('*' if r['recommended'] else ''):<9} {r['psnr']:7.2f} "
               f"{r['ssim']:7.4f}" for r in rows]
