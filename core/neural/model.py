@@ -105,14 +105,8 @@ class NeuralRTI:
         return sum(w.size + b.size for w, b in self.layers)
 
     def below_hsh3(self) -> str | None:
-        """The warning for a model that scored below HSH3 at the lights held out of its training (None when it did
-        not, or its training recorded no such check): HSH3 relights that capture better."""
-        t = self.training
-        if "val_lights" not in t or t["val_psnr"] >= t["hsh3_val_psnr"]:
-            return None
-        return (f"the {t.get('role', 'model')} scores {t['val_psnr']:.2f} dB at the {len(t['val_lights'])} held-out "
-                f"lights, below HSH3's {t['hsh3_val_psnr']:.2f} dB there: an HSH3 fit (python -m core fit -m hsh3) "
-                "relights this capture better")
+        """:func:`below_hsh3` of this model's training."""
+        return below_hsh3(self.training)
 
     def relight(self, light: np.ndarray) -> np.ndarray:
         """RGB float image (H, W, 3) under ``light``, unclipped."""
@@ -121,3 +115,14 @@ class NeuralRTI:
         for start in range(0, len(flat), CHUNK_PIXELS):
             out[start : start + CHUNK_PIXELS] = decode(flat[start : start + CHUNK_PIXELS], self.layers, light)
         return out.reshape(self.height, self.width, 3)
+
+
+def below_hsh3(training: dict) -> str | None:
+    """The warning for a model that scored below HSH3 at the lights held out of its ``training`` (None when it did
+    not, or its training recorded no such check): HSH3 relights that capture better."""
+    t = training
+    if "val_lights" not in t or t["val_psnr"] >= t["hsh3_val_psnr"]:
+        return None
+    return (f"the {t.get('role', 'model')} scores {t['val_psnr']:.2f} dB at the {len(t['val_lights'])} held-out "
+            f"lights, below HSH3's {t['hsh3_val_psnr']:.2f} dB there: an HSH3 fit (python -m core fit -m hsh3) "
+            "relights this capture better")

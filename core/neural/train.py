@@ -48,7 +48,7 @@ from . import distill
 from .adam import Adam
 from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, batch_defaults, held_out_lights, split
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
-from .model import NeuralRTI
+from .model import NeuralRTI, below_hsh3
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
 
 TICK = 25
@@ -401,7 +401,9 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
     data, unseen = training_data(mlic, held, config, device)
     hsh3_psnr = _psnr(unseen.hsh3_mse(data))
     roles = {"distill": ["teacher", "student"], "teacher": ["teacher"], "direct": ["student"]}[config.mode]
+    refit = config.refit > 0 and config.recipe == "fast" and config.time_budget is None
     models: dict[str, NeuralRTI] = {}
+    trainings: dict[str, dict] = {}
     teacher: distill.Teacher | None = None
     spent = 0.0
     nets: dict[str, Autoencoder] = {}
@@ -446,24 +448,27 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
             saved.pop("current", None)
         spent += summary["seconds"]
-        codes = encode(net, data)
-        models[role] = to_model(net, codes, data, data.lights, summary)
-        warning = models[role].below_hsh3()
+        warning = below_hsh3(summary)
         if warning is not None:
             progress.warning(role, warning)
-        nets[role] = net
-        if role == "teacher":
-            teacher = distill.Teacher(net, codes)
-    if config.refit > 0 and config.recipe == "fast" and config.time_budget is None:
+        nets[role], trainings[role] = net, summary
+        if not refit or (role == "teacher" and "student" in roles):  # refit models' codes come from the refit
+            codes = encode(net, data)
+            models[role] = to_model(net, codes, data, data.lights, summary)
+            if role == "teacher":
+                teacher = distill.Teacher(net, codes)
+    if refit:
         teacher = None  # its codes are the teacher model's, which the refit replaces
-        _refit(mlic, held, data, nets, models, config, device, progress)
+        models.clear()  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
+        models = _refit(mlic, held, data, nets, trainings, config, device, progress)
     return models
 
 
-def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder], models: dict[str, NeuralRTI],
-           config: TrainConfig, device: torch.device, progress: Progress) -> None:
+def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder], trainings: dict[str, dict],
+           config: TrainConfig, device: torch.device, progress: Progress) -> dict[str, NeuralRTI]:
     """Grow each validated network's encoder by the held-out lights (their weights start at zero, so it computes
-    the same codes) and train it briefly on every light: the held-out images then count in the final codes."""
+    the same codes) and train it briefly on every light: the held-out images then count in the final codes; the
+    models, each with its ``trainings`` summary."""
     full = Data(mlic, device, stack=data.stack)
     check = Validation(mlic, held, full, config.seed)  # in-sample now: it only keeps the best weights
     short = replace(config, steps=max(1, round(config.steps * config.refit)), restart_below_hsh3=False,
@@ -472,16 +477,18 @@ def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder
                     time_budget=None)
     kept = np.setdiff1d(np.arange(mlic.count), held)
     teacher: distill.Teacher | None = None
+    models: dict[str, NeuralRTI] = {}
     for role, net in nets.items():
         grown = grow(net, kept, full, short, role)
         state = run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
                           lambda *args: None, None)
-        trained = models.pop(role).training  # its codes go before the new ones come: a camera-sized capture's are GBs
         codes = encode(grown, full)
+        trained = trainings[role]
         training = {**trained, "refit_steps": state.step, "seconds": trained["seconds"] + state.elapsed}
         models[role] = to_model(grown, codes, full, mlic.lights, training)
         if role == "teacher":
             teacher = distill.Teacher(grown, codes)
+    return models
 
 
 def grow(net: Autoencoder, kept: np.ndarray, full: Data, config: TrainConfig, role: str) -> Autoencoder:
