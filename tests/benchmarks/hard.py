@@ -34,7 +34,8 @@ GRAZING = (5.0, 10.0, 15.0)
 
 
 def make_suite(out: Path) -> None:
-    """Write the hard cases as split folders under ``out`` with ``out/index.json`` ({name: kind})."""
+    """Write the hard cases as split folders under ``out`` with ``out/index.json`` in a suite's form (each scene's
+    ``path`` and ``kind``), so ``python -m core train/eval/report`` take the whole suite too."""
     out.mkdir(parents=True)
     kinds: dict[str, str] = {}
     if SHARED_CAPTURE.is_dir():
@@ -59,7 +60,8 @@ def make_suite(out: Path) -> None:
         kinds[name] = "synthetic"
     _synth(out / "synth_default")
     kinds["synth_default"] = "synthetic"
-    (out / "index.json").write_text(json.dumps(kinds, indent=1))
+    scenes = [{"path": name, "kind": kind} for name, kind in kinds.items()]
+    (out / "index.json").write_text(json.dumps({"suite": "neural_hard", "scenes": scenes}, indent=1))
 
 
 def _synth(out: Path, *args: str) -> None:
@@ -91,7 +93,7 @@ def neural_hard() -> None:
         root = Path(HARD) if HARD else Path(tmp) / "hard"
         if not root.is_dir():
             make_suite(root)
-        kinds = json.loads((root / "index.json").read_text())
+        kinds = {scene["path"]: scene["kind"] for scene in json.loads((root / "index.json").read_text())["scenes"]}
         with ThreadPoolExecutor(JOBS) as pool:  # each case runs in subprocesses
             results = list(pool.map(lambda name: run_case(root / name, Path(tmp) / "work" / name), kinds))
     rows = []
