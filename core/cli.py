@@ -275,6 +275,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     if out.exists() and not out.is_dir():
         raise RTIError(f"{out}: exists and is not a folder")
     done: dict[str, dict] = {}
+    failed: dict[str, str] = {}
     for number, (name, source) in enumerate(scenes, 1):
         target = out / name
         if (target / "train.json").is_file() and not args.force:
@@ -286,11 +287,20 @@ def cmd_train(args: argparse.Namespace) -> None:
              f"scene {number}/{len(scenes)} {name}")
         target.parent.mkdir(parents=True, exist_ok=True)  # a suite's scenes are nested: its checkpoint goes there
         resume = args.resume and target.with_name(target.name + ".checkpoint.pt").is_file()  # the stopped scene
-        done[name] = _train_scene(args, config, source, target, mode, resume)
+        try:
+            done[name] = _train_scene(args, config, source, target, mode, resume)
+        except RTIError as exc:  # one bad capture does not stop the others
+            failed[name] = str(exc)
+            _say(args, mode, {"phase": "scene", "event": "failed", "scene": name, "message": str(exc)},
+                 f"scene {number}/{len(scenes)} {name} failed: {exc}")
     rows = [{"scene": name, "mlic": t["mlic"], "recommended": t.get("recommended", {}).get("model"),
              "val_psnr": t.get("recommended", {}).get("val_psnr")} for name, t in done.items()]
+    rows += [{"scene": name, "error": message} for name, message in failed.items()]
     with output_file(out / "runs.json", force=True) as tmp:
         tmp.write_text(json.dumps({"scenes": rows}, indent=1))
+    if failed:
+        first, message = next(iter(failed.items()))
+        raise RTIError(f"{len(failed)} of {len(scenes)} scenes failed (the others are in {out}): {first}: {message}")
     if mode == "jsonl":
         print(json.dumps({"phase": "all", "event": "done", "out": str(out), "scenes": len(rows)}), flush=True)
     else:

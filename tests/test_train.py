@@ -684,3 +684,16 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
     assert "bumps/matte" in text and f"<b>{shown['psnr']:.2f}</b>" in text  # the recommended model in bold
     refused = run_cli("eval", str(tmp_path / "alone"), "--test", str(suite), "-q")
     assert refused.returncode == 2 and "runs.json" in refused.stderr
+
+
+def test_a_bad_capture_in_a_run_of_several_does_not_stop_the_others(tmp_path: Path, split_folder: Path) -> None:
+    (tmp_path / "broken").mkdir()
+    done = run_cli("train", str(tmp_path / "broken"), str(split_folder), "-o", str(tmp_path / "run"), "--steps", "60",
+                   "--student-steps", "60", "--batch", "32", "--device", "cpu", "--no-hsh3-restart", "-q")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("error: 1 of 2 scenes failed (the others are in")
+    assert (tmp_path / "run" / split_folder.name / "student" / "info.json").is_file()
+    rows = json.loads((tmp_path / "run" / "runs.json").read_text())["scenes"]
+    assert [r["scene"] for r in rows] == [split_folder.name, "broken"] and "error" in rows[1]
+    scored = run_cli("eval", str(tmp_path / "run"), "--test", str(tmp_path / "broken"), str(split_folder), "-q")
+    assert scored.returncode == 0 and "not trained: broken" in scored.stdout

@@ -19,15 +19,17 @@ ROLES = ("student", "teacher", "hsh3")
 
 
 def score(run: Path, scenes: list[tuple[str, Path]], device: str = "auto", quiet: bool = True) -> dict:
-    """``{"run", "scenes": [{scene, model, recommended, psnr, ssim}], "mean": {label: {psnr, ssim, scenes}}}``: the
-    means of each model and of the recommended ones (what the product shows)."""
+    """``{"run", "scenes": [{scene, model, recommended, psnr, ssim}], "mean": {label: {psnr, ssim, scenes}},
+    "missing": [scene]}``: the means of each model and of the recommended ones (what the product shows); scenes the
+    run did not train (failed, or not yet) are listed as missing."""
     if not (run / "runs.json").is_file():
         raise RTIError(f"{run}: several test scenes need a training run of several scenes (its runs.json)")
-    rows = []
+    rows, missing = [], []
     for name, source in scenes:
         folder = run / name
         if not (folder / "train.json").is_file():
-            raise RTIError(f"{folder}: {run} holds no trained scene {name!r}")
+            missing.append(name)  # failed or not trained yet: the table has the others
+            continue
         recommended = json.loads((folder / "train.json").read_text()).get("recommended", {}).get("model")
         test = splits.load_part(source, "test", quiet=True, need=memory.Need("scoring", memory.SCORING_PER_PIXEL))
         for role in ROLES:
@@ -40,7 +42,9 @@ def score(run: Path, scenes: list[tuple[str, Path]], device: str = "auto", quiet
     means = {label: {"psnr": float(np.mean([r["psnr"] for r in group])),
                      "ssim": float(np.mean([r["ssim"] for r in group])), "scenes": len(group)}
              for label, group in groups.items() if group}
-    return {"run": str(run), "scenes": rows, "mean": means}
+    if not rows:
+        raise RTIError(f"{run} holds none of these scenes trained ({', '.join(missing)})")
+    return {"run": str(run), "scenes": rows, "mean": means, "missing": missing}
 
 
 def table(scores: dict) -> str:
@@ -53,7 +57,8 @@ def table(scores: dict) -> str:
     lines.append("-" * (width + 27))
     lines += [f"{'mean, ' + label:<{width + 11}} {m['psnr']:7.2f} {m['ssim']:7.4f}  ({m['scenes']} scenes)"
               for label, m in means.items()]
-    return "\n".join(lines) + "\n* recommended by its training (best at its held-out lights)"
+    missing = f"\nnot trained: {', '.join(scores['missing'])}" if scores.get("missing") else ""
+    return "\n".join(lines) + "\n* recommended by its training (best at its held-out lights)" + missing
 
 
 def page(scores: dict, title: str, command: str) -> str:
