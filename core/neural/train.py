@@ -452,14 +452,15 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
         if warning is not None:
             progress.warning(role, warning)
         nets[role], trainings[role] = net, summary
-        if not refit or (role == "teacher" and "student" in roles):  # refit models' codes come from the refit
+        if not refit:
             codes = encode(net, data)
             models[role] = to_model(net, codes, data, data.lights, summary)
             if role == "teacher":
                 teacher = distill.Teacher(net, codes)
+        elif role == "teacher" and "student" in roles:  # the student learns from it; the refit makes the models
+            teacher = distill.Teacher(net, encode(net, data))
     if refit:
-        teacher = None  # its codes are the teacher model's, which the refit replaces
-        models.clear()  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
+        teacher = None  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
         models = _refit(mlic, held, data, nets, trainings, config, device, progress)
     return models
 
