@@ -9,7 +9,9 @@ band a few gigabytes) beyond itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,46 +54,36 @@ def _tensors(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tens
 def psnr(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
          mask: np.ndarray | torch.Tensor | None = None) -> float:
     """PSNR in dB between two 8-bit RGB images (H, W, 3), over the pixels where ``mask`` is true: exact integer sums,
-    in numpy (it needs no PyTorch), or in PyTorch on the GPU that holds one of the images already."""
+    in numpy (it needs no PyTorch), or in PyTorch on the GPU that holds one of the images already (in larger bands:
+    each band costs kernel launches there)."""
     on_gpu = any(a is not None and not isinstance(a, np.ndarray) and a.device.type != "cpu"
                  for a in (reference, test, mask))
-    total, count = _squared_errors_torch(reference, test, mask) if on_gpu else _squared_errors(reference, test, mask)
+    if on_gpu:
+        import torch
+
+        total, count = _squared_errors(*_tensors(reference, test, mask), GPU_BAND, lambda a: a.to(torch.int32),
+                                       torch.int64)
+    else:
+        x, y, m = (None if a is None else a if isinstance(a, np.ndarray) else a.numpy()
+                   for a in (reference, test, mask))
+        total, count = _squared_errors(x, y, m, BAND, lambda a: a.astype(np.int32), np.int64)
     if count == 0:
         return float("nan")  # an empty mask
     mse = total / count
     return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10.0 * np.log10(255.0**2 / mse))
 
 
-def _squared_errors(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
-                    mask: np.ndarray | torch.Tensor | None) -> tuple[int, int]:
-    """The sum of squared differences and their count, in numpy, a band of rows at a time."""
-    x, y, m = (None if a is None else a if isinstance(a, np.ndarray) else a.numpy() for a in (reference, test, mask))
-    assert x is not None and y is not None
-    rows = max(1, BAND // x.shape[1])
+def _squared_errors(x: Any, y: Any, m: Any, band: int, as_int: Callable[[Any], Any], wide: Any) -> tuple[int, int]:
+    """The sum of squared differences of two images (numpy arrays or tensors alike) where ``m`` is true, and their
+    count, ``band`` pixels at a time: ``as_int`` makes a band 32-bit integers, ``wide`` is the sum's 64-bit type."""
+    rows = max(1, band // x.shape[1])
     total, count = 0, 0
     for top in range(0, x.shape[0], rows):
-        diff = x[top : top + rows].astype(np.int32) - y[top : top + rows].astype(np.int32)
+        diff = as_int(x[top : top + rows]) - as_int(y[top : top + rows])
         if m is not None:
             diff = diff[m[top : top + rows]]
-        total += int((diff * diff).sum(dtype=np.int64))
-        count += diff.size
-    return total, count
-
-
-def _squared_errors_torch(reference: np.ndarray | torch.Tensor, test: np.ndarray | torch.Tensor,
-                          mask: np.ndarray | torch.Tensor | None) -> tuple[int, int]:
-    """:func:`_squared_errors` on the GPU, in larger bands (each band costs kernel launches)."""
-    import torch
-
-    x, y, m = _tensors(reference, test, mask)
-    rows = max(1, GPU_BAND // x.shape[1])
-    total, count = 0, 0
-    for top in range(0, x.shape[0], rows):
-        diff = x[top : top + rows].to(torch.int32) - y[top : top + rows].to(torch.int32)
-        if m is not None:
-            diff = diff[m[top : top + rows]]
-        total += int((diff * diff).sum(dtype=torch.int64))
-        count += diff.numel()
+        total += int((diff * diff).sum(dtype=wide))
+        count += math.prod(diff.shape)
     return total, count
 
 
