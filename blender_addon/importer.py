@@ -27,7 +27,7 @@ from .core.classic.fitting import ClassicRTI
 from .core.classic.interpolated import InterpolatedRTI
 from .core.errors import RTIError
 from .core.formats import models
-from .core.formats.models import SIZE_SLACK
+from .core.formats.models import same_capture
 from .core.neural import nodeplan
 from .core.neural.model import NeuralRTI
 from .lighting import mover
@@ -166,7 +166,7 @@ def cropped(plane: bpy.types.Object, model: Model) -> tuple[float, float] | None
     if pixels is None or (model.width, model.height) == tuple(pixels):
         return None
     width, height = pixels
-    if abs(model.width - width) >= SIZE_SLACK or abs(model.height - height) >= SIZE_SLACK:
+    if not same_capture(model, width, height):
         return None
     return width / model.width, height / model.height
 

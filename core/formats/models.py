@@ -35,6 +35,11 @@ scored on the common area from the top left: a .ptm padded to a multiple of 8 pi
 cropping. Larger differences are other captures."""
 
 
+def same_capture(model: Relightable, width: int, height: int) -> bool:
+    """Whether ``model`` is of a ``width`` × ``height`` capture: that size, or within ``SIZE_SLACK`` of it."""
+    return abs(model.width - width) < SIZE_SLACK and abs(model.height - height) < SIZE_SLACK
+
+
 def load(path: Path | str, codes: str = "lossless") -> Model:
     """Load a model: a relight/OpenLIME folder (or its info.json), a .ptm or an .rti file.
 

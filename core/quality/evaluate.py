@@ -12,7 +12,7 @@ from .. import relighting
 from ..capture import lights as light_utils
 from ..capture.mlic import MLIC
 from ..errors import RTIError
-from ..formats.models import SIZE_SLACK, Relightable
+from ..formats.models import Relightable, same_capture
 from . import metrics
 
 
@@ -88,7 +88,7 @@ def common_area(model: Relightable, test: MLIC) -> tuple[int, int]:
     if (model.height, model.width) == (test.height, test.width):
         return test.height, test.width
     sizes = f"model is {model.width}x{model.height} but the test images are {test.width}x{test.height}"
-    if abs(model.height - test.height) >= SIZE_SLACK or abs(model.width - test.width) >= SIZE_SLACK:
+    if not same_capture(model, test.width, test.height):
         raise RTIError(sizes)
     height, width = min(model.height, test.height), min(model.width, test.width)
     log.warning(f"{sizes}: scoring their common {width}x{height} area, from the top left")

@@ -66,7 +66,7 @@ def page(scores: dict, title: str, command: str) -> str:
     by_scene: dict[str, dict[str, dict]] = {}
     for r in scores["scenes"]:
         by_scene.setdefault(r["scene"], {})[r["model"]] = r
-    roles = [role for role in ROLES if any(role in models_ for models_ in by_scene.values())]
+    roles = [role for role in ROLES if any(role in found for found in by_scene.values())]
     head = "<tr><th>scene</th>" + "".join(f"<th>{role} PSNR</th><th>SSIM</th>" for role in roles) + "</tr>"
 
     def cell(r: dict | None) -> str:
