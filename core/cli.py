@@ -9,7 +9,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from .capture import mlic as mlic_io
 from .classic import fitting
 from .errors import RTIError, exit_status
 from .formats import deepzoom, models, neuralweb
-from .neural.config import DEVICES, GPU_CANDIDATES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
+from .neural.config import DEVICES, GPU_CANDIDATES, GPU_SCENES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .neural.model import NeuralRTI
 from .progress import Progress
 from .quality import evaluate, recommend, runs
@@ -264,40 +265,64 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise RTIError("--direct goes with --student-only (a student trained without a teacher)")
     if args.student_only and not args.direct:
         raise RTIError("--student-only needs --direct: there is no teacher to distil from")
+    if args.together < 0:
+        raise RTIError(f"--together must not be negative, got {args.together}")
     out = Path(args.out)
     config = train_config(args)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
+    from .neural import scheduler  # torch loads only for the commands that train
+
     if not collection.is_collection(args.mlic):
         check_target(out, args.force)
-        _train_scene(args, config, Path(args.mlic[0]), out, mode, args.resume)
+        scheduler.finish(_train_scene(args, config, Path(args.mlic[0]), out, Progress(mode), args.resume))
         return
     scenes = collection.scenes(args.mlic)
     if out.exists() and not out.is_dir():
         raise RTIError(f"{out}: exists and is not a folder")
+    device = relighting.pick_device(config.device)
+    together = args.together or (GPU_SCENES if device.type == "cuda" else 1)
     done: dict[str, dict] = {}
     failed: dict[str, str] = {}
+    todo: list[tuple[int, str, Path]] = []
     for number, (name, source) in enumerate(scenes, 1):
-        target = out / name
-        if (target / "train.json").is_file() and not args.force:
-            done[name] = json.loads((target / "train.json").read_text())
+        if (out / name / "train.json").is_file() and not args.force:
+            done[name] = json.loads((out / name / "train.json").read_text())
             _say(args, mode, {"phase": "scene", "event": "skipped", "scene": name, "number": number,
                               "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}: trained before, skipped")
+        else:
+            todo.append((number, name, source))
+    clock = time.monotonic()
+
+    def job(number: int, name: str, source: Path) -> Callable[[], Generator[None, None, dict]]:
+        def start() -> Generator[None, None, dict]:
+            _say(args, mode, {"phase": "scene", "event": "start", "scene": name, "number": number,
+                              "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}")
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)  # a suite's scenes are nested: the checkpoint goes there
+            resume = args.resume and target.with_name(target.name + ".checkpoint.pt").is_file()  # a stopped scene
+            shown = "lines" if together > 1 and mode == "bar" else mode  # one bar at a time
+            return _train_scene(args, config, source, target, Progress(shown, scene=name), resume)
+        return start
+
+    for finished, (name, outcome) in enumerate(scheduler.run_all(
+            ((name, job(number, name, source)) for number, name, source in todo), device, together), 1):
+        elapsed = time.monotonic() - clock
+        eta = elapsed / finished * (len(todo) - finished)
+        if isinstance(outcome, RTIError):  # one bad capture does not stop the others
+            failed[name] = str(outcome)
+            _say(args, mode, {"phase": "scene", "event": "failed", "scene": name, "message": str(outcome)},
+                 f"scene {name} failed: {outcome}")
             continue
-        _say(args, mode, {"phase": "scene", "event": "start", "scene": name, "number": number, "count": len(scenes)},
-             f"scene {number}/{len(scenes)} {name}")
-        target.parent.mkdir(parents=True, exist_ok=True)  # a suite's scenes are nested: its checkpoint goes there
-        resume = args.resume and target.with_name(target.name + ".checkpoint.pt").is_file()  # the stopped scene
-        try:
-            done[name] = _train_scene(args, config, source, target, mode, resume)
-        except RTIError as exc:  # one bad capture does not stop the others
-            failed[name] = str(exc)
-            _say(args, mode, {"phase": "scene", "event": "failed", "scene": name, "message": str(exc)},
-                 f"scene {number}/{len(scenes)} {name} failed: {exc}")
+        done[name] = outcome
+        _say(args, mode, {"phase": "scene", "event": "done", "scene": name, "done": finished, "count": len(todo),
+                          "elapsed": round(elapsed, 1), "eta": round(eta, 1)},
+             f"scenes done {finished}/{len(todo)} ({name}), {elapsed:.0f} s, about {eta:.0f} s left")
     rows = [{"scene": name, "mlic": t["mlic"], "recommended": t.get("recommended", {}).get("model"),
              "val_psnr": t.get("recommended", {}).get("val_psnr")} for name, t in done.items()]
     rows += [{"scene": name, "error": message} for name, message in failed.items()]
     with output_file(out / "runs.json", force=True) as tmp:
-        tmp.write_text(json.dumps({"scenes": rows}, indent=1))
+        tmp.write_text(json.dumps({"scenes": rows, "together": together, "device": device.type,
+                                   "seconds": round(time.monotonic() - clock, 1)}, indent=1))
     if failed:
         first, message = next(iter(failed.items()))
         raise RTIError(f"{len(failed)} of {len(scenes)} scenes failed (the others are in {out}): {first}: {message}")
@@ -315,17 +340,17 @@ def _say(args: argparse.Namespace, mode: str, record: dict, line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, out: Path, mode: str,
-                 resume: bool) -> dict:
+def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, out: Path, progress: Progress,
+                 resume: bool) -> Generator[None, None, dict]:
     """Train one capture into ``out`` (teacher, student, train.json, hsh3 when recommended), from its checkpoint
-    with ``resume``; its summary."""
-    from .neural import train  # torch loads only for the commands that train
+    with ``resume``; its summary. A yielding job (``core.neural.scheduler``)."""
+    from .neural import train
 
     checkpoint = out.with_name(out.name + ".checkpoint.pt")
     need = memory.Need("training", memory.TRAINING_PER_PIXEL)
     data = splits.load_part(source, "train", quiet=args.quiet, need=need)
     try:
-        trained = train.train(data, config, Progress(mode), checkpoint, resume=resume)
+        trained = yield from train.training(data, config, progress, checkpoint, resume=resume)
     except KeyboardInterrupt:
         if checkpoint.is_file():
             print(f"interrupted; continue from {checkpoint} with --resume", file=sys.stderr)
@@ -345,24 +370,26 @@ def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, ou
                    "models": {role: model.training for role, model in trained.items()}, "recommended": best}
         (tmp / "train.json").write_text(json.dumps(summary, indent=1))
     checkpoint.unlink(missing_ok=True)
+    scene = {"scene": progress.scene} if progress.scene else {}  # several scenes at once: say which
+    prefix = f"{progress.scene}: " if progress.scene else ""
     for role, model in trained.items():
         t = model.training
         batch = f" of {t['batch']} pixels" if "batch" in t else ""  # a checkpoint of an older version has none
-        line = (f"{role}: {t['decoder_parameters']} decoder parameters, {t['steps']} steps{batch} in "
+        line = (f"{prefix}{role}: {t['decoder_parameters']} decoder parameters, {t['steps']} steps{batch} in "
                 f"{t['seconds']:.1f} s on {t['device']} ({t['stopped']}), {t['val_psnr']:.2f} dB at "
                 f"{len(t['val_lights'])} held-out lights (HSH3 {t['hsh3_val_psnr']:.2f} dB)")
-        if mode == "jsonl":
-            print(json.dumps({"phase": role, "event": "done", **t}), flush=True)
+        if progress.mode == "jsonl":
+            print(json.dumps({**scene, "phase": role, "event": "done", **t}), flush=True)
         else:
             print(line)
     written = [*trained, *(["hsh3"] if best.get("model") == "hsh3" else [])]
-    if mode == "jsonl":
+    if progress.mode == "jsonl":
         if best:
-            print(json.dumps({"phase": "all", "event": "recommended", **best}), flush=True)
-        print(json.dumps({"phase": "all", "event": "done", "out": str(out)}), flush=True)
+            print(json.dumps({**scene, "phase": "all", "event": "recommended", **best}), flush=True)
+        print(json.dumps({**scene, "phase": "all", "event": "done", "out": str(out)}), flush=True)
     else:
         if best:
-            print(f"recommended: {best['model']} ({best['why']})")
+            print(f"{prefix}recommended: {best['model']} ({best['why']})")
         print(f"wrote {', '.join(f'{out}/{role}' for role in written)}")
     return summary
 
@@ -586,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-candidates", type=int, default=defaults.teacher_candidates, metavar="K",
                    help="fast recipe: teachers trained at once from different starts, the best validated one "
                         f"distilled and kept (default {defaults.teacher_candidates})")
+    p.add_argument("--together", type=int, default=0, metavar="N",
+                   help=f"several scenes: train N at once (default {GPU_SCENES} on a GPU, where one training leaves "
+                        "it mostly idle, 1 on a CPU; each scene's models are those of a run on its own)")
     p.add_argument("--val-every", type=int, default=defaults.val_every, metavar="K",
                    help="hold every K-th light out of training to validate at unseen lights "
                         f"(default {defaults.val_every})")

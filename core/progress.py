@@ -1,4 +1,5 @@
-"""Training progress for people (a tqdm bar) or for programs (one JSON object per line on stdout)."""
+"""Training progress for people (a tqdm bar; or "lines", its messages and warnings without the bar, for several
+scenes training at once) or for programs (one JSON object per line on stdout)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,25 @@ import sys
 
 from tqdm import tqdm
 
-MODES = ("bar", "jsonl", "none")
+MODES = ("bar", "lines", "jsonl", "none")
 
 
 class Progress:
-    """Reports phases and steps; "jsonl" lines carry phase, step, steps, loss, elapsed and eta (seconds)."""
+    """Reports phases and steps; "jsonl" lines carry phase, step, steps, loss, elapsed and eta (seconds), and the
+    ``scene`` when several train at once."""
 
-    def __init__(self, mode: str = "bar"):
+    def __init__(self, mode: str = "bar", scene: str = ""):
         if mode not in MODES:
             raise ValueError(f"progress mode must be one of {MODES}, got {mode!r}")
-        self.mode = mode
+        self.mode, self.scene = mode, scene
         self._bar: tqdm | None = None
 
     def start(self, phase: str, steps: int, step: int = 0) -> None:
         """A new phase of ``steps`` optimiser steps, ``step`` of them already done (a resumed run)."""
         self.close()
         if self.mode == "bar":
-            self._bar = tqdm(total=steps, initial=step, desc=phase, unit="step", dynamic_ncols=True)
+            desc = f"{self.scene} {phase}" if self.scene else phase
+            self._bar = tqdm(total=steps, initial=step, desc=desc, unit="step", dynamic_ncols=True)
         self._emit({"phase": phase, "event": "start", "step": step, "steps": steps})
 
     def update(self, phase: str, step: int, steps: int, loss: float, elapsed: float, eta: float,
@@ -42,15 +45,19 @@ class Progress:
 
     def message(self, phase: str, text: str) -> None:
         """A line for people: printed above the bar, or as a "message" record in JSON mode."""
-        if self.mode == "bar":
-            tqdm.write(text, file=sys.stderr)
+        if self.mode in ("bar", "lines"):
+            tqdm.write(self._prefix + text, file=sys.stderr)
         self._emit({"phase": phase, "event": "message", "message": text})
 
     def warning(self, phase: str, text: str) -> None:
         """A line a user must not miss: ``warning: text`` above the bar, or a "warning" record in JSON mode."""
-        if self.mode == "bar":
-            tqdm.write(f"warning: {text}", file=sys.stderr)
+        if self.mode in ("bar", "lines"):
+            tqdm.write(f"warning: {self._prefix}{text}", file=sys.stderr)
         self._emit({"phase": phase, "event": "warning", "message": text})
+
+    @property
+    def _prefix(self) -> str:
+        return f"{self.scene}: " if self.scene else ""
 
     def close(self) -> None:
         if self._bar is not None:
@@ -59,4 +66,4 @@ class Progress:
 
     def _emit(self, record: dict) -> None:
         if self.mode == "jsonl":
-            print(json.dumps(record), flush=True)
+            print(json.dumps({"scene": self.scene, **record} if self.scene else record), flush=True)

@@ -28,6 +28,7 @@ from core.neural.batches import AHEAD, MIN_STD, Data, Validation, held_out_light
 from core.neural.config import GPU_STUDENT_LR, TrainConfig
 from core.neural.model import NeuralRTI
 from core.neural.nn import Architecture, Autoencoder
+from core.neural.scheduler import finish
 from core.neural.train import (
     INPUT_SPREAD,
     Checkpoint,
@@ -154,8 +155,8 @@ def test_the_best_validated_candidate_is_kept(scene: tuple[MLIC, MLIC]) -> None:
     config = replace(TINY, mode="direct", candidates=3)
     data, unseen = parts(scene[0], config)
     net = _network(config, "student", data, 0, 3)
-    state = run_phase("student", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
-                      lambda *args: None, None)
+    state = finish(run_phase("student", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
+                           lambda *args: None, None))
     _, val = split(data, config, unseen)
     assert val is unseen
     errors = val.mse(net, data)
@@ -178,8 +179,8 @@ def test_teacher_candidates_train_at_once_and_the_best_validated_one_is_kept(sce
     config = replace(TINY, mode="teacher", teacher_candidates=3)
     data, unseen = parts(scene[0], config)
     net = _network(config, "teacher", data, 0, 3)
-    state = run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
-                      lambda *args: None, None)
+    state = finish(run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
+                           lambda *args: None, None))
     errors = unseen.mse(net, data)
     assert len(set(errors)) == 3 and state.best_member == int(np.argmin(errors))
     teacher = train(scene[0], replace(config, refit=0.0))["teacher"].training
@@ -352,8 +353,8 @@ def test_a_network_that_ends_below_hsh3_restarts_and_the_best_start_is_kept(scen
     starts = []
     for start in range(3):
         net = _network(config, "teacher", data, 100 * start, 1)
-        state = run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
-                          lambda *args: None, None)
+        state = finish(run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None,
+                                 Progress("none"), lambda *args: None, None))
         assert state.below_hsh3
         starts.append(-10 * np.log10(state.best_mse))
     assert teacher["restarts"] == 2 and teacher["below_hsh3"]
@@ -642,9 +643,9 @@ def test_train_records_the_batch_it_used(scene: tuple[MLIC, MLIC], distilled: di
 
 
 def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(tmp_path: Path) -> None:
-    """``train A B -o OUT`` (here a suite's index.json of two nested scenes) writes OUT/<scene> as single runs do,
-    with the same models for the same seeds; run again, finished scenes are skipped; ``eval OUT --test`` gives one
-    table of every scene's models."""
+    """``train A B -o OUT`` (here a suite's index.json of two nested scenes, trained at once: their steps
+    interleave) writes OUT/<scene> as single runs do, with the same models for the same seeds; run again, finished
+    scenes are skipped; ``eval OUT --test`` gives one table of every scene's models."""
     suite = tmp_path / "suite"
     for k, name in enumerate(("bumps/matte", "tablet/glossy")):
         assert cli.main(["analytic", "-o", str(suite / name), "--size", "20", "--seed", str(k), "-q"]) == 0
@@ -652,17 +653,22 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
                                                                              {"path": "tablet/glossy"}]}))
     short = ["--steps", "60", "--student-steps", "60", "--batch", "32", "--device", "cpu", "--no-hsh3-restart"]
     done = run_cli("train", str(suite / "index.json"), "-o", str(tmp_path / "run"), *short, "--progress", "jsonl",
-                   "--resume")  # several scenes: --resume continues a stopped scene and starts the others afresh
+                   "--resume", "--together", "2")  # several scenes: --resume continues a stopped scene only
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [(r["scene"], r["number"]) for r in records if r["phase"] == "scene"] == [("bumps/matte", 1),
-                                                                                      ("tablet/glossy", 2)]
-    alone = run_cli("train", str(suite / "tablet" / "glossy"), "-o", str(tmp_path / "alone"), *short, "-q")
-    assert alone.returncode == 0, alone.stderr
-    for role in ("teacher", "student"):
-        ours, theirs = (models.load(folder / role) for folder in (tmp_path / "run" / "tablet" / "glossy",
-                                                                  tmp_path / "alone"))
-        np.testing.assert_array_equal(ours.codes, theirs.codes)
+    assert [(r["scene"], r["number"]) for r in records if r.get("event") == "start" and r["phase"] == "scene"] == [
+        ("bumps/matte", 1), ("tablet/glossy", 2)]
+    steps = [r["scene"] for r in records if r.get("phase") == "teacher" and "step" in r and "event" not in r]
+    assert steps.index("tablet/glossy") < len(steps) - 1 - steps[::-1].index("bumps/matte")  # they interleaved
+    assert sorted(r["done"] for r in records if r.get("event") == "done" and r["phase"] == "scene") == [1, 2]
+    for name in ("bumps/matte", "tablet/glossy"):
+        alone = run_cli("train", str(suite / name), "-o", str(tmp_path / "alone" / name), *short, "-q")
+        assert alone.returncode == 0, alone.stderr
+        for role in ("teacher", "student"):
+            ours, theirs = (models.load(folder / role) for folder in (tmp_path / "run" / name,
+                                                                      tmp_path / "alone" / name))
+            np.testing.assert_array_equal(ours.codes, theirs.codes)
+            assert ours.layers[0][0].tobytes() == theirs.layers[0][0].tobytes()
     runs = json.loads((tmp_path / "run" / "runs.json").read_text())["scenes"]
     assert [r["scene"] for r in runs] == ["bumps/matte", "tablet/glossy"] and all(r["recommended"] for r in runs)
     again = run_cli("train", str(suite), "-o", str(tmp_path / "run"), *short, "--progress", "jsonl")
@@ -673,7 +679,8 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
     assert {(r["scene"], r["model"]) for r in table["scenes"]} >= {(s, m) for s in ("bumps/matte", "tablet/glossy")
                                                                   for m in ("student", "teacher")}
     assert table["mean"]["recommended"]["scenes"] == 2
-    single = json.loads(run_cli("eval", str(tmp_path / "alone" / "student"), "--test", str(suite / "tablet" / "glossy"),
+    single = json.loads(run_cli("eval", str(tmp_path / "alone" / "tablet" / "glossy" / "student"), "--test",
+                                str(suite / "tablet" / "glossy"),
                                 "--json", "-q").stdout)
     row = next(r for r in table["scenes"] if r["scene"] == "tablet/glossy" and r["model"] == "student")
     assert row["psnr"] == pytest.approx(single["psnr"], abs=1e-9)
@@ -682,7 +689,7 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
     text = page.read_text()
     shown = next(r for r in table["scenes"] if r["scene"] == "tablet/glossy" and r["recommended"])
     assert "bumps/matte" in text and f"<b>{shown['psnr']:.2f}</b>" in text  # the recommended model in bold
-    refused = run_cli("eval", str(tmp_path / "alone"), "--test", str(suite), "-q")
+    refused = run_cli("eval", str(tmp_path / "alone" / "bumps" / "matte"), "--test", str(suite), "-q")
     assert refused.returncode == 2 and "runs.json" in refused.stderr
 
 

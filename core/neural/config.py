@@ -22,6 +22,9 @@ more do not (docs/experiments.md, "Candidates")."""
 GPU_STUDENT_LR = 1.3e-2
 """Default peak learning rate of fast-recipe students on a GPU (``TrainConfig.student_lr``): the best of the rates
 tried; lower ones run short of steps, higher ones collapse (docs/experiments.md, "Student learning rate")."""
+GPU_SCENES = 8
+"""Default scenes trained at once on a GPU by ``train A B C ...`` (``core.neural.scheduler``; BENCHMARKS.md,
+``neural_many``)."""
 
 
 @dataclass

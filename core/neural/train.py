@@ -32,7 +32,7 @@ import io
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -50,6 +50,7 @@ from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, batch
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .model import NeuralRTI, below_hsh3
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
+from .scheduler import finish
 
 TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
@@ -216,10 +217,15 @@ class GraphedStep(EagerStep):
         return self.loss
 
 
+Steps = Generator[None, None, "PhaseState"]
+"""A training that yields each time it has queued a burst of steps, before it waits for their result, so that other
+trainings can queue theirs meanwhile (``core.neural.scheduler``); ``scheduler.finish`` runs one alone."""
+
+
 def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, config: TrainConfig, loss_fn: LossFn,
-              budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> PhaseState:
+              budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> Steps:
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights (of all
-    members: ``state.best_member`` says which member was best)."""
+    members: ``state.best_member`` says which member was best). Yields every ``TICK`` steps (see ``Steps``)."""
     batches, val = split(data, config, unseen)
     fast = config.recipe == "fast"
     optimizer = Adam(net.parameters(), betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast)
@@ -265,6 +271,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, confi
         state.step += 1
         if state.step % TICK and state.step < total:
             continue
+        yield  # the steps are queued: let other trainings queue theirs before this one waits for its loss
         mean_loss = float(running) / counted
         running.zero_()
         counted = 0
@@ -390,6 +397,12 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
           resume: bool = False) -> dict[str, NeuralRTI]:
     """Train what ``config.mode`` asks for on the MLIC less its held-out lights; returns {"teacher": ...,
     "student": ...} (the ones trained), each model's ``training`` scored at the held-out lights."""
+    return finish(training(mlic, config, progress, checkpoint, resume))
+
+
+def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, checkpoint: Path | None = None,
+             resume: bool = False) -> Generator[None, None, dict[str, NeuralRTI]]:
+    """``train`` as a yielding job (see ``Steps``), for several captures trained at once."""
     config.check()
     progress = progress or Progress("none")
     device = pick_device(config.device)
@@ -425,9 +438,10 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             for start in range(RESTARTS + 1):
                 net = _network(config, role, data, config.seed * 1000 + index + 100 * start, count)
                 try:
-                    state = run_phase(role, net, data, unseen, config, _loss_fn(config, teacher), budget, progress,
-                                      _saver(saver, config, mlic, saved, role), current if current and
-                                      current["role"] == role and start == 0 else None)
+                    state = yield from run_phase(role, net, data, unseen, config, _loss_fn(config, teacher), budget,
+                                                 progress, _saver(saver, config, mlic, saved, role),
+                                                 current if current and current["role"] == role and start == 0
+                                                 else None)
                 except DeadStart as dead:
                     progress.close()
                     spent += dead.seconds
@@ -461,12 +475,13 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
             teacher = distill.Teacher(net, encode(net, data))
     if refit:
         teacher = None  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
-        models = _refit(mlic, held, data, nets, trainings, config, device, progress)
+        models = yield from _refit(mlic, held, data, nets, trainings, config, device, progress)
     return models
 
 
 def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder], trainings: dict[str, dict],
-           config: TrainConfig, device: torch.device, progress: Progress) -> dict[str, NeuralRTI]:
+           config: TrainConfig, device: torch.device,
+           progress: Progress) -> Generator[None, None, dict[str, NeuralRTI]]:
     """Grow each validated network's encoder by the held-out lights (their weights start at zero, so it computes
     the same codes) and train it briefly on every light: the held-out images then count in the final codes; the
     models, each with its ``trainings`` summary."""
@@ -481,7 +496,7 @@ def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder
     models: dict[str, NeuralRTI] = {}
     for role, net in nets.items():
         grown = grow(net, kept, full, short, role)
-        state = run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
+        state = yield from run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
                           lambda *args: None, None)
         codes = encode(grown, full)
         trained = trainings[role]

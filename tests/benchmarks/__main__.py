@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, fuzz, hard, large, lights, neural, normals, shader, synth
+from . import addon, classic, fuzz, hard, large, lights, many, neural, normals, shader, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "neural_icon": neural.neural_icon,
     "neural_suite": neural.neural_suite,
     "neural_hard": hard.neural_hard,
+    "neural_many": many.neural_many,
     "neural_stability": neural.neural_stability,
     "neural_reference_curve": neural.neural_reference_curve,
     "neural_decode": neural.neural_decode,
