@@ -254,6 +254,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
         distill_lights=args.distill_lights, candidates=args.candidates, teacher_candidates=args.teacher_candidates,
+        teacher_mean=args.teacher_mean,
         val_every=args.val_every, refit=args.refit,
         restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
@@ -613,6 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-candidates", type=int, default=defaults.teacher_candidates, metavar="K",
                    help="fast recipe: teachers trained at once from different starts, the best validated one "
                         f"distilled and kept (default {defaults.teacher_candidates})")
+    p.add_argument("--teacher-mean", action="store_true",
+                   help="with --teacher-candidates: distil the student from the candidates' mean prediction")
     p.add_argument("--together", type=int, default=0, metavar="N",
                    help=f"several scenes: train N at once (default {GPU_SCENES} on a GPU, where one training leaves "
                         "it mostly idle, 1 on a CPU; each scene's models are those of a run on its own)")

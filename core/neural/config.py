@@ -60,6 +60,9 @@ class TrainConfig:
     one with the best validation is kept. 0: the device's default (``core.neural.train.candidate_count``)."""
     teacher_candidates: int = 1
     """Teachers trained at once in the same way (fast recipe), the best validated one distilled and kept."""
+    teacher_mean: bool = False
+    """With several teacher candidates, distil the student from their mean prediction (the best one is still the
+    teacher that is kept; the student's refit distils from it)."""
     distill_lights: int = 32
     """Random light directions a step at which a fast-recipe student matches its teacher (the soft term); 0 takes
     that term at the training lights, as the reference recipe always does (see ``core.neural.distill``;
@@ -96,6 +99,8 @@ class TrainConfig:
         if max(self.candidates, self.teacher_candidates) > 1 and self.recipe == "reference":
             raise RTIError("--candidates and --teacher-candidates go with the fast recipe (the reference recipe "
                            "trains one network)")
+        if self.teacher_mean and self.teacher_candidates < 2:
+            raise RTIError("--teacher-mean needs --teacher-candidates 2 or more")
         if self.device not in DEVICES:
             raise RTIError(f"--device must be auto, cpu or cuda, got {self.device!r}")
         if self.time_budget is not None and self.time_budget <= 0:

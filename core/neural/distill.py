@@ -34,7 +34,8 @@ def random_lights(count: int, radius: float, generator: torch.Generator) -> torc
 
 
 class Teacher:
-    """A frozen teacher's predictions (B, L, 1, 3) for any pixels and lights, from its precomputed codes (P, 9)."""
+    """A frozen teacher's predictions (B, L, 1, 3) for any pixels and lights, from its precomputed codes (P, K·9);
+    a teacher of K members (candidates) predicts their mean."""
 
     def __init__(self, net: Autoencoder, codes: torch.Tensor):
         self.decoder = net.decoder.eval().requires_grad_(False)
@@ -42,4 +43,4 @@ class Teacher:
 
     @torch.no_grad()
     def predict(self, pixels: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.codes[pixels], light)
+        return self.decoder(self.codes[pixels], light).mean(dim=2, keepdim=True)

@@ -200,7 +200,11 @@ class GraphedStep(EagerStep):
         self.optimizer.load_state_dict(before)
         self.graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad()
-        with torch.cuda.graph(self.graph):
+        # A graph keeps the cuBLAS workspace of the stream it was captured on; graphs of trainings that run at once
+        # (core.neural.scheduler) must not share one, so each is captured on its training's own stream (a capture
+        # cannot use the default stream: a training alone captures on the side stream).
+        own = torch.cuda.current_stream()
+        with torch.cuda.graph(self.graph, stream=side if own == torch.cuda.default_stream() else own):
             self.loss = self.run(*self.inputs())
             self.row.add_(1)
         self.row.fill_(batches.position)
@@ -313,9 +317,9 @@ def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, confi
 
 @torch.no_grad()
 def encode(net: Autoencoder, data: Data, chunk: int = 16384) -> torch.Tensor:
-    """Codes (P, 9) of every pixel."""
+    """Codes (P, 9) of every pixel; (P, K·9) for a network of K members."""
     net.eval()
-    codes = torch.empty((data.pixels, 9), device=data.device)
+    codes = torch.empty((data.pixels, 9 * net.members), device=data.device)
     for start in range(0, data.pixels, chunk):
         pixels = torch.arange(start, min(start + chunk, data.pixels), device=data.device)
         codes[start : start + chunk] = net.encoder(data.observations(pixels).reshape(len(pixels), -1))
@@ -421,6 +425,7 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
     spent = 0.0
     nets: dict[str, Autoencoder] = {}
     for index, role in enumerate(roles):
+        candidates: Autoencoder | None = None
         distilled = role == "student" and teacher is not None
         done = saved["done"].get(role)
         if done is not None:
@@ -454,6 +459,7 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
                 raise RTIError(f"{role}: learned nothing in {RESTARTS + 1} starts; nothing was saved (try a lower "
                                f"{lr_option(config, role)} than {peak_lr(config, role, device)})")
             state, net = min(ended, key=lambda run: run[0].best_mse)
+            candidates = net
             net = net.member(state.best_member)
             summary = _summary(config, role, net, state, device, distilled)
             summary.update(batch=batch_defaults(config, device, len(data.inside))[0], restarts=start,
@@ -469,10 +475,9 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
         if not refit:
             codes = encode(net, data)
             models[role] = to_model(net, codes, data, data.lights, summary)
-            if role == "teacher":
-                teacher = distill.Teacher(net, codes)
-        elif role == "teacher" and "student" in roles:  # the student learns from it; the refit makes the models
-            teacher = distill.Teacher(net, encode(net, data))
+        if role == "teacher" and "student" in roles:  # the student learns from it; the refit makes the models
+            source = candidates if config.teacher_mean and candidates is not None else net
+            teacher = distill.Teacher(source, codes if source is net and not refit else encode(source, data))
     if refit:
         teacher = None  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
         models = yield from _refit(mlic, held, data, nets, trainings, config, device, progress)
