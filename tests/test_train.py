@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,12 +28,13 @@ from core.neural.batches import AHEAD, MIN_STD, Data, Validation, held_out_light
 from core.neural.config import GPU_STUDENT_LR, TrainConfig
 from core.neural.model import NeuralRTI
 from core.neural.nn import Architecture, Autoencoder
-from core.neural.scheduler import finish
+from core.neural.scheduler import finish, run_all
 from core.neural.train import (
     INPUT_SPREAD,
     Checkpoint,
     _loss_fn,
     _network,
+    encode,
     grow,
     peak_lr,
     run_phase,
@@ -189,6 +190,46 @@ def test_teacher_candidates_train_at_once_and_the_best_validated_one_is_kept(sce
     for bad in (replace(config, teacher_candidates=0), replace(config, recipe="reference", teacher_candidates=2)):
         with pytest.raises(RTIError, match="teacher candidates|fast recipe"):
             train(scene[0], bad)
+
+
+def test_a_teacher_of_several_candidates_predicts_their_mean(scene: tuple[MLIC, MLIC]) -> None:
+    """``--teacher-mean``: the student is distilled from the candidates' mean prediction; each member's prediction
+    computed on its own (``member(k)``) and averaged gives the same values; the option needs several candidates."""
+    config = replace(TINY, mode="teacher", teacher_candidates=3)
+    data, _ = parts(scene[0], config)
+    net = _network(config, "teacher", data, 0, 3)
+    pixels, light = torch.arange(0, data.pixels, 7), data.light_xy[:5]
+    mean = distill.Teacher(net, encode(net, data)).predict(pixels, light)
+    alone = [distill.Teacher(net.member(k), encode(net.member(k), data)).predict(pixels, light) for k in range(3)]
+    assert mean.shape == (len(pixels), 5, 1, 3)
+    torch.testing.assert_close(mean, sum(alone) / 3, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(alone[0], alone[1])
+    student = train(scene[0], replace(TINY, teacher_candidates=3, teacher_mean=True, refit=0.0))["student"]
+    assert student.training["trained"] == "distilled"
+    with pytest.raises(RTIError, match="--teacher-mean needs"):
+        train(scene[0], replace(TINY, teacher_mean=True))
+
+
+def test_the_scheduler_runs_jobs_side_by_side_and_a_failed_one_does_not_stop_the_others() -> None:
+    """``run_all`` keeps ``width`` jobs going, resuming them in turn, starts the next as one ends, and reports an
+    ``RTIError`` as that job's outcome."""
+    trace: list[str] = []
+
+    def job(name: str, bursts: int, fail: bool = False) -> Generator[None, None, str]:
+        for k in range(bursts):
+            trace.append(f"{name}{k}")
+            yield
+        if fail:
+            raise RTIError(f"{name} failed")
+        return name.upper()
+
+    jobs = [("a", lambda: job("a", 3)), ("b", lambda: job("b", 1, fail=True)), ("c", lambda: job("c", 2))]
+    ended = list(run_all(jobs, torch.device("cpu"), 2))
+    assert [(key, str(outcome)) for key, outcome in ended] == [("b", "b failed"), ("a", "A"), ("c", "C")]
+    assert isinstance(ended[0][1], RTIError)
+    assert trace == ["a0", "b0", "a1", "a2", "c0", "c1"]  # c starts once b has ended
+    assert [key for key, _ in run_all(jobs[:1] + jobs[2:], torch.device("cpu"), 1)] == ["a", "c"]
+    assert finish(job("d", 4)) == "D"
 
 
 def test_students_learning_rate(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def neural_many() -> None:
         out, record = work / f"way{k}", work / f"way{k}.json"
         if not record.is_file():
             print(f"  {way}", flush=True)
+            shutil.rmtree(out, ignore_errors=True)  # a stopped attempt's scenes would be skipped, not timed
             start = time.perf_counter()
             go(out)
             record.write_text(json.dumps({"wall": time.perf_counter() - start}))
