@@ -200,9 +200,9 @@ class GraphedStep(EagerStep):
         self.optimizer.load_state_dict(before)
         self.graph = torch.cuda.CUDAGraph()
         self.optimizer.zero_grad()
-        # A graph keeps the cuBLAS workspace of the stream it was captured on; graphs of trainings that run at once
-        # (core.neural.scheduler) must not share one, so each is captured on its training's own stream (a capture
-        # cannot use the default stream: a training alone captures on the side stream).
+        # A graph keeps the cuBLAS workspace of the stream it was captured on (pytorch/pytorch#193402); graphs of
+        # trainings that run at once (core.neural.scheduler) must not share one, so each is captured on its
+        # training's own stream (a capture cannot use the default stream: a training alone uses the side stream).
         own = torch.cuda.current_stream()
         with torch.cuda.graph(self.graph, stream=side if own == torch.cuda.default_stream() else own):
             self.loss = self.run(*self.inputs())
