@@ -32,6 +32,7 @@ from core.neural.scheduler import finish, run_all
 from core.neural.train import (
     INPUT_SPREAD,
     Checkpoint,
+    DeadStart,
     _loss_fn,
     _network,
     encode,
@@ -190,6 +191,22 @@ def test_teacher_candidates_train_at_once_and_the_best_validated_one_is_kept(sce
     for bad in (replace(config, teacher_candidates=0), replace(config, recipe="reference", teacher_candidates=2)):
         with pytest.raises(RTIError, match="teacher candidates|fast recipe"):
             train(scene[0], bad)
+
+
+def test_only_a_fresh_network_that_learned_nothing_is_restarted(scene: tuple[MLIC, MLIC]) -> None:
+    """A network that learns nothing (here: a vanishing learning rate) raises ``DeadStart`` for a restart; the refit
+    continues a trained network and keeps its best weights instead (it used to end a run with a traceback)."""
+    config = replace(TINY, mode="teacher", lr=1e-12, steps=200, eval_every=50)
+    data, unseen = parts(scene[0], config)
+
+    def phase(fresh: bool) -> object:
+        net = _network(config, "teacher", data, 0, 1)
+        return finish(run_phase("teacher", net, data, unseen, config, _loss_fn(config, None), None, Progress("none"),
+                                lambda *args: None, None, fresh=fresh))
+
+    with pytest.raises(DeadStart):
+        phase(True)
+    assert phase(False).stopped == "steps done"
 
 
 def test_a_teacher_of_several_candidates_predicts_their_mean(scene: tuple[MLIC, MLIC]) -> None:
@@ -732,6 +749,26 @@ def test_several_scenes_in_one_run_equal_single_runs_and_are_skipped_when_done(t
     assert "bumps/matte" in text and f"<b>{shown['psnr']:.2f}</b>" in text  # the recommended model in bold
     refused = run_cli("eval", str(tmp_path / "alone" / "bumps" / "matte"), "--test", str(suite), "-q")
     assert refused.returncode == 2 and "runs.json" in refused.stderr
+
+
+def test_scenes_of_different_sizes_and_light_counts_train_together(tmp_path: Path) -> None:
+    """Each scene of a run keeps its own size, lights and held-out lights (no padding or grouping): a 20² scene of
+    49 training lights and a 26² one of 36 train at once and each gets the models of its single run."""
+    assert cli.main(["analytic", "-o", str(tmp_path / "small"), "--size", "20", "-q"]) == 0
+    assert cli.main(["analytic", "-o", str(tmp_path / "whole"), "--size", "26", "--seed", "1", "-q"]) == 0
+    assert cli.main(["split", str(tmp_path / "whole" / "train"), "--every", "4", "-o", str(tmp_path / "large"),
+                     "-q"]) == 0
+    short = ["--steps", "60", "--student-steps", "60", "--batch", "32", "--device", "cpu", "--no-hsh3-restart", "-q"]
+    done = run_cli("train", str(tmp_path / "small"), str(tmp_path / "large"), "-o", str(tmp_path / "run"), *short,
+                   "--together", "2")
+    assert done.returncode == 0, done.stderr
+    for name, size, lights in (("small", 20, 49), ("large", 26, 36)):
+        alone = run_cli("train", str(tmp_path / name), "-o", str(tmp_path / "alone" / name), *short)
+        assert alone.returncode == 0, alone.stderr
+        ours, theirs = (models.load(folder / "student") for folder in (tmp_path / "run" / name,
+                                                                       tmp_path / "alone" / name))
+        assert ours.codes.shape[:2] == (size, size) and len(ours.lights) == lights
+        np.testing.assert_array_equal(ours.codes, theirs.codes)
 
 
 def test_a_bad_capture_in_a_run_of_several_does_not_stop_the_others(tmp_path: Path, split_folder: Path) -> None:

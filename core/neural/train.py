@@ -227,9 +227,12 @@ trainings can queue theirs meanwhile (``core.neural.scheduler``); ``scheduler.fi
 
 
 def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, config: TrainConfig, loss_fn: LossFn,
-              budget: float | None, progress: Progress, save: SaveFn, resume: dict | None) -> Steps:
+              budget: float | None, progress: Progress, save: SaveFn, resume: dict | None,
+              fresh: bool = True) -> Steps:
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights (of all
-    members: ``state.best_member`` says which member was best). Yields every ``TICK`` steps (see ``Steps``)."""
+    members: ``state.best_member`` says which member was best). Yields every ``TICK`` steps (see ``Steps``). A
+    ``fresh`` network that learned nothing raises ``DeadStart`` for a restart; a trained one (the refit) is never
+    declared dead: its best weights are kept."""
     batches, val = split(data, config, unseen)
     fast = config.recipe == "fast"
     optimizer = Adam(net.parameters(), betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast)
@@ -296,7 +299,7 @@ def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, confi
             if state.bad_evals >= patience:
                 state.stopped = "early stopping"
             warm = fast and state.step > warmup_steps(total) and 0.1 <= fraction < 1.0
-            if warm and (budget is None or state.elapsed < budget) and state.best_mse > DEAD * flat:
+            if fresh and warm and (budget is None or state.elapsed < budget) and state.best_mse > DEAD * flat:
                 raise DeadStart(state.elapsed)
         if state.step >= total:
             state.stopped = state.stopped or "steps done"
@@ -502,7 +505,7 @@ def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder
     for role, net in nets.items():
         grown = grow(net, kept, full, short, role)
         state = yield from run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
-                          lambda *args: None, None)
+                                     lambda *args: None, None, fresh=False)
         codes = encode(grown, full)
         trained = trainings[role]
         training = {**trained, "refit_steps": state.step, "seconds": trained["seconds"] + state.elapsed}
