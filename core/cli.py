@@ -139,6 +139,72 @@ def cmd_normals(args: argparse.Namespace) -> None:
     print(f"wrote {' and '.join(str(folder / name) for name in writers)} ({made})")
 
 
+def cmd_relief(args: argparse.Namespace) -> None:
+    from .formats import mesh
+    from .surface import maps, photometric, relief
+
+    source = Path(args.input)
+    mesh_path = Path(args.mesh) if args.mesh else None
+    if mesh_path is not None and mesh_path.suffix.lower() not in mesh.SUFFIXES:
+        raise RTIError(f"--mesh {mesh_path}: a mesh is written as .ply or .obj")
+    if args.mesh_step < 0 or (args.mm_per_pixel is not None and not args.mm_per_pixel > 0) or (
+            args.width_mm is not None and not args.width_mm > 0):
+        raise RTIError("--mesh-step must not be negative; --mm-per-pixel and --width-mm must be positive")
+    check_target(Path(args.out), args.force)
+    if mesh_path is not None:
+        check_target(mesh_path, args.force)
+    albedo, mask = None, None
+    if source.suffix.lower() == ".png" and source.is_file():
+        normals, made = maps.read_normals(source), f"the normal map {source}"
+    elif source.suffix.lower() in (".ptm", ".rti") or (source / "info.json").is_file():
+        own = maps.folder_normals(source) if source.is_dir() else None
+        if own is not None:
+            normals, made = own, f"{source / maps.NORMALS_NAME}"
+        else:
+            surface = photometric.from_model(models.load(source), args.normals, device=args.device, quiet=args.quiet)
+            normals, albedo = surface.normals, surface.albedo
+            made = f"{args.normals} normals of the model under {len(photometric.VIRTUAL_LIGHTS)} virtual lights"
+    else:
+        data = splits.load_part(source, "train", quiet=args.quiet, need=memory.Need("relief", RELIEF_PER_PIXEL))
+        surface = photometric.from_mlic(data, args.normals, quiet=args.quiet)
+        normals, albedo, mask = surface.normals, surface.albedo, data.mask
+        made = f"{args.normals} normals from {data.count} lights of {data.source}"
+    if args.mask:
+        mask = images.read_mask(args.mask)
+    height, width = normals.shape[:2]
+    mm = args.mm_per_pixel or (args.width_mm / width if args.width_mm else None)
+    with tqdm(total=100, desc="relief", unit="%", disable=args.quiet, leave=False) as bar:
+        found = relief.integrate(normals, mask, args.method, lambda done: bar.update(round(100 * done) - bar.n))
+    usable = relief.slopes(normals, mask)[2]
+    heights = (found.heights * (mm or 1.0)).astype(np.float32)
+    heights[~usable] = np.nan
+    low, high = float(np.nanmin(heights)), float(np.nanmax(heights))
+    unit = "mm" if mm else "px"
+    record = {"method": args.method, "normals": made, "width": width, "height": height,
+              "units": "mm" if mm else "pixel widths", "mm_per_pixel": mm, "min": low, "max": high,
+              "depth": high - low, "iterations": found.iterations, "pixels_used": int(usable.sum())}
+    with output_dir(args.out, force=args.force) as tmp:
+        images.write_float(tmp / relief.HEIGHT_NAME, heights)
+        preview = np.where(usable, (heights - low) / max(high - low, 1e-12), 0.0)
+        images.write_image(tmp / relief.PREVIEW_NAME, np.rint(preview * 65535).astype(np.uint16))
+        (tmp / "relief.json").write_text(json.dumps(record, indent=1))
+    print(f"wrote {Path(args.out) / relief.HEIGHT_NAME}: {width}×{height}, depth {high - low:.4g} {unit} "
+          f"({args.method} integration of {made})")
+    if mesh_path is not None:
+        step = args.mesh_step or mesh.default_step(height, width)
+        colours = None if albedo is None else np.rint(images.linear_to_srgb(np.clip(albedo, 0, 1)) * 255)
+        vertices, triangles, shades = mesh.grid(np.nan_to_num(heights) / (mm or 1.0), usable, mm or 1.0, step,
+                                                colours)
+        with output_file(mesh_path, force=args.force) as tmp:
+            mesh.write(tmp, vertices, triangles, shades)
+        print(f"wrote {mesh_path}: {len(vertices)} vertices, {len(triangles)} triangles, one every {step} pixel(s), "
+              f"{'millimetres' if mm else 'pixel widths (no --mm-per-pixel)'}")
+
+
+RELIEF_PER_PIXEL = 160
+"""The relief command beyond the photos: normals, albedo, slopes, weights and the mirrored FFT of the solve."""
+
+
 def cmd_views(args: argparse.Namespace) -> None:
     from .surface import maps, views
 
@@ -538,6 +604,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "shadowed and highlight samples")
     p.add_argument("--albedo", action="store_true", help="also write albedo.png (linear albedo, sRGB-encoded)")
     p.set_defaults(func=cmd_normals)
+
+    p = sub.add_parser("relief", parents=[common, writes, relights],
+                       help="a height map (and a mesh) integrated from the surface normals")
+    p.add_argument("input", help="MLIC (or a split folder: its train part), a model folder (its normals.png when it "
+                                 "has one), .ptm or .rti file, or a normal map PNG")
+    p.add_argument("-o", "--out", required=True, help="output folder: height.tif (32-bit float; pixel widths, or mm "
+                                                      "with a scale), height.png (16-bit preview), relief.json")
+    p.add_argument("--method", choices=("poisson", "fc", "robust"), default="poisson",
+                   help="poisson: least squares (default); fc: Frankot-Chellappa (periodic); robust: least squares "
+                        "reweighted against wrong normals at shadow edges")
+    p.add_argument("--normals", choices=("l2", "robust"), default="robust",
+                   help="how normals are estimated from an MLIC or a model (default robust; see normals)")
+    p.add_argument("--mask", help="mask PNG (non-zero = inside); default: the MLIC's mask.png")
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--mm-per-pixel", type=float, help="heights and the mesh in millimetres at this scale")
+    scale.add_argument("--width-mm", type=float, help="the frame's width in millimetres (sets the scale)")
+    p.add_argument("--mesh", help="also write the surface as a mesh: .ply (binary, coloured by the albedo when it is "
+                                  "known) or .obj")
+    p.add_argument("--mesh-step", type=int, default=0, metavar="K",
+                   help="one mesh vertex every K pixels (default: 1, or more to stay under 4 million vertices)")
+    p.set_defaults(func=cmd_relief)
 
     p = sub.add_parser("views", parents=[common, writes, relights],
                        help="the maps behind the add-on's analysis views of a model, as an .npz file")

@@ -34,6 +34,8 @@ _decoder: Decoder | None = None
 READABLE = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
+FLOAT_SUFFIXES = (".tif", ".tiff", ".exr")
+os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")  # OpenCV reads it at its first EXR file
 
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
@@ -197,6 +199,29 @@ def encode_image(image: np.ndarray, suffix: str, quality: int = 95) -> bytes:
     if not ok:
         raise RTIError("could not encode image")
     return encoded.tobytes()
+
+
+def write_float(path: Path | str, values: np.ndarray) -> None:
+    """Write a single-channel float image (H, W) as 32-bit float TIFF or OpenEXR, by the suffix (NaN kept)."""
+    path = Path(path)
+    if cv2 is None:
+        raise RTIError("writing images needs OpenCV (opencv-python-headless), which this Python lacks")
+    if path.suffix.lower() not in FLOAT_SUFFIXES:
+        raise RTIError(f"{path}: float images are written as .tif or .exr")
+    ok, encoded = cv2.imencode(path.suffix, np.ascontiguousarray(values, dtype=np.float32))
+    if not ok:
+        raise RTIError(f"{path}: could not encode the float image")
+    path.write_bytes(encoded.tobytes())
+
+
+def read_float(path: Path | str) -> np.ndarray:
+    """A single-channel float image (H, W) float32 from a 32-bit TIFF or OpenEXR file (the first channel)."""
+    if cv2 is None:
+        raise RTIError("reading float images needs OpenCV (opencv-python-headless), which this Python lacks")
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if raw is None or raw.dtype != np.float32:
+        raise RTIError(f"{path}: not a 32-bit float image")
+    return raw if raw.ndim == 2 else raw[:, :, -1 if raw.shape[2] == 1 else 2]
 
 
 def encode_rgb_jpeg(image: np.ndarray, suffix: str, quality: int) -> bytes:
