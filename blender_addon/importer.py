@@ -259,9 +259,10 @@ def light_angles(plane: bpy.types.Object) -> tuple[float, float]:
 
 @contextmanager
 def rolled_back_on_error() -> Iterator[None]:
-    """Remove every object, mesh, camera, material, image and node group made inside the block when it raises."""
+    """Remove every object, mesh, camera, material, image, node group and texture made inside the block when it
+    raises."""
     collections: tuple[Any, ...] = (bpy.data.objects, bpy.data.meshes, bpy.data.cameras, bpy.data.materials,
-                                    bpy.data.images, bpy.data.node_groups)
+                                    bpy.data.images, bpy.data.node_groups, bpy.data.textures)
     before = [set(c) for c in collections]
     try:
         yield

@@ -61,7 +61,16 @@ def add_sun(plane: bpy.types.Object, scene: bpy.types.Scene) -> bpy.types.Object
 
 def add_pbr(plane: bpy.types.Object, material: bpy.types.Material) -> bpy.types.Material:
     """A Principled BSDF material from the albedo and normals of ``material`` (a relight material with views), added
-    to the plane as one more slot; no specular layer, so that it shades as the Lambertian surface the maps describe."""
+    to the plane as one more slot (``pbr_material``)."""
+    pbr = pbr_material(material)
+    cast(bpy.types.Mesh, plane.data).materials.append(pbr)
+    return pbr
+
+
+def pbr_material(material: bpy.types.Material) -> bpy.types.Material:
+    """A Principled BSDF material from the albedo and normals of ``material`` (a relight material, whose views are
+    built first if they are not); no specular layer, so that it shades as the Lambertian surface the maps
+    describe. Its normals are in the object's frame: on a relief mesh too they are the surface's normals."""
     ensure_views(material)
     properties: Any = material  # custom properties: the stubs type ``get`` as returning None
     albedo = bpy.data.images.get(str(properties.get("rti_albedo", "")))
@@ -92,5 +101,4 @@ def add_pbr(plane: bpy.types.Object, material: bpy.types.Material) -> bpy.types.
     setattr(bsdf.inputs[specular], "default_value", 0.0)
     output = add_node(tree, "ShaderNodeOutputMaterial", (4 * COLUMN, 0))
     tree.links.new(bsdf.outputs[0], output.inputs["Surface"])
-    cast(bpy.types.Mesh, plane.data).materials.append(pbr)
     return pbr

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from typing import cast
+from typing import Any, cast
 
 import bpy
 
 from . import importer, lighting, training_env
 from .operators import rti_plane
+from .relief import MODIFIER, RELIEF
 from .preferences import configured_python, environment_folder
 
 
@@ -33,6 +34,10 @@ class RTI_PT_main(Sidebar):
             layout.label(text="Esc cancels", icon="INFO")
         elif job.status:
             layout.label(text=job.status)
+        made: Any = context.active_object  # custom properties: the stubs type ``get`` as returning None
+        modifier = None if made is None or made.get(RELIEF) is None else made.modifiers.get(MODIFIER)
+        if modifier is not None:
+            layout.box().prop(modifier, "strength", text="Relief strength")
         plane = rti_plane(context)
         if plane is None:
             return
@@ -61,6 +66,7 @@ class RTI_PT_main(Sidebar):
         op = box.operator("rti.import_model", text="Add Model to This Plane", icon="ADD")
         setattr(op, "add_to_active", True)
         box.operator("rti.add_pbr", icon="SHADING_RENDERED")
+        box.operator("rti.add_relief", icon="MOD_DISPLACE")
 
 
 class RTI_PT_synth(Sidebar):

@@ -59,6 +59,17 @@ def write_png(path: Path, rgb: np.ndarray, bits: int) -> None:
         bpy.data.images.remove(image)
 
 
+def write_exr(path: Path, values: np.ndarray) -> None:
+    """Write values (H, W) as a 32-bit float OpenEXR file (grey: the same value in R, G and B)."""
+    image = new_image("RTI output", np.repeat(values[..., None], 3, axis=2), float_buffer=True, alpha=False)
+    try:
+        image.filepath_raw = str(path)
+        image.file_format = "OPEN_EXR"
+        image.save()
+    finally:
+        bpy.data.images.remove(image)
+
+
 def _non_color(image: bpy.types.Image) -> None:
     settings = image.colorspace_settings
     assert settings is not None

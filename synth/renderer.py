@@ -7,8 +7,8 @@
     job.finish()                             # or job.cancel(): nothing is left behind
 
 :func:`render` runs a job to the end. Output (SynthRTI's layout with our names): ``train/`` and ``test/`` (images and
-``dirs.lp``), ``normals.png`` (16-bit, n = v/65535·2 − 1 in the lights' frame), ``mask.png``, ``albedo.png`` (the
-surface's base colour, sRGB) and ``scene.json`` (every parameter, the seed and the Blender version). A mask with
+``dirs.lp``), ``normals.png`` (16-bit, n = v/65535·2 − 1 in the lights' frame), ``height.exr`` (the true heights in
+pixel widths), ``mask.png``, ``albedo.png`` (the surface's base colour, sRGB) and ``scene.json`` (every parameter, the seed and the Blender version). A mask with
 pixels outside the object is also copied into ``train/`` and ``test/``, where training and evaluation pick it up.
 In SynthRTI's own layout (``layout="synthrti"``) the parts are ``Dome/`` and ``Test/`` and the images ``image01``...
 """
@@ -29,8 +29,9 @@ from core.capture import lp
 from core.errors import RTIError
 
 from core.capture.images import linear_to_srgb
-from .pixels import read, write_png
-from .scene import Stage, cycles_settings
+from core.surface.relief import TRUE_HEIGHT_NAME as HEIGHT_NAME
+from .pixels import read, write_exr, write_png
+from .scene import HEIGHT_OFFSET, Stage, cycles_settings
 from .spec import FORMATS, OWN, SceneSpec
 
 MASK_NAME = "mask.png"
@@ -138,6 +139,8 @@ class MLICRender:
                        "(0, 0, 0) outside the mask",
             "albedo": "albedo.png: each face's Principled base colour, sRGB-encoded 8-bit (textures ignored)",
             "mask": "mask.png: 255 where the surface covers the pixel",
+            "height": f"{HEIGHT_NAME}: 32-bit float, the height the camera sees at each pixel in pixel widths (1.0 = "
+                      "one pixel's width; the frame's centre plane at 0), 0 outside the mask",
             "spheres": spec.sphere_layout(),
             "render_seconds": round(time.monotonic() - self.started, 2),
         }
@@ -147,12 +150,12 @@ class MLICRender:
         return record
 
     def _truth(self) -> None:
-        """Render the normals and albedo passes as float EXR and write the PNGs the benchmark ships."""
+        """Render the normals, albedo and height passes as float EXR and write the files the benchmark ships."""
         assert self.stage is not None
         scratch = self.staged.tmp / ".passes"
         scratch.mkdir()
         passes = {}
-        for name in ("normals", "albedo"):
+        for name in ("normals", "albedo", "height"):
             self.stage.render(scratch / f"{name}.exr", "exr", override=name)
             passes[name] = read(scratch / f"{name}.exr")
         shutil.rmtree(scratch)
@@ -165,6 +168,8 @@ class MLICRender:
         normals[~inside] = 0.0
         albedo = linear_to_srgb(np.clip(passes["albedo"][..., :3] / covered, 0.0, 1.0))
         albedo[~inside] = 0.0
+        heights = (passes["height"][..., 0] / covered[..., 0] - HEIGHT_OFFSET) * self.spec.size / 2.0
+        write_exr(self.staged.tmp / HEIGHT_NAME, np.where(inside, heights, 0.0))
         write_png(self.staged.tmp / "normals.png", normals * 0.5 + 0.5, 16)
         write_png(self.staged.tmp / "albedo.png", albedo, 8)
         write_png(self.staged.tmp / MASK_NAME, np.repeat(inside[..., None], 3, axis=2).astype(np.float32), 8)

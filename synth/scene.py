@@ -28,6 +28,8 @@ from .spec import OWN, SceneSpec, sun_rotation
 
 ALBEDO_ATTRIBUTE = "rti_albedo"
 CAMERA_HEIGHT = 10.0
+HEIGHT_OFFSET = 4.0
+"""Added to the world height in the height pass, which emits it as a colour (colours stay positive)."""
 Block = TypeVar("Block", bound=bpy.types.ID)
 
 
@@ -51,7 +53,8 @@ class Stage:
             self._spheres()
             self._camera()
             self.lamp = self._lamp()
-            self.overrides = {"normals": self._normal_material(), "albedo": self._albedo_material()}
+            self.overrides = {"normals": self._normal_material(), "albedo": self._albedo_material(),
+                              "height": self._height_material()}
         except BaseException:
             self.remove()
             raise
@@ -294,6 +297,20 @@ class Stage:
         tree.links.new(scale.outputs["Vector"], emission.inputs["Color"])
         return material
 
+    def _height_material(self) -> bpy.types.Material:
+        """Emits the world height z + ``HEIGHT_OFFSET`` (grey): the surface the camera sees, solids included."""
+        material, emission = self._emission("RTI height")
+        tree = _tree(material)
+        geometry = tree.nodes.new("ShaderNodeNewGeometry")
+        split: Any = tree.nodes.new("ShaderNodeSeparateXYZ")
+        shift: Any = tree.nodes.new("ShaderNodeMath")
+        shift.operation = "ADD"
+        shift.inputs[1].default_value = HEIGHT_OFFSET
+        tree.links.new(geometry.outputs["Position"], split.inputs[0])
+        tree.links.new(split.outputs["Z"], shift.inputs[0])
+        tree.links.new(shift.outputs["Value"], emission.inputs["Color"])
+        return material
+
     def _albedo_material(self) -> bpy.types.Material:
         material, emission = self._emission("RTI albedo")
         tree = _tree(material)
@@ -306,7 +323,7 @@ class Stage:
     # rendering ---------------------------------------------------------------------------------------------------
 
     def render(self, path: Path, fmt: str, override: str | None = None) -> None:
-        """Render the current light, or a ground-truth pass (``override``: normals, albedo), into ``path``."""
+        """Render the current light, or a ground-truth pass (``override``: normals, albedo, height), into ``path``."""
         scene = self.scene
         settings = scene.render.image_settings
         settings.color_mode = "RGBA" if override else "RGB"

@@ -301,3 +301,41 @@ def test_views_and_pbr_of_a_model_a_few_pixels_larger_show_the_planes_capture(tm
     pbr = lighting.add_pbr(planes[0], planes[0].data.materials[1])
     scale = pbr.node_tree.nodes[CROP].inputs["Scale"].default_value
     assert tuple(scale) == pytest.approx((14 / 16, 1.0, 1.0))
+
+
+def test_add_relief_displaces_a_grid_by_the_integrated_normals_and_changes_nothing_on_bad_input() -> None:
+    """Add Relief: a grid with a vertex at every pixel centre of the plane, displaced (Displace modifier, the
+    Strength slider) by the heights of the model's normals as ``core.surface.relief`` integrates them (a pixel's
+    height in the plane's units: 2 / its pixel rows), wearing the PBR material; the plane is hidden. Without normals
+    it is one error and nothing changes."""
+    from blender_addon import importer
+    from core.surface import relief
+
+    scene = bpy.context.scene
+    model = models()["ptm"]
+    plane, _ = importer.add_model(scene, model, "relief source")
+    bpy.context.view_layer.objects.active = plane
+    assert bpy.ops.rti.add_relief() == {"FINISHED"}
+    made = bpy.context.view_layer.objects.active
+    assert made.name == "relief source relief" and made["rti_relief"] == plane.name
+    assert plane.hide_get() and plane.hide_render and not made.hide_get()
+    assert made.active_material.name == f"{plane.data.materials[0].name} PBR"
+    assert len(made.data.vertices) == 12 * 16 and made.modifiers["RTI relief"].strength == 1.0
+    heights = relief.integrate(views.prepare(model).normals).heights
+    expected = (heights - heights.min()) * 2 / 12
+    made.modifiers["RTI relief"].strength = 3.0
+    evaluated = made.evaluated_get(bpy.context.evaluated_depsgraph_get()).data
+    z = np.array([v.co.z for v in evaluated.vertices]).reshape(12, 16)  # the grid runs row by row from the top
+    np.testing.assert_allclose(z, 3.0 * expected, atol=1e-4)
+    xy = np.array([v.co[:2] for v in made.data.vertices])
+    np.testing.assert_allclose([xy[:, 0].min(), xy[:, 1].max()], [-16 / 12 + 1 / 12, 1 - 1 / 12], atol=1e-6)
+
+    other, _ = importer.add_model(scene, models()["hsh3"], "no normals")
+    bpy.context.view_layer.objects.active = other
+    del other.data.materials[0]["rti_normals"]
+    before = (set(bpy.data.objects), set(bpy.data.meshes), set(bpy.data.images), set(bpy.data.textures),
+              set(bpy.data.materials))
+    with pytest.raises(RuntimeError, match="has no normals"):
+        bpy.ops.rti.add_relief()
+    assert (set(bpy.data.objects), set(bpy.data.meshes), set(bpy.data.images), set(bpy.data.textures),
+            set(bpy.data.materials)) == before and not other.hide_get()

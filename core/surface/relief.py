@@ -29,6 +29,9 @@ from ..errors import RTIError
 METHODS = ("poisson", "fc", "robust")
 HEIGHT_NAME = "height.tif"
 PREVIEW_NAME = "height.png"
+TRUE_HEIGHT_NAME = "height.exr"
+"""What ``synth`` writes beside ``normals.png``: the true heights, in pixel widths (``core.capture.images.read_float``
+reads it)."""
 MIN_NZ = 0.05
 """Normals closer to the image plane than this (slopes beyond about 87°) are clamped: a slope has no finite value at
 nz = 0. Pixels whose nz is not positive are not used."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, fuzz, hard, large, lights, many, neural, normals, shader, synth
+from . import addon, classic, fuzz, hard, large, lights, many, neural, normals, relief, shader, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -30,6 +30,7 @@ BENCHMARKS = {
     "node_frame": shader.node_frame,
     "fuzz": fuzz.fuzz,
     "normals": normals.normals,
+    "relief": relief.relief,
     "lights": lights.lights,
 }
 
