@@ -19,6 +19,8 @@ from .core.errors import RTIError
 from .nodetree import COLUMN, CROP, add_crop, add_node, texel_texture, vector_math
 from .views import ensure_views
 
+RELIGHT = "rti_relight"
+"""A PBR material's custom property: the name of the relight material it was made from."""
 SUN_CONSTRAINT = "RTI sun"
 """The handle's Copy Location constraint that follows the Sun."""
 
@@ -78,6 +80,7 @@ def pbr_material(material: bpy.types.Material) -> bpy.types.Material:
     if albedo is None or normals is None:
         raise RTIError(f"'{material.name}' has no albedo and normals (re-import the model)")
     pbr = bpy.data.materials.new(f"{material.name} PBR")
+    pbr[RELIGHT] = material.name
     if bpy.app.version < (5, 0, 0):
         pbr.use_nodes = True
     tree = pbr.node_tree

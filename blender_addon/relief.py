@@ -34,9 +34,10 @@ MODIFIER = "RTI relief"
 def add_relief(plane: bpy.types.Object, scene: bpy.types.Scene) -> bpy.types.Object:
     """A new relief object from the plane's shown model, beside the hidden plane; RTIError (and nothing changed, with
     ``importer.rolled_back_on_error``) when the model has no normals."""
-    material = cast(bpy.types.Mesh, plane.data).materials[importer.shown(plane)]
-    if material is None:
+    shown: Any = cast(bpy.types.Mesh, plane.data).materials[importer.shown(plane)]
+    if shown is None:
         raise RTIError(f"'{plane.name}' shows no model")
+    material: bpy.types.Material = bpy.data.materials.get(str(shown.get(lighting.RELIGHT, shown.name))) or shown
     ensure_views(material)  # the normal map is one of the views' maps
     properties: Any = material
     normal_image = bpy.data.images.get(str(properties.get("rti_normals", "")))

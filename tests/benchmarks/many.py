@@ -84,10 +84,14 @@ def neural_many() -> None:
              "writing included). Test PSNR from the 8-bit planes at each scene's test lights (`eval`). A scene's "
              "models in a run of several are those of its single run (same seeds; on a GPU the kernels' order "
              "differs, so they are not bit-identical).\n\n")
+    if _device_name() == "cuda":
+        verdict_steps = "\n\n" + _throughput(root / names[0])
+    else:
+        verdict_steps = ""
     verdict = (f"\n\nThe whole suite: {len(names)} scenes in {whole:.0f} s ({whole / 60:.1f} min; target ≤ 5 min "
                "for 51 scenes of 320²×49 on one GPU).")
     write_section(f"neural_many_{_device_name()}", f"Many scenes in one run, training on {_device_name()}",
-                  intro + table(header, rows) + verdict,
+                  intro + table(header, rows) + verdict + verdict_steps,
                   f"BENCH_DEVICE={_device_name()}{f' BENCH_MANY_SUITE={SUITE}' if SUITE else ''}"
                   f"{f' BENCH_TRAIN_ARGS={chr(39)}{chr(32).join(TRAIN_ARGS)}{chr(39)}' if TRAIN_ARGS else ''} "
                   f"BENCH_MANY_SAMPLE={SAMPLE} python3 build.py bench neural_many")
@@ -101,6 +105,56 @@ def _analytic_suite(out: Path) -> Path:
             _run(["analytic", "-o", str(out / name), "--size", "320", "--seed", str(k), "-q", "--force"])
     (out / "index.json").write_text(json.dumps({"suite": "analytic", "scenes": [{"path": n} for n in names]}))
     return out
+
+
+def _throughput(scene: Path, steps: int = 1000) -> str:
+    """Graphed teacher steps a second: of S trainings at once on S CUDA streams (what ``--together`` does), against
+    K members of one block-diagonal network (what candidates do), on one scene's data."""
+    import torch
+
+    from core.neural import train as trainer
+    from core.neural.adam import Adam
+    from core.neural.batches import split
+    from core.neural.config import TrainConfig
+
+    torch.backends.cuda.matmul.allow_tf32 = True
+    device, config = torch.device("cuda"), TrainConfig()
+    mlic = splits.load_part(scene, "train")
+    held = trainer.held_out_lights(mlic.count, config.val_every)
+
+    def graphed(seed: int, members: int) -> trainer.GraphedStep:
+        data, unseen = trainer.training_data(mlic, held, config, device)
+        net = trainer._network(config, "teacher", data, seed, members)
+        optimizer = Adam(net.parameters(), betas=(0.9, config.beta2))
+        optimizer.schedule(1e-3)
+        batches = split(data, config, unseen)[0]
+        assert isinstance(batches, trainer.PixelBatches)
+        return trainer.GraphedStep(net, optimizer, data, trainer._loss_fn(config, None), batches)
+
+    def rate(streams: list, step_fns: list) -> float:
+        for _ in range(2):  # the first pass warms up
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            for _ in range(steps):
+                for stream, step in zip(streams, step_fns):
+                    with torch.cuda.stream(stream):
+                        step()
+            torch.cuda.synchronize()
+        return len(step_fns) * steps / (time.perf_counter() - start)
+
+    counts = (1, 2, 4, 8, 16)
+    together, members = [], []
+    for count in counts:
+        streams = [torch.cuda.Stream() for _ in range(count)]
+        made = []
+        for k, stream in enumerate(streams):
+            with torch.cuda.stream(stream):
+                made.append(graphed(k, 1))
+        together.append(f"{rate(streams, made):,.0f}")
+        members.append(f"{rate([torch.cuda.current_stream()], [graphed(0, count)]):,.0f}" if count <= 8 else "")
+    return ("Steps a second of the teacher's graphed step (batch and lights per step of the defaults) on the first "
+            "scene: S trainings on S CUDA streams, and K members of one block-diagonal network (counted per "
+            "member):\n\n" + table(["S or K", *map(str, counts)], [["S streams", *together], ["K members", *members]]))
 
 
 def _sub_suite(root: Path, names: list[str], out: Path) -> Path:

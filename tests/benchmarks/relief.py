@@ -61,8 +61,11 @@ def relief() -> None:
              if (depth, kind, normals, methods[0]) in summary]
     intro = ("Data: `python -m synth --suite quick --size 160 --depth D` (3 reliefs × 4 material sets, 49 training "
              "photos each) at each depth; truth: the scene's `height.exr` (the height the camera sees, rendered "
-             "by Blender as a pass). Heights are compared once both have zero mean inside the mask; errors are "
-             "fractions of the relief's depth there (its 0.5th to 99.5th percentile). Normals: the scene's true "
+             "by Blender as a pass). Heights are known up to a constant: the median and 95th percentile of the "
+             "absolute error are taken once the median difference is removed (the constant that minimises the mean "
+             "absolute error: a step the normals cannot see shifts a whole region), the RMS once the mean difference "
+             "is; all as fractions of the relief's depth inside the mask (its 0.5th to 99.5th "
+             "percentile). Normals: the scene's true "
              "`normals.png` (the integration's own error), `l2` and `robust` photometric stereo (`core normals`). "
              "Slope error: RMS of the difference of the height gradients (pixel widths per pixel).\n\n"
              "Mean of the scenes' median errors (% of depth), by integration method "
@@ -89,9 +92,10 @@ def scene_errors(scene: Path) -> dict[tuple[str, str], tuple[float, float, float
     for normals, values in sources.items():
         for method in integration.METHODS:
             heights = integration.integrate(values, inside, method).heights
-            error = np.abs((heights - heights[inside].mean()) - (truth - truth[inside].mean()))[inside] / depth * 100
+            difference = (heights - truth)[inside] / depth * 100
+            error = np.abs(difference - np.median(difference))  # heights are known up to a constant: the best one
             slope = np.stack(np.gradient(heights)) - np.stack(np.gradient(truth))
-            found[normals, method] = (float(np.median(error)), float(np.sqrt((error**2).mean())),
+            found[normals, method] = (float(np.median(error)), float(np.std(difference)),
                                       float(np.percentile(error, 95)),
                                       float(np.sqrt((slope[:, inside] ** 2).sum(axis=0).mean())))
     return found
