@@ -173,6 +173,7 @@ def test_flat_plane_ground_truth(white_plane: Path) -> None:
     n = normals_of(white_plane)
     assert np.abs(n - [0, 0, 1]).max() < 1e-4
     assert images.read_mask(white_plane / "mask.png").all()
+    assert np.abs(images.read_float(white_plane / "height.exr")).max() < 1e-4  # the frame's centre plane
     assert (images.read_image(white_plane / "albedo.png") == 255).all()
     assert not (white_plane / "train" / "mask.png").exists()  # a full mask is not copied into the parts
     record = json.loads((white_plane / "scene.json").read_text())
@@ -191,6 +192,10 @@ def test_slope_faces_the_right_way(tmp_path: Path) -> None:
         tmp_path / "ramp.png"), depth=0.5, material="matte", colors=["#ffffff"]), out)
     n = normals_of(out)[4:-4, 4:-4]
     slope = 0.5 / 2  # rises by the depth, 0.5, over the width, 2
+    heights = images.read_float(out / "height.exr")  # in pixel widths: 0 at the left edge, 0.5 · 12 at the right
+    expected_heights = np.tile((np.arange(24) + 0.5) * slope, (24, 1))[4:-4, 4:-4]
+    np.testing.assert_allclose(heights[4:-4, 4:-4], expected_heights, atol=0.1)  # the ramp image's 8-bit steps
+    assert np.polyfit(np.arange(4, 20), heights[4:-4, 4:-4].mean(axis=0), 1)[0] == pytest.approx(slope, rel=0.01)
     expected = np.array([-slope, 0.0, 1.0]) / math.hypot(slope, 1.0)
     assert np.abs(n - expected).max() < 0.01
     values, lights = lit(out)
