@@ -60,6 +60,17 @@ def test_least_squares_heights_of_exact_normals_are_exact(name: str) -> None:
     assert error(robust.heights, truth) < 3e-3 * depth
 
 
+def test_the_dct_solve_and_numpy_s_mirrored_fft_agree() -> None:
+    """SciPy's DCT (the command line) and the FFT of the mirrored field (Blender's Python, no SciPy) solve the same
+    Poisson equation; the solution's Laplacian is the right-hand side."""
+    pytest.importorskip("scipy")
+    rhs = np.random.default_rng(3).standard_normal((37, 52))
+    rhs -= rhs.mean()
+    fast, mirrored = relief.poisson(rhs), relief.mirrored_poisson(rhs)
+    np.testing.assert_allclose(fast, mirrored, atol=1e-10)
+    np.testing.assert_allclose(relief.laplacian(fast), rhs, atol=1e-10)
+
+
 def test_frankot_chellappa_is_exact_on_periodic_surfaces_only() -> None:
     """Its periodic boundary suits a surface that repeats across the frame; a ramp's two edges pull on each other."""
     truth, normals = surfaces()["sinusoid"]

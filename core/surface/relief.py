@@ -5,8 +5,8 @@ dz/drow = ny/nz (rows run down), at every pixel; heights are in pixel widths. In
 forward differences between neighbouring pixels best match the mean slope of the two, in the least-squares sense:
 
 - ``poisson`` (default): that least-squares problem solved exactly. Its normal equations are a Poisson equation with
-  Neumann boundary (Simchony, Chellappa & Shao 1990), which the discrete cosine transform diagonalises; the transform
-  is computed as the FFT of the mirrored field, so one solve costs two FFTs and no matrix is ever formed. With a mask,
+  Neumann boundary (Simchony, Chellappa & Shao 1990), which the discrete cosine transform diagonalises: one solve costs
+  two transforms and no matrix is ever formed. With a mask,
   differences leaving the mask get a tiny weight (the outside is filled by a smooth membrane and pulls nothing
   inside), and the weighted problem is solved by conjugate gradients with the unweighted solve as preconditioner.
 - ``fc``: Frankot & Chellappa 1988, the slopes projected on integrable fields in the Fourier domain with periodic
@@ -14,7 +14,7 @@ forward differences between neighbouring pixels best match the mean slope of the
 - ``robust``: the least-squares solve reweighted a few times so that differences far from the first answer (the
   wrong normals along cast-shadow edges) count less (iteratively reweighted least squares, Cauchy weights).
 
-Only numpy: Blender's own Python runs it too (the add-on's Add Relief).
+numpy, and SciPy's DCT where it is installed: Blender's own Python, which has no SciPy, runs it too (Add Relief).
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RTIError
+
+try:
+    import scipy.fft as scipy_fft
+except ImportError:  # Blender's Python: numpy's FFT instead (``mirrored_poisson``)
+    scipy_fft = None
 
 METHODS = ("poisson", "fc", "robust")
 HEIGHT_NAME = "height.tif"
@@ -123,8 +128,22 @@ def laplacian(z: np.ndarray, wx: np.ndarray | float = 1.0, wy: np.ndarray | floa
 
 
 def poisson(rhs: np.ndarray) -> np.ndarray:
-    """The zero-mean solution of laplacian(z) = rhs (Neumann boundary; ``rhs`` must sum to zero): the mirrored field
-    is periodic, so the FFT diagonalises its Laplacian (eigenvalues 4 − 2cos(πk/H) − 2cos(πl/W))."""
+    """The zero-mean solution of laplacian(z) = rhs (Neumann boundary; ``rhs`` must sum to zero), diagonalised by
+    the DCT-II (eigenvalues 4 − 2cos(πk/H) − 2cos(πl/W)): SciPy's DCT where SciPy is installed, else (Blender's
+    Python) the FFT of the mirrored field, which is periodic and gives the same solution at 16 times the cost."""
+    h, w = rhs.shape
+    eigen = (2.0 - 2.0 * np.cos(np.pi * np.arange(h) / h))[:, None] + (2.0 - 2.0 * np.cos(np.pi * np.arange(w) / w))
+    eigen[0, 0] = 1.0
+    if scipy_fft is not None:
+        spectrum = scipy_fft.dctn(rhs, type=2, norm="ortho", workers=-1)
+        spectrum /= eigen
+        spectrum[0, 0] = 0.0
+        return scipy_fft.idctn(spectrum, type=2, norm="ortho", workers=-1)
+    return mirrored_poisson(rhs)
+
+
+def mirrored_poisson(rhs: np.ndarray) -> np.ndarray:
+    """``poisson`` by numpy alone: the mirrored field (2H, 2W) is periodic, so its FFT diagonalises the Laplacian."""
     h, w = rhs.shape
     mirrored = np.block([[rhs, rhs[:, ::-1]], [rhs[::-1], rhs[::-1, ::-1]]])
     spectrum = np.fft.rfft2(mirrored)
