@@ -2,7 +2,7 @@
 work on.
 
 The model's normals (its analysis views' normal map) are integrated into heights (``core.surface.relief``, numpy
-only), stored as a float image, and drive a Displace modifier on a grid mesh the size of the plane: one vertex per
+only; robust up to ``ROBUST_PIXELS``), stored as a float image, and drive a Displace modifier on a grid mesh the size of the plane: one vertex per
 pixel up to ``MAX_VERTICES``, one every few pixels beyond. The mesh wears the model's PBR material (albedo and
 normals), so detail finer than the grid still shades. The modifier's Strength is the relief's slider: 1 is the true
 depth (a pixel's height equals its width), larger values exaggerate it. The plane is hidden, not removed.
@@ -24,6 +24,9 @@ from .operators import PlaneOperator, Status, rti_plane
 from .views import ensure_views
 
 MAX_VERTICES = 1_000_000
+ROBUST_PIXELS = 2_000_000
+"""Models up to this size are integrated by the robust method (the command line's default), larger ones by plain
+least squares: Blender's Python has no SciPy, and its FFT makes a robust solve of 2 MP take about half a minute."""
 """Grids larger than this take one vertex every few pixels (Blender's viewport stays responsive)."""
 RELIEF = "rti_relief"
 """A relief object's custom property: the name of the plane it was made from."""
@@ -47,7 +50,8 @@ def add_relief(plane: bpy.types.Object, scene: bpy.types.Scene) -> bpy.types.Obj
     normals = _pixels(normal_image)
     width, height = (int(v) for v in plane.get(importer.PIXELS, normals.shape[1::-1]))
     normals = normals[:height, :width]  # a model a few pixels larger than the plane's capture shows its top left
-    heights = relief.integrate(normals).heights
+    method = "robust" if normals.shape[0] * normals.shape[1] <= ROBUST_PIXELS else "poisson"
+    heights = relief.integrate(normals, method=method).heights
     usable = relief.slopes(normals)[2]
     plane_units = 2.0 / height  # the plane is 2 tall
     values = np.where(usable, heights - heights[usable].min(), 0.0) * plane_units

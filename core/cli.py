@@ -611,9 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  "has one), .ptm or .rti file, or a normal map PNG")
     p.add_argument("-o", "--out", required=True, help="output folder: height.tif (32-bit float; pixel widths, or mm "
                                                       "with a scale), height.png (16-bit preview), relief.json")
-    p.add_argument("--method", choices=("poisson", "fc", "robust"), default="poisson",
-                   help="poisson: least squares (default); fc: Frankot-Chellappa (periodic); robust: least squares "
-                        "reweighted against wrong normals at shadow edges")
+    p.add_argument("--method", choices=("robust", "poisson", "fc"), default="robust",
+                   help="robust: least squares reweighted against wrong normals at shadow edges (default); poisson: "
+                        "plain least squares (fastest); fc: Frankot-Chellappa (periodic)")
     p.add_argument("--normals", choices=("l2", "robust"), default="robust",
                    help="how normals are estimated from an MLIC or a model (default robust; see normals)")
     p.add_argument("--mask", help="mask PNG (non-zero = inside); default: the MLIC's mask.png")

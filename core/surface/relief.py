@@ -4,15 +4,17 @@ The normals (the lights' frame: x right, y up, z toward the camera) give the hei
 dz/drow = ny/nz (rows run down), at every pixel; heights are in pixel widths. Integration finds the height map whose
 forward differences between neighbouring pixels best match the mean slope of the two, in the least-squares sense:
 
-- ``poisson`` (default): that least-squares problem solved exactly. Its normal equations are a Poisson equation with
+- ``poisson``: that least-squares problem solved exactly. Its normal equations are a Poisson equation with
   Neumann boundary (Simchony, Chellappa & Shao 1990), which the discrete cosine transform diagonalises: one solve costs
   two transforms and no matrix is ever formed. With a mask,
   differences leaving the mask get a tiny weight (the outside is filled by a smooth membrane and pulls nothing
   inside), and the weighted problem is solved by conjugate gradients with the unweighted solve as preconditioner.
 - ``fc``: Frankot & Chellappa 1988, the slopes projected on integrable fields in the Fourier domain with periodic
   boundaries (no mirroring): cheaper, but the frame's opposite edges pull on each other.
-- ``robust``: the least-squares solve reweighted a few times so that differences far from the first answer (the
-  wrong normals along cast-shadow edges) count less (iteratively reweighted least squares, Cauchy weights).
+- ``robust`` (default): the least-squares solve reweighted a few times so that differences far from the first answer
+  (wrong normals along cast-shadow edges, the walls a normal cannot see) count less (iteratively reweighted least
+  squares, Cauchy weights). The most accurate on synth's suite, at about 45 conjugate-gradient iterations in all
+  (BENCHMARKS.md, ``relief``).
 
 numpy, and SciPy's DCT where it is installed: Blender's own Python, which has no SciPy, runs it too (Add Relief).
 """
@@ -31,7 +33,8 @@ try:
 except ImportError:  # Blender's Python: numpy's FFT instead (``mirrored_poisson``)
     scipy_fft = None
 
-METHODS = ("poisson", "fc", "robust")
+METHODS = ("robust", "poisson", "fc")
+DEFAULT = "robust"
 HEIGHT_NAME = "height.tif"
 PREVIEW_NAME = "height.png"
 TRUE_HEIGHT_NAME = "height.exr"
@@ -49,6 +52,9 @@ ROBUST_PASSES = 4
 ROBUST_SCALE = 2.0
 """Cauchy weights 1 / (1 + (r / (c·s))²) with c = this and s the residuals' robust spread (1.4826 × their median
 absolute value)."""
+MIN_SPREAD = 0.01
+"""The least spread the weights assume (slope, pixel widths per pixel): residuals of nearly exact normals would
+otherwise make the weights span many orders of magnitude and the conjugate gradients stall."""
 
 
 @dataclass
@@ -80,7 +86,7 @@ def slopes(normals: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndar
     return p, q, usable
 
 
-def integrate(normals: np.ndarray, mask: np.ndarray | None = None, method: str = "poisson",
+def integrate(normals: np.ndarray, mask: np.ndarray | None = None, method: str = DEFAULT,
               progress: Callable[[float], None] | None = None) -> Relief:
     """The height map of ``normals`` (H, W, 3) by ``method`` (``METHODS``); ``progress`` gets the fraction done."""
     if method not in METHODS:
@@ -100,7 +106,7 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None, method: str =
             if k:
                 rx, ry = np.diff(heights, axis=1) - gx, np.diff(heights, axis=0) - gy
                 inside = np.concatenate([rx[inside_x], ry[inside_y]])
-                spread = max(1.4826 * float(np.median(np.abs(inside))), 1e-6) * ROBUST_SCALE
+                spread = max(1.4826 * float(np.median(np.abs(inside))), MIN_SPREAD) * ROBUST_SCALE
                 wx = np.where(inside_x, 1.0 / (1.0 + (rx / spread) ** 2), OUTSIDE)
                 wy = np.where(inside_y, 1.0 / (1.0 + (ry / spread) ** 2), OUTSIDE)
             heights, used = weighted(gx, gy, wx, wy, heights)

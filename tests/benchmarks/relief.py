@@ -48,7 +48,7 @@ def relief() -> None:
                 for (normals, method), (median, rms, p95, slope) in scene_errors(scene).items():
                     kind = "glossy" if entry["material"] in GLOSSY else "matte"
                     summary.setdefault((depth, kind, normals, method), []).append(median)
-                    if method == "poisson":
+                    if method == integration.DEFAULT:
                         rows.append([depth, entry["relief"], entry["material"], normals, f"{median:.2f}",
                                      f"{rms:.2f}", f"{p95:.2f}", f"{slope:.3f}"])
         flatness = _flatness(flat)
@@ -70,10 +70,11 @@ def relief() -> None:
              "Slope error: RMS of the difference of the height gradients (pixel widths per pixel).\n\n"
              "Mean of the scenes' median errors (% of depth), by integration method "
              f"(`python -m core relief --method`):\n\n{table(['depth', 'materials', 'normals', *methods], means)}"
-             "\n\nEvery scene, least squares (`poisson`, the default):\n\n")
+             f"\n\nEvery scene, `{integration.DEFAULT}` (the default):\n\n")
     rest = (f"\n\nFlat surface (`--relief flat`, robust normals): heights span {flatness:.3f} % of the frame's width "
             "(target ≤ 1 %).\n\nTime and peak memory of `python -m core relief NORMALS.png -o OUT --mesh OUT.ply` "
-            "(a smooth synthetic normal map; the mesh one vertex in K pixels by default):\n\n"
+            f"(a smooth synthetic normal map, `{integration.DEFAULT}`; the mesh one vertex in K pixels by "
+            "default):\n\n"
             + table(["size", "pixels (MP)", "seconds", "peak memory (GB)", "mesh vertices"], timing))
     write_section("relief", "Relief: heights from normals against the true heights", intro + table(header, rows) + rest,
                   f"BENCH_RELIEF_SUITES={','.join(map(str, SUITES))} python3 build.py bench relief" if SUITES
