@@ -21,6 +21,7 @@ from .core.errors import RTIError
 from .core.surface import relief
 from .material import packed_image
 from .operators import PlaneOperator, Status, rti_plane
+from .synth.scene import grid_mesh
 from .views import ensure_views
 
 MAX_VERTICES = 1_000_000
@@ -93,23 +94,12 @@ def _grid(name: str, width: int, height: int, aspect: float) -> bpy.types.Mesh:
     rows = np.unique(np.append(np.arange(0, height, step), height - 1))
     u, v = (cols + 0.5) / width, 1.0 - (rows + 0.5) / height
     uu, vv = np.meshgrid(u, v)
-    co = np.stack([(uu * 2 - 1) * aspect, vv * 2 - 1, np.zeros_like(uu)], axis=-1).reshape(-1, 3)
-    index = np.arange(len(rows) * len(cols)).reshape(len(rows), len(cols))
-    quads = np.stack([index[1:, :-1], index[1:, 1:], index[:-1, 1:], index[:-1, :-1]], axis=-1).reshape(-1, 4)
-    mesh = bpy.data.meshes.new(name)
-    mesh.vertices.add(len(co))
-    mesh.vertices.foreach_set("co", co.astype(np.float32).ravel())
-    mesh.loops.add(quads.size)
-    mesh.loops.foreach_set("vertex_index", quads.astype(np.int32).ravel())
-    mesh.polygons.add(len(quads))
-    mesh.polygons.foreach_set("loop_start", np.arange(0, quads.size, 4, dtype=np.int32))
-    mesh.polygons.foreach_set("loop_total", np.full(len(quads), 4, dtype=np.int32))
+    mesh = grid_mesh(name, np.stack([(uu * 2 - 1) * aspect, vv * 2 - 1, np.zeros_like(uu)], axis=-1))
     uv = mesh.uv_layers.new()
     assert uv is not None
-    corners = np.stack([uu.ravel(), vv.ravel()], axis=1)[quads.ravel()]
-    uv.data.foreach_set("uv", corners.astype(np.float32).ravel())
-    mesh.update()
-    mesh.validate()
+    corners = np.empty(len(mesh.loops), dtype=np.int32)
+    mesh.loops.foreach_get("vertex_index", corners)
+    uv.data.foreach_set("uv", np.stack([uu.ravel(), vv.ravel()], axis=1)[corners].astype(np.float32).ravel())
     return mesh
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import bpy
 import numpy as np
@@ -50,21 +50,19 @@ def new_image(name: str, rgb: np.ndarray, float_buffer: bool, alpha: bool = True
 
 def write_png(path: Path, rgb: np.ndarray, bits: int) -> None:
     """Write values in [0, 1] (H, W, 3) as an 8- or 16-bit PNG."""
-    image = new_image("RTI output", rgb, float_buffer=bits == 16, alpha=False)
-    try:
-        image.filepath_raw = str(path)
-        image.file_format = "PNG"
-        image.save()
-    finally:
-        bpy.data.images.remove(image)
+    _save(path, rgb, bits == 16, "PNG")
 
 
 def write_exr(path: Path, values: np.ndarray) -> None:
     """Write values (H, W) as a 32-bit float OpenEXR file (grey: the same value in R, G and B)."""
-    image = new_image("RTI output", np.repeat(values[..., None], 3, axis=2), float_buffer=True, alpha=False)
+    _save(path, np.repeat(values[..., None], 3, axis=2), True, "OPEN_EXR")
+
+
+def _save(path: Path, rgb: np.ndarray, float_buffer: bool, file_format: Literal["PNG", "OPEN_EXR"]) -> None:
+    image = new_image("RTI output", rgb, float_buffer=float_buffer, alpha=False)
     try:
         image.filepath_raw = str(path)
-        image.file_format = "OPEN_EXR"
+        image.file_format = file_format
         image.save()
     finally:
         bpy.data.images.remove(image)

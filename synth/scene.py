@@ -205,18 +205,9 @@ class Stage:
         """A grid with one quad per pixel, raised by the height field."""
         heights = self._heights()
         x, y = relief.grid(self.spec.size)
-        vertices = np.stack([x, y, heights], axis=-1).reshape(-1, 3)
-        ids = np.arange(x.size).reshape(x.shape)
-        quads = np.stack([ids[1:, :-1], ids[1:, 1:], ids[:-1, 1:], ids[:-1, :-1]], axis=-1).reshape(-1, 4)
-        mesh = self._keep(bpy.data.meshes.new("RTI surface"))
-        mesh.vertices.add(len(vertices))
-        mesh.vertices.foreach_set("co", vertices.astype(np.float32).ravel())
-        mesh.loops.add(quads.size)
-        mesh.loops.foreach_set("vertex_index", quads.astype(np.int32).ravel())
-        mesh.polygons.add(len(quads))
-        mesh.polygons.foreach_set("loop_start", np.arange(0, quads.size, 4, dtype=np.int32))
-        mesh.update()
-        mesh.polygons.foreach_set("use_smooth", np.ones(len(quads), dtype=bool))
+        vertices = np.stack([x, y, heights], axis=-1)
+        mesh = self._keep(grid_mesh("RTI surface", vertices.reshape(*x.shape, 3)))
+        mesh.polygons.foreach_set("use_smooth", np.ones(len(mesh.polygons), dtype=bool))
         return mesh
 
     def _fitted_copy(self, source: bpy.types.Object) -> bpy.types.Mesh:
@@ -358,6 +349,22 @@ class Stage:
             if collection is not None:
                 collection.remove(block)
         self.made.clear()
+
+
+def grid_mesh(name: str, vertices: np.ndarray) -> bpy.types.Mesh:
+    """A mesh of a grid of vertices (R, C, 3), row 0 at the top: a quad between every four neighbours,
+    counter-clockwise seen from +z."""
+    ids = np.arange(vertices.shape[0] * vertices.shape[1]).reshape(vertices.shape[:2])
+    quads = np.stack([ids[1:, :-1], ids[1:, 1:], ids[:-1, 1:], ids[:-1, :-1]], axis=-1).reshape(-1, 4)
+    mesh = bpy.data.meshes.new(name)
+    mesh.vertices.add(ids.size)
+    mesh.vertices.foreach_set("co", vertices.astype(np.float32).ravel())
+    mesh.loops.add(quads.size)
+    mesh.loops.foreach_set("vertex_index", quads.astype(np.int32).ravel())
+    mesh.polygons.add(len(quads))
+    mesh.polygons.foreach_set("loop_start", np.arange(0, quads.size, 4, dtype=np.int32))
+    mesh.update()
+    return mesh
 
 
 @contextmanager
