@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from tqdm import tqdm
@@ -26,8 +27,11 @@ from .errors import RTIError, exit_status
 from .formats import deepzoom, models, neuralweb
 from .neural.config import DEVICES, GPU_CANDIDATES, GPU_SCENES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
 from .neural.model import NeuralRTI
-from .progress import Progress
+from .progress import Progress, emit
 from .quality import evaluate, recommend, runs
+
+if TYPE_CHECKING:
+    from .neural.ranks import Ranks  # torch loads only for the commands that train
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -337,33 +341,52 @@ def cmd_train(args: argparse.Namespace) -> None:
     out = Path(args.out)
     config = train_config(args)
     mode = args.progress or ("none" if args.quiet or not sys.stderr.isatty() else "bar")
-    from .neural import scheduler  # torch loads only for the commands that train
+    from .neural import ranks as launch  # torch loads only for the commands that train
+    from .neural import scheduler
 
-    if not collection.is_collection(args.mlic):
-        check_target(out, args.force)
-        scheduler.finish(_train_scene(args, config, Path(args.mlic[0]), out, Progress(mode), args.resume))
-        return
+    ranks = launch.start(config.device)
+    try:
+        if not collection.is_collection(args.mlic):
+            if ranks.size > 1:
+                raise RTIError("torchrun with one capture: not supported yet; give several captures (they are "
+                               "shared out over the ranks) or run one process")
+            check_target(out, args.force)
+            scheduler.finish(_train_scene(args, config, Path(args.mlic[0]), out, Progress(mode), args.resume))
+            return
+        _train_scenes(args, config, out, mode, ranks)
+    finally:
+        ranks.close()
+
+
+def _train_scenes(args: argparse.Namespace, config: TrainConfig, out: Path, mode: str, ranks: Ranks) -> None:
+    """``train A B C -o OUT``: the scenes not trained yet, ``--together`` at a time, shared out over the ranks of a
+    ``torchrun`` launch (rank r takes every r-th); the first rank writes ``OUT/runs.json`` of them all."""
+    from .neural import scheduler
+
     scenes = collection.scenes(args.mlic)
     if out.exists() and not out.is_dir():
         raise RTIError(f"{out}: exists and is not a folder")
     device = relighting.pick_device(config.device)
     together = args.together or (GPU_SCENES if device.type == "cuda" else 1)
     done: dict[str, dict] = {}
-    failed: dict[str, str] = {}
     todo: list[tuple[int, str, Path]] = []
     for number, (name, source) in enumerate(scenes, 1):
         if (out / name / "train.json").is_file() and not args.force:
             done[name] = json.loads((out / name / "train.json").read_text())
-            _say(args, mode, {"phase": "scene", "event": "skipped", "scene": name, "number": number,
-                              "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}: trained before, skipped")
+            if ranks.leader:
+                _say(args, mode, {"phase": "scene", "event": "skipped", "scene": name, "number": number,
+                                  "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}: trained before, skipped")
         else:
             todo.append((number, name, source))
+    ranks.barrier()  # every rank has listed what is left before any writes a scene
+    mine = todo[ranks.rank :: ranks.size]
+    tag = {"rank": ranks.rank} if ranks.size > 1 else {}
     clock = time.monotonic()
 
     def job(number: int, name: str, source: Path) -> Callable[[], Generator[None, None, dict]]:
         def start() -> Generator[None, None, dict]:
             _say(args, mode, {"phase": "scene", "event": "start", "scene": name, "number": number,
-                              "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}")
+                              "count": len(scenes), **tag}, f"scene {number}/{len(scenes)} {name}")
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)  # a suite's scenes are nested: the checkpoint goes there
             resume = args.resume and target.with_name(target.name + ".checkpoint.pt").is_file()  # a stopped scene
@@ -371,30 +394,42 @@ def cmd_train(args: argparse.Namespace) -> None:
             return _train_scene(args, config, source, target, Progress(shown, scene=name), resume)
         return start
 
+    trained: dict[str, dict] = {}
+    failed: dict[str, str] = {}
     for finished, (name, outcome) in enumerate(scheduler.run_all(
-            ((name, job(number, name, source)) for number, name, source in todo), device, together), 1):
+            ((name, job(number, name, source)) for number, name, source in mine), device, together), 1):
         elapsed = time.monotonic() - clock
-        eta = elapsed / finished * (len(todo) - finished)
+        eta = elapsed / finished * (len(mine) - finished)
         if isinstance(outcome, RTIError):  # one bad capture does not stop the others
             failed[name] = str(outcome)
-            _say(args, mode, {"phase": "scene", "event": "failed", "scene": name, "message": str(outcome)},
+            _say(args, mode, {"phase": "scene", "event": "failed", "scene": name, "message": str(outcome), **tag},
                  f"scene {name} failed: {outcome}")
             continue
-        done[name] = outcome
-        _say(args, mode, {"phase": "scene", "event": "done", "scene": name, "done": finished, "count": len(todo),
-                          "elapsed": round(elapsed, 1), "eta": round(eta, 1)},
-             f"scenes done {finished}/{len(todo)} ({name}), {elapsed:.0f} s, about {eta:.0f} s left")
-    rows = [{"scene": name, "mlic": t["mlic"], "recommended": t.get("recommended", {}).get("model"),
-             "val_psnr": t.get("recommended", {}).get("val_psnr")} for name, t in done.items()]
-    rows += [{"scene": name, "error": message} for name, message in failed.items()]
-    with output_file(out / "runs.json", force=True) as tmp:
-        tmp.write_text(json.dumps({"scenes": rows, "together": together, "device": device.type,
-                                   "seconds": round(time.monotonic() - clock, 1)}, indent=1))
+        trained[name] = outcome
+        _say(args, mode, {"phase": "scene", "event": "done", "scene": name, "done": finished, "count": len(mine),
+                          "elapsed": round(elapsed, 1), "eta": round(eta, 1), **tag},
+             f"scenes done {finished}/{len(mine)} ({name}), {elapsed:.0f} s, about {eta:.0f} s left")
+    for theirs in ranks.gather((trained, failed)):
+        their_trained, their_failed = cast(tuple[dict[str, dict], dict[str, str]], theirs)
+        done.update(their_trained)
+        failed.update(their_failed)
+    order = [name for name, _ in scenes]
+    rows = [{"scene": name, "mlic": done[name]["mlic"], "recommended": done[name].get("recommended", {}).get("model"),
+             "val_psnr": done[name].get("recommended", {}).get("val_psnr")} for name in order if name in done]
+    rows += [{"scene": name, "error": failed[name]} for name in order if name in failed]
+    if ranks.leader:
+        with output_file(out / "runs.json", force=True) as tmp:
+            tmp.write_text(json.dumps({"scenes": rows, "together": together, "device": device.type,
+                                       "ranks": ranks.size, "seconds": round(time.monotonic() - clock, 1)},
+                                      indent=1))
     if failed:
-        first, message = next(iter(failed.items()))
-        raise RTIError(f"{len(failed)} of {len(scenes)} scenes failed (the others are in {out}): {first}: {message}")
+        first = next(name for name in order if name in failed)
+        raise RTIError(f"{len(failed)} of {len(scenes)} scenes failed (the others are in {out}): {first}: "
+                       f"{failed[first]}")
+    if not ranks.leader:
+        return
     if mode == "jsonl":
-        print(json.dumps({"phase": "all", "event": "done", "out": str(out), "scenes": len(rows)}), flush=True)
+        emit({"phase": "all", "event": "done", "out": str(out), "scenes": len(rows)})
     else:
         print(f"wrote {len(rows)} scenes under {out} (summary: {out / 'runs.json'})")
 
@@ -402,7 +437,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def _say(args: argparse.Namespace, mode: str, record: dict, line: str) -> None:
     """Where a run of several scenes stands: a JSON record with ``--progress jsonl``, else a line on stderr."""
     if mode == "jsonl":
-        print(json.dumps(record), flush=True)
+        emit(record)
     elif not args.quiet:
         print(line, file=sys.stderr, flush=True)
 
@@ -446,14 +481,14 @@ def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, ou
                 f"{t['seconds']:.1f} s on {t['device']} ({t['stopped']}), {t['val_psnr']:.2f} dB at "
                 f"{len(t['val_lights'])} held-out lights (HSH3 {t['hsh3_val_psnr']:.2f} dB)")
         if progress.mode == "jsonl":
-            print(json.dumps({**scene, "phase": role, "event": "done", **t}), flush=True)
+            emit({**scene, "phase": role, "event": "done", **t})
         else:
             print(line)
     written = [*trained, *(["hsh3"] if best.get("model") == "hsh3" else [])]
     if progress.mode == "jsonl":
         if best:
-            print(json.dumps({**scene, "phase": "all", "event": "recommended", **best}), flush=True)
-        print(json.dumps({**scene, "phase": "all", "event": "done", "out": str(out)}), flush=True)
+            emit({**scene, "phase": "all", "event": "recommended", **best})
+        emit({**scene, "phase": "all", "event": "done", "out": str(out)})
     else:
         if best:
             print(f"{prefix}recommended: {best['model']} ({best['why']})")

@@ -11,6 +11,13 @@ from tqdm import tqdm
 MODES = ("bar", "lines", "jsonl", "none")
 
 
+def emit(record: dict) -> None:
+    """Print one JSON line in a single write: the ranks of a ``torchrun`` launch share stdout, and a line written in
+    two pieces (as ``print`` does unbuffered) can be cut by another rank's."""
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
 class Progress:
     """Reports phases and steps; "jsonl" lines carry phase, step, steps, loss, elapsed and eta (seconds), and the
     ``scene`` when several train at once."""
@@ -66,4 +73,4 @@ class Progress:
 
     def _emit(self, record: dict) -> None:
         if self.mode == "jsonl":
-            print(json.dumps({"scene": self.scene, **record} if self.scene else record), flush=True)
+            emit({"scene": self.scene, **record} if self.scene else record)

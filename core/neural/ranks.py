@@ -1,0 +1,60 @@
+"""Several processes of one ``torchrun`` launch: which one this is, its device, and what they exchange.
+
+``torchrun --nproc-per-node K -m core train ...`` (or several machines through its c10d rendezvous) starts K
+processes with ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` set; ``start`` joins them with ``torch.distributed``
+(NCCL between GPUs, gloo on CPUs). Without those variables a run is one process of one rank and nothing is joined.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+TIMEOUT = timedelta(minutes=30)
+"""How long a collective waits for the other ranks (a rank still training its last scene)."""
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """This process's rank among ``size``."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def leader(self) -> bool:
+        """Whether this rank writes what the run writes once (summaries)."""
+        return self.rank == 0
+
+    def gather(self, value: object) -> list[object]:
+        """Every rank's ``value``, in rank order, on every rank."""
+        if self.size == 1:
+            return [value]
+        found: list[object] = [None] * self.size
+        dist.all_gather_object(found, value)
+        return found
+
+    def barrier(self) -> None:
+        if self.size > 1:
+            dist.barrier()
+
+    def close(self) -> None:
+        if self.size > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def start(device: str) -> Ranks:
+    """Join the ``torchrun`` launch this process belongs to, if any; ``device`` is the ``--device`` asked for (auto,
+    cpu, cuda): with CUDA each rank makes the GPU of its ``LOCAL_RANK`` its current one, which "cuda" then means."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return Ranks()
+    cuda = device != "cpu" and torch.cuda.is_available()
+    if cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT)
+    return Ranks(dist.get_rank(), dist.get_world_size())
