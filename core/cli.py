@@ -346,12 +346,11 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     ranks = launch.start(config.device)
     try:
-        if not collection.is_collection(args.mlic):
-            if ranks.size > 1:
-                raise RTIError("torchrun with one capture: not supported yet; give several captures (they are "
-                               "shared out over the ranks) or run one process")
+        if not collection.is_collection(args.mlic):  # one capture: data parallel over the ranks, if several
             check_target(out, args.force)
-            scheduler.finish(_train_scene(args, config, Path(args.mlic[0]), out, Progress(mode), args.resume))
+            resume = args.resume and (ranks.size == 1 or out.with_name(out.name + ".checkpoint.pt").is_file())
+            scheduler.finish(_train_scene(args, config, Path(args.mlic[0]), out,
+                                          Progress(mode if ranks.leader else "none"), resume, ranks))
             return
         _train_scenes(args, config, out, mode, ranks)
     finally:
@@ -375,7 +374,8 @@ def _train_scenes(args: argparse.Namespace, config: TrainConfig, out: Path, mode
             done[name] = json.loads((out / name / "train.json").read_text())
             if ranks.leader:
                 _say(args, mode, {"phase": "scene", "event": "skipped", "scene": name, "number": number,
-                                  "count": len(scenes)}, f"scene {number}/{len(scenes)} {name}: trained before, skipped")
+                                  "count": len(scenes)},
+                     f"scene {number}/{len(scenes)} {name}: trained before, skipped")
         else:
             todo.append((number, name, source))
     ranks.barrier()  # every rank has listed what is left before any writes a scene
@@ -443,20 +443,24 @@ def _say(args: argparse.Namespace, mode: str, record: dict, line: str) -> None:
 
 
 def _train_scene(args: argparse.Namespace, config: TrainConfig, source: Path, out: Path, progress: Progress,
-                 resume: bool) -> Generator[None, None, dict]:
+                 resume: bool, ranks: Ranks | None = None) -> Generator[None, None, dict]:
     """Train one capture into ``out`` (teacher, student, train.json, hsh3 when recommended), from its checkpoint
-    with ``resume``; its summary. A yielding job (``core.neural.scheduler``)."""
+    with ``resume``; its summary. A yielding job (``core.neural.scheduler``). Under several ``ranks`` the capture
+    trains data parallel and the first rank alone writes (the others return an empty summary)."""
     from .neural import train
+    from .neural.ranks import SOLO
 
     checkpoint = out.with_name(out.name + ".checkpoint.pt")
     need = memory.Need("training", memory.TRAINING_PER_PIXEL)
     data = splits.load_part(source, "train", quiet=args.quiet, need=need)
     try:
-        trained = yield from train.training(data, config, progress, checkpoint, resume=resume)
+        trained = yield from train.training(data, config, progress, checkpoint, resume=resume, ranks=ranks or SOLO)
     except KeyboardInterrupt:
         if checkpoint.is_file():
             print(f"interrupted; continue from {checkpoint} with --resume", file=sys.stderr)
         raise
+    if ranks is not None and not ranks.leader:
+        return {}
     best = recommend.recommend({role: model.training for role, model in trained.items()})
     for model in trained.values():
         model.training["recommended"] = best.get("model")

@@ -171,8 +171,11 @@ class PixelBatches:
     def state(self) -> dict:
         return {"rng": self.drawn_from, "position": self.position}
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: dict, rank: int = 0) -> None:
+        """Continue from ``state`` (a checkpoint holds rank 0's): another rank continues a stream of its own."""
         self.generator.set_state(state["rng"])
+        if rank:
+            self.generator.manual_seed(int(torch.randint(1 << 62, (1,), generator=self.generator)) + rank)
         self._draw()
         self.position = state["position"]
 
@@ -202,8 +205,10 @@ class SampleBatches:
     def state(self) -> dict:
         return {"rng": self.epoch_rng, "position": self.position}
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: dict, rank: int = 0) -> None:
         self.generator.set_state(state["rng"])
+        if rank:
+            self.generator.manual_seed(int(torch.randint(1 << 62, (1,), generator=self.generator)) + rank)
         self._new_epoch()
         self.position = state["position"]
 
@@ -274,18 +279,23 @@ class SampleValidation:
         return (total / count).tolist()
 
 
-def split(data: Data, config: TrainConfig,
-          val: Validation) -> tuple[PixelBatches | SampleBatches, Validation | SampleValidation]:
+RANK_SEEDS = 7919
+"""Distance between the batch seeds of two ranks."""
+
+
+def split(data: Data, config: TrainConfig, val: Validation,
+          rank: int = 0) -> tuple[PixelBatches | SampleBatches, Validation | SampleValidation]:
     """The batches of a run and what validates it: the held-out lights (fast), or a seeded 10% of the training
-    samples (reference)."""
+    samples (reference). Each ``rank`` of a data-parallel run draws batches of its own."""
     batch, per_step = batch_defaults(config, data.device, len(data.inside))
+    seed = config.seed + 1 + RANK_SEEDS * rank
     if config.recipe == "fast":
         return PixelBatches(data.inside, data.count, batch, per_step, config.distill_lights, data.light_radius,
-                            config.seed + 1), val
+                            seed), val
     generator = torch.Generator().manual_seed(config.seed)
     samples = (data.inside.cpu()[:, None] * data.count + torch.arange(data.count)).ravel()
     samples = samples[torch.randperm(len(samples), generator=generator)]
     held = max(len(samples) // 10, 1)
     val_ids = samples[:held].to(data.device)
-    return (SampleBatches(samples[held:].to(data.device), data.count, batch, config.seed + 1),
+    return (SampleBatches(samples[held:].to(data.device), data.count, batch, seed),
             SampleValidation(val_ids // data.count, (val_ids % data.count)[:, None]))

@@ -20,10 +20,11 @@ TIMEOUT = timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class Ranks:
-    """This process's rank among ``size``."""
+    """This process's rank among ``size``, and where its collectives' tensors live (CUDA for NCCL)."""
 
     rank: int = 0
     size: int = 1
+    device: str = "cpu"
 
     @property
     def leader(self) -> bool:
@@ -37,6 +38,24 @@ class Ranks:
         found: list[object] = [None] * self.size
         dist.all_gather_object(found, value)
         return found
+
+    def average(self, tensors: list[torch.Tensor]) -> None:
+        """Replace each tensor, in place, by its mean over the ranks (one all-reduce of them all)."""
+        if self.size == 1:
+            return
+        flat = torch.cat([t.reshape(-1) for t in tensors])
+        dist.all_reduce(flat)
+        flat /= self.size
+        for tensor, part in zip(tensors, flat.split([t.numel() for t in tensors]), strict=True):
+            tensor.copy_(part.view_as(tensor))
+
+    def mean(self, values: list[float]) -> list[float]:
+        """The mean of each value over the ranks, the same on every rank (decisions taken from it agree)."""
+        if self.size == 1:
+            return values
+        shared = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(shared)
+        return (shared / self.size).tolist()
 
     def barrier(self) -> None:
         if self.size > 1:
@@ -57,4 +76,8 @@ def start(device: str) -> Ranks:
     if cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT)
-    return Ranks(dist.get_rank(), dist.get_world_size())
+    return Ranks(dist.get_rank(), dist.get_world_size(), "cuda" if cuda else "cpu")
+
+
+SOLO = Ranks()
+"""A run of one process."""

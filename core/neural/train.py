@@ -52,6 +52,7 @@ from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, batch
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .model import NeuralRTI, below_hsh3
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
+from .ranks import SOLO, Ranks
 from .scheduler import finish
 
 TICK = 25
@@ -165,13 +166,15 @@ class EagerStep:
     """One optimiser step on a freshly drawn batch; returns the loss (a tensor, not synchronised)."""
 
     def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn,
-                 batches: PixelBatches | SampleBatches):
+                 batches: PixelBatches | SampleBatches, ranks: Ranks = SOLO):
         self.net, self.optimizer, self.data, self.loss_fn, self.batches = net, optimizer, data, loss_fn, batches
+        self.ranks = ranks
 
     def run(self, pixels: torch.Tensor, light_index: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
         x, target, light = self.data.batch(pixels, light_index)
         loss = self.loss_fn(self.net, x, target, light, pixels, free)
         loss.backward()
+        self.ranks.average([p.grad for p in self.optimizer.params if p.grad is not None])  # data parallel
         self.optimizer.step()
         return loss.detach()
 
@@ -230,19 +233,21 @@ trainings can queue theirs meanwhile (``core.neural.scheduler``); ``scheduler.fi
 
 def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, config: TrainConfig, loss_fn: LossFn,
               budget: float | None, progress: Progress, save: SaveFn, resume: dict | None,
-              fresh: bool = True) -> Steps:
+              fresh: bool = True, ranks: Ranks = SOLO) -> Steps:
     """Optimise ``net`` until its steps, epochs, patience or ``budget`` seconds run out; load its best weights (of all
     members: ``state.best_member`` says which member was best). Yields every ``TICK`` steps (see ``Steps``). A
     ``fresh`` network that learned nothing raises ``DeadStart`` for a restart; a trained one (the refit) is never
-    declared dead: its best weights are kept."""
-    batches, val = split(data, config, unseen)
+    declared dead: its best weights are kept. Under several ``ranks`` (data parallel) each draws its own batches,
+    gradients are averaged over them, and the loss, clock and validation they decide by are their means, so every
+    rank takes the same decisions with the same weights."""
+    batches, val = split(data, config, unseen, ranks.rank)
     fast = config.recipe == "fast"
     optimizer = Adam(net.parameters(), betas=(0.9, config.beta2 if fast else 0.999), amsgrad=not fast)
     state = PhaseState()
     if resume is not None:
         net.load_state_dict(resume["net"])
         optimizer.load_state_dict(resume["optimizer"])
-        batches.restore(resume["batches"])
+        batches.restore(resume["batches"], ranks.rank)
         state = PhaseState(**resume["state"])
     if fast:
         total, eval_every, patience = config.phase_steps(name), config.eval_every, config.patience
@@ -250,17 +255,17 @@ def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, confi
         total, eval_every, patience = config.epochs * batches.steps_per_epoch, batches.steps_per_epoch, 5
     flat = unseen.flat_mse(data) if fast else 0.0
     peak = peak_lr(config, name, data.device)
-    if data.device.type == "cuda" and isinstance(batches, PixelBatches):
+    if data.device.type == "cuda" and isinstance(batches, PixelBatches) and ranks.size == 1:
         step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches)
-    else:
-        step = EagerStep(net, optimizer, data, loss_fn, batches)
+    else:  # several ranks: the gradients' all-reduce is not captured in a graph
+        step = EagerStep(net, optimizer, data, loss_fn, batches, ranks)
     progress.start(name, total, state.step)
     clock = time.monotonic() - state.elapsed
     running, counted = torch.zeros((), device=data.device), 0
 
     def validate(fraction: float) -> float:
         """Score every member; a network of several is as good as its best member."""
-        errors = val.mse(net.eval(), data)
+        errors = ranks.mean(val.mse(net.eval(), data))
         net.train()
         mse = min(errors)
         state.history.append((state.step, round(state.elapsed, 2), mse))
@@ -281,13 +286,12 @@ def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, confi
         if state.step % TICK and state.step < total:
             continue
         yield  # the steps are queued: let other trainings queue theirs before this one waits for its loss
-        mean_loss = float(running) / counted
+        mean_loss, state.elapsed = ranks.mean([float(running) / counted, time.monotonic() - clock])
         running.zero_()
         counted = 0
         if not math.isfinite(mean_loss):
             raise RTIError(f"{name}: the loss became {mean_loss} at step {state.step}; nothing was saved "
                            f"(try a lower {lr_option(config, name)} than {peak})")
-        state.elapsed = time.monotonic() - clock
         val_psnr = None
         if state.step % eval_every == 0 or state.step >= total:
             mse = validate(fraction)
@@ -346,12 +350,13 @@ class Checkpoint:
 
     HEADER = b"neural-rti checkpoint\n"
 
-    def __init__(self, path: Path | None, every: float):
-        self.path, self.every = path, every
+    def __init__(self, path: Path | None, every: float, writes: bool = True):
+        self.path, self.every, self.writes = path, every, writes
         self.last = time.monotonic()
 
     def due(self) -> bool:
-        return self.path is not None and time.monotonic() - self.last >= self.every
+        """Whether to write now (never on a rank other than the first: it reads the checkpoint on --resume)."""
+        return self.writes and self.path is not None and time.monotonic() - self.last >= self.every
 
     def write(self, payload: dict) -> None:
         assert self.path is not None
@@ -410,14 +415,15 @@ def train(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, che
 
 
 def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, checkpoint: Path | None = None,
-             resume: bool = False) -> Generator[None, None, dict[str, NeuralRTI]]:
-    """``train`` as a yielding job (see ``Steps``), for several captures trained at once."""
+             resume: bool = False, ranks: Ranks = SOLO) -> Generator[None, None, dict[str, NeuralRTI]]:
+    """``train`` as a yielding job (see ``Steps``), for several captures trained at once; under several ``ranks``
+    of a ``torchrun`` launch, data parallel (each rank computes the same models; the first writes checkpoints)."""
     config.check()
     progress = progress or Progress("none")
     device = pick_device(config.device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
-    saver = Checkpoint(checkpoint, config.checkpoint_every)
+    saver = Checkpoint(checkpoint, config.checkpoint_every, writes=ranks.leader)
     saved = saver.read(config, mlic) if resume else {"done": {}}
     held = held_out_lights(mlic.count, config.val_every)
     data, unseen = training_data(mlic, held, config, device)
@@ -451,7 +457,7 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
                     state = yield from run_phase(role, net, data, unseen, config, _loss_fn(config, teacher), budget,
                                                  progress, _saver(saver, config, mlic, saved, role),
                                                  current if current and current["role"] == role and start == 0
-                                                 else None)
+                                                 else None, ranks=ranks)
                 except DeadStart as dead:
                     progress.close()
                     spent += dead.seconds
@@ -485,13 +491,13 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
             teacher = distill.Teacher(source, codes if source is net and not refit else encode(source, data))
     if refit:
         teacher = None  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
-        models = yield from _refit(mlic, held, data, nets, trainings, config, device, progress)
+        models = yield from _refit(mlic, held, data, nets, trainings, config, device, progress, ranks)
     return models
 
 
 def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder], trainings: dict[str, dict],
-           config: TrainConfig, device: torch.device,
-           progress: Progress) -> Generator[None, None, dict[str, NeuralRTI]]:
+           config: TrainConfig, device: torch.device, progress: Progress,
+           ranks: Ranks) -> Generator[None, None, dict[str, NeuralRTI]]:
     """Grow each validated network's encoder by the held-out lights (their weights start at zero, so it computes
     the same codes) and train it briefly on every light: the held-out images then count in the final codes; the
     models, each with its ``trainings`` summary."""
@@ -507,7 +513,7 @@ def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder
     for role, net in nets.items():
         grown = grow(net, kept, full, short, role)
         state = yield from run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
-                                     lambda *args: None, None, fresh=False)
+                                     lambda *args: None, None, fresh=False, ranks=ranks)
         codes = encode(grown, full)
         trained = trainings[role]
         training = {**trained, "refit_steps": state.step, "seconds": trained["seconds"] + state.elapsed}
