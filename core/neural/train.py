@@ -3,7 +3,8 @@
 Read top to bottom: the loop shared by every network (learning rate, validation, early stopping, time budget,
 checkpoints, divergence); ``train``, which runs the phases and returns plain-numpy models. Both are generators that
 yield every few steps (``training`` is ``train`` as one), so several captures can train at once in one process
-(``core.neural.scheduler``). The settings,
+(``core.neural.scheduler``); under ``torchrun`` one capture trains data parallel over the ranks
+(``core.neural.ranks``). The settings,
 ``TrainConfig``, are in ``core.neural.config``; the MLIC on the device, the batches and the held-out part in
 ``core.neural.batches``.
 
