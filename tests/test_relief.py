@@ -208,3 +208,30 @@ def test_relief_command_from_a_capture_a_normal_map_and_bad_input(tmp_path: Path
     maps.write_normals(tmp_path / "empty.png", np.zeros((8, 8, 3)))
     refused = run("relief", str(tmp_path / "empty.png"), "-o", str(tmp_path / "x"), "-q")
     assert refused.returncode == 2 and not (tmp_path / "x").exists()
+
+
+def test_relief_of_a_model_file_and_of_a_model_folder_with_its_own_normals(tmp_path: Path) -> None:
+    """A .ptm is sampled under the virtual lights (its normals, as ``core normals`` finds them); a model folder
+    holding a normals.png (what ``core normals MODEL`` writes) is integrated from that map."""
+    from core.classic import fitting
+    from core.formats import models
+
+    train, _ = analytic.scene(32, seed=4)
+    ptm = fitting.fit(train, "ptm")
+    models.save(ptm, tmp_path / "m.ptm")
+    assert cli.main(["relief", str(tmp_path / "m.ptm"), "-o", str(tmp_path / "from_ptm"), "-q"]) == 0
+    normals = photometric.from_model(models.load(tmp_path / "m.ptm"), "robust").normals
+    heights = images.read_float(tmp_path / "from_ptm" / relief.HEIGHT_NAME)
+    usable = relief.slopes(normals)[2]
+    np.testing.assert_array_equal(np.isfinite(heights), usable)  # NaN where no normal could be used
+    np.testing.assert_allclose(heights[usable], relief.integrate(normals).heights[usable], atol=1e-4)
+    models.save(fitting.fit(train, "hsh3"), tmp_path / "hsh3")
+    own = photometric.from_mlic(train, "l2").normals
+    maps.write_normals(tmp_path / "hsh3" / maps.NORMALS_NAME, own)
+    assert cli.main(["relief", str(tmp_path / "hsh3"), "-o", str(tmp_path / "from_folder"), "-q"]) == 0
+    record = json.loads((tmp_path / "from_folder" / "relief.json").read_text())
+    assert record["normals"].endswith(maps.NORMALS_NAME)
+    heights = images.read_float(tmp_path / "from_folder" / relief.HEIGHT_NAME)
+    usable = np.isfinite(heights)
+    expected = relief.integrate(maps.read_normals(tmp_path / "hsh3" / maps.NORMALS_NAME)).heights
+    np.testing.assert_allclose(heights[usable], expected[usable], atol=1e-4)
