@@ -52,8 +52,8 @@ def add_relief(plane: bpy.types.Object, scene: bpy.types.Scene) -> bpy.types.Obj
     width, height = (int(v) for v in plane.get(importer.PIXELS, normals.shape[1::-1]))
     normals = normals[:height, :width]  # a model a few pixels larger than the plane's capture shows its top left
     method = "robust" if normals.shape[0] * normals.shape[1] <= ROBUST_PIXELS else "poisson"
-    heights = relief.integrate(normals, method=method).heights
-    usable = relief.slopes(normals)[2]
+    found = relief.integrate(normals, method=method)
+    heights, usable = found.heights, found.usable
     plane_units = 2.0 / height  # the plane is 2 tall
     values = np.where(usable, heights - heights[usable].min(), 0.0) * plane_units
     image = packed_image(f"{plane.name} heights", np.repeat(values[..., None], 3, axis=2).astype(np.float32), True)

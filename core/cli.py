@@ -179,7 +179,7 @@ def cmd_relief(args: argparse.Namespace) -> None:
     mm = args.mm_per_pixel or (args.width_mm / width if args.width_mm else None)
     with tqdm(total=100, desc="relief", unit="%", disable=args.quiet, leave=False) as bar:
         found = relief.integrate(normals, mask, args.method, lambda done: bar.update(round(100 * done) - bar.n))
-    usable = relief.slopes(normals, mask)[2]
+    usable = found.usable
     heights = (found.heights * (mm or 1.0)).astype(np.float32)
     heights[~usable] = np.nan
     low, high = float(np.nanmin(heights)), float(np.nanmax(heights))

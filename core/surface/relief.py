@@ -59,9 +59,11 @@ otherwise make the weights span many orders of magnitude and the conjugate gradi
 
 @dataclass
 class Relief:
-    """Heights (H, W) in pixel widths (mean 0 over the pixels used), and how they were found."""
+    """Heights (H, W) in pixel widths (mean 0 over the pixels used), the pixels used (inside the mask, a normal
+    facing the camera), and how they were found."""
 
     heights: np.ndarray
+    usable: np.ndarray
     method: str
     iterations: int = 0
 
@@ -114,7 +116,7 @@ def integrate(normals: np.ndarray, mask: np.ndarray | None = None, method: str =
             if progress is not None:
                 progress((k + 1) / passes)
     heights -= heights[usable].mean()
-    return Relief(heights, method, iterations)
+    return Relief(heights, usable, method, iterations)
 
 
 def divergence(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
