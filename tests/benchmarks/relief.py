@@ -5,7 +5,8 @@ and memory at camera sizes.
 depths; default: render them now at 160 pixels, depths 0.1 and 0.2). Each scene's normals: its true ``normals.png``
 (what integration alone costs), least squares (``l2``) and ``robust`` photometric stereo from its training photos;
 each integrated by every method of ``core.surface.relief``. A flat scene checks tilt and bowl.
-``BENCH_RELIEF_SIZES``: normal maps for the timing (default 4096x4096,8192x6144).
+``BENCH_RELIEF_SIZES``: normal maps for the timing (default 4096x4096,8192x6144); Add Relief is timed in Blender on a
+16.8 MP plane.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .report import ROOT, table, write_section
 
 SUITES = [Path(p) for p in os.environ.get("BENCH_RELIEF_SUITES", "").split(",") if p]
 SIZES = os.environ.get("BENCH_RELIEF_SIZES", "4096x4096,8192x6144").split(",")
+BLENDER_SIZE = 4096
+"""The side of the PTM plane Add Relief is timed on in Blender (16.8 MP)."""
 DEPTHS = (0.1, 0.2)
 NORMALS = ("true", "l2", "robust")
 GLOSSY = ("glossy", "stripes", "split")
@@ -53,6 +56,7 @@ def relief() -> None:
                                      f"{rms:.2f}", f"{p95:.2f}", f"{slope:.3f}"])
         flatness = _flatness(flat)
         timing = [_timed(size, Path(tmp)) for size in SIZES]
+        blender = _in_blender(BLENDER_SIZE, Path(tmp))
     header = ["depth", "relief", "material", "normals", "median |error| (% of depth)", "RMS (%)", "95th pct (%)",
               "slope RMS error"]
     methods = integration.METHODS
@@ -75,7 +79,11 @@ def relief() -> None:
             "(target ≤ 1 %).\n\nTime and peak memory of `python -m core relief NORMALS.png -o OUT --mesh OUT.ply` "
             f"(a smooth synthetic normal map, `{integration.DEFAULT}`; the mesh one vertex in K pixels by "
             "default):\n\n"
-            + table(["size", "pixels (MP)", "seconds", "peak memory (GB)", "mesh vertices"], timing))
+            + table(["size", "pixels (MP)", "seconds", "peak memory (GB)", "mesh vertices"], timing)
+            + "\n\nAdd Relief in Blender (bpy, `python -m tests.benchmarks.relief_blender`) on a smooth "
+            f"{BLENDER_SIZE}² PTM plane: import {blender['import']:.0f} s, Add Relief {blender['relief']:.0f} s (its "
+            f"views, which hold the normal map, built first; plain least squares above 2 MP), {blender['vertices']} "
+            f"vertices, peak memory of the whole process {blender['peak']:.1f} GB.")
     write_section("relief", "Relief: heights from normals against the true heights", intro + table(header, rows) + rest,
                   f"BENCH_RELIEF_SUITES={','.join(map(str, SUITES))} python3 build.py bench relief" if SUITES
                   else None)
@@ -126,6 +134,15 @@ def _timed(size: str, tmp: Path) -> list[object]:
     vertices = next(line for line in done.stdout.splitlines() if "vertices" in line).split(": ")[1].split(" ")[0]
     peak = int(done.stderr.strip().splitlines()[-1]) / 1e6
     return [size, f"{width * height / 1e6:.1f}", f"{seconds:.0f}", f"{peak:.1f}", vertices]
+
+
+def _in_blender(size: int, tmp: Path) -> dict:
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "tests.benchmarks.relief_blender",
+                           str(size), str(tmp / "blender.ptm")], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"Add Relief in Blender failed:\n{done.stderr}")
+    found = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
+    return {**found, "peak": int(done.stderr.strip().splitlines()[-1]) / 1e6}
 
 
 def _render(out: Path, *args: str) -> Path:
