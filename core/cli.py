@@ -25,7 +25,8 @@ from .capture import mlic as mlic_io
 from .classic import fitting
 from .errors import RTIError, exit_status
 from .formats import deepzoom, models, neuralweb
-from .neural.config import DEVICES, GPU_CANDIDATES, GPU_SCENES, GPU_STUDENT_LR, RECIPES, TEACHERS, TrainConfig
+from .neural.config import (DEVICES, GPU_CANDIDATES, GPU_SCENES, GPU_STUDENT_LR, PRECISIONS, RECIPES, TEACHERS,
+                           TrainConfig)
 from .neural.model import NeuralRTI
 from .progress import Progress, emit
 from .quality import evaluate, recommend, runs
@@ -324,7 +325,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
         distill_lights=args.distill_lights, candidates=args.candidates, teacher_candidates=args.teacher_candidates,
-        teacher_mean=args.teacher_mean,
+        teacher_mean=args.teacher_mean, precision=args.precision,
         val_every=args.val_every, refit=args.refit,
         restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
@@ -742,6 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"distilled and kept (default {defaults.teacher_candidates})")
     p.add_argument("--teacher-mean", action="store_true",
                    help="with --teacher-candidates: distil the student from the candidates' mean prediction")
+    p.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
+                   help="number format of a training step's activations (weights, codes and models stay float32; "
+                        f"default {defaults.precision})")
     p.add_argument("--together", type=int, default=0, metavar="N",
                    help=f"several scenes: train N at once (default {GPU_SCENES} on a GPU, where one training leaves "
                         "it mostly idle, 1 on a CPU; each scene's models are those of a run on its own)")

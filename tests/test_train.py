@@ -262,6 +262,18 @@ def test_students_learning_rate(scene: tuple[MLIC, MLIC], distilled: dict[str, N
         train(scene[0], replace(TINY, mode="direct", student_lr=1e12))
 
 
+def test_bfloat16_steps_learn_as_float32_ones_and_keep_float32_weights(scene: tuple[MLIC, MLIC],
+                                                                       distilled: dict[str, NeuralRTI]) -> None:
+    half = train(scene[0], replace(TINY, precision="bfloat16"))
+    for role in ("teacher", "student"):
+        assert not same_model(half[role], distilled[role])  # the steps really ran in bfloat16
+        assert half[role].codes.dtype == np.float32 and all(w.dtype == np.float32 for w, _ in half[role].layers)
+        scores = [evaluate.evaluate(models[role], scene[1]).psnr for models in (half, distilled)]
+        assert abs(scores[0] - scores[1]) < 1.0, scores
+    with pytest.raises(RTIError, match="float32 or bfloat16"):
+        replace(TINY, precision="float16").check()
+
+
 def test_cpu_runs_are_reproducible(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
     again = train(scene[0], TINY)
     assert all(same_model(again[role], distilled[role]) for role in ("teacher", "student"))

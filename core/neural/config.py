@@ -14,6 +14,7 @@ MODES = ("distill", "teacher", "direct")
 RECIPES = ("fast", "reference")
 TEACHERS = ("disk", "neuralrti")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("float32", "bfloat16")
 
 GPU_CANDIDATES = 2
 """Default students trained at once on a GPU (``TrainConfig.candidates``): students of one teacher spread widely by
@@ -76,6 +77,9 @@ class TrainConfig:
     back most of what leaving lights out costs (docs/experiments.md, "Validation at held-out lights")."""
     restart_below_hsh3: bool = True
     """Restart a fast-recipe network that ends ``core.neural.train.BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
+    precision: str = "float32"
+    """Number format of the activations in a training step (``bfloat16``: autocast, weights and
+    optimiser stay float32); validation, codes and exported models are always float32."""
     seed: int = 0
     device: str = "auto"
     time_budget: float | None = None
@@ -101,6 +105,8 @@ class TrainConfig:
                            "trains one network)")
         if self.teacher_mean and self.teacher_candidates < 2:
             raise RTIError("--teacher-mean needs --teacher-candidates 2 or more")
+        if self.precision not in PRECISIONS:
+            raise RTIError(f"--precision must be float32 or bfloat16, got {self.precision!r}")
         if self.device not in DEVICES:
             raise RTIError(f"--device must be auto, cpu or cuda, got {self.device!r}")
         if self.time_budget is not None and self.time_budget <= 0:

@@ -167,13 +167,15 @@ class EagerStep:
     """One optimiser step on a freshly drawn batch; returns the loss (a tensor, not synchronised)."""
 
     def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn,
-                 batches: PixelBatches | SampleBatches, ranks: Ranks = SOLO):
+                 batches: PixelBatches | SampleBatches, ranks: Ranks = SOLO, precision: str = "float32"):
         self.net, self.optimizer, self.data, self.loss_fn, self.batches = net, optimizer, data, loss_fn, batches
-        self.ranks = ranks
+        self.ranks, self.half = ranks, precision == "bfloat16"
 
     def run(self, pixels: torch.Tensor, light_index: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
         x, target, light = self.data.batch(pixels, light_index)
-        loss = self.loss_fn(self.net, x, target, light, pixels, free)
+        # no cast cache: a CUDA graph must not keep casts made during its capture
+        with torch.autocast(self.data.device.type, torch.bfloat16, enabled=self.half, cache_enabled=False):
+            loss = self.loss_fn(self.net, x, target, light, pixels, free)
         loss.backward()
         self.ranks.average([p.grad for p in self.optimizer.params if p.grad is not None])  # data parallel
         self.optimizer.step()
@@ -191,8 +193,9 @@ class GraphedStep(EagerStep):
 
     batches: PixelBatches
 
-    def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn, batches: PixelBatches):
-        super().__init__(net, optimizer, data, loss_fn, batches)
+    def __init__(self, net: Autoencoder, optimizer: Adam, data: Data, loss_fn: LossFn, batches: PixelBatches,
+                 precision: str = "float32"):
+        super().__init__(net, optimizer, data, loss_fn, batches, precision=precision)
         self.row = torch.zeros(1, dtype=torch.long, device=data.device)  # a tensor index: no sync, unlike int()
         before = copy.deepcopy(self.optimizer.state_dict())  # the warm-up must leave Adam as it found it
         self.optimizer.schedule(0.0)  # warm-up steps must not move the weights
@@ -257,9 +260,9 @@ def run_phase(name: str, net: Autoencoder, data: Data, unseen: Validation, confi
     flat = unseen.flat_mse(data) if fast else 0.0
     peak = peak_lr(config, name, data.device)
     if data.device.type == "cuda" and isinstance(batches, PixelBatches) and ranks.size == 1:
-        step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches)
+        step: EagerStep = GraphedStep(net, optimizer, data, loss_fn, batches, config.precision)
     else:  # several ranks: the gradients' all-reduce is not captured in a graph
-        step = EagerStep(net, optimizer, data, loss_fn, batches, ranks)
+        step = EagerStep(net, optimizer, data, loss_fn, batches, ranks, config.precision)
     progress.start(name, total, state.step)
     clock = time.monotonic() - state.elapsed
     running, counted = torch.zeros((), device=data.device), 0
