@@ -105,8 +105,8 @@ def worker_of_rank(launcher: int, rank: int) -> int | None:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through Linux's /proc")
 def test_a_rank_that_dies_ends_the_run_and_resume_continues_it(tmp_path: Path, scenes: list[Path]) -> None:
     """Killing rank 1 mid-run ends the whole launch with a failure that names it (torchrun stops the other rank:
-    nothing hangs, nothing is written but rank 0's checkpoint); the same command with --resume continues from that
-    checkpoint on both ranks."""
+    nothing hangs, nothing is written but rank 0's checkpoint), rank 0 says in one line why it stopped; the same
+    command with --resume continues from that checkpoint on both ranks."""
     command = torchrun("train", str(scenes[0]), "-o", str(tmp_path / "run"), "--steps", "3000",
                        *SHORT[2:], "--checkpoint-every", "0", "--progress", "jsonl")
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -128,6 +128,8 @@ def test_a_rank_that_dies_ends_the_run_and_resume_continues_it(tmp_path: Path, s
             process.kill()
             process.wait()
     assert process.returncode != 0 and "SIGKILL" in errors, errors[-2000:]
+    said = [line for line in errors.splitlines() if line.startswith("error: rank 0: ")]
+    assert len(said) == 1 and said[0].endswith("--resume continues from the last checkpoint"), errors[-2000:]
     assert not (tmp_path / "run").exists() and (tmp_path / "run.checkpoint.pt").is_file()
     again = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, env=environment(),
                            timeout=600)

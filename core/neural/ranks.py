@@ -8,14 +8,20 @@ processes with ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` set; ``start`` joins 
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
+from ..errors import Stopped
+
 TIMEOUT = timedelta(minutes=30)
 """How long a collective waits for the other ranks (a rank still training its last scene)."""
+RESUME = "the same command with --resume continues from the last checkpoint"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class Ranks:
         if self.size == 1:
             return [value]
         found: list[object] = [None] * self.size
-        dist.all_gather_object(found, value)
+        with self.exchange():
+            dist.all_gather_object(found, value)
         return found
 
     def average(self, tensors: list[torch.Tensor]) -> None:
@@ -44,7 +51,8 @@ class Ranks:
         if self.size == 1:
             return
         flat = torch.cat([t.reshape(-1) for t in tensors])
-        dist.all_reduce(flat)
+        with self.exchange():
+            dist.all_reduce(flat)
         flat /= self.size
         for tensor, part in zip(tensors, flat.split([t.numel() for t in tensors]), strict=True):
             tensor.copy_(part.view_as(tensor))
@@ -54,12 +62,29 @@ class Ranks:
         if self.size == 1:
             return values
         shared = torch.tensor(values, dtype=torch.float64, device=self.device)
-        dist.all_reduce(shared)
+        with self.exchange():
+            dist.all_reduce(shared)
         return (shared / self.size).tolist()
 
     def barrier(self) -> None:
         if self.size > 1:
-            dist.barrier()
+            with self.exchange():
+                dist.barrier()
+
+    @contextmanager
+    def exchange(self) -> Iterator[None]:
+        """A collective; a peer that died on the way ends this rank with one line instead of a backend traceback."""
+        try:
+            yield
+        except RuntimeError as exc:  # torch.distributed's errors (DistBackendError, gloo's closed connections)
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            reason = reason.split("] ", 1)[-1].split(". ")[0]  # gloo's: "[source:line] Connection closed by peer …. …"
+            raise Stopped(f"rank {self.rank}: lost the other ranks of this launch ({reason}); {RESUME}") from None
+
+    def stopped(self, signum: int, frame: object) -> None:
+        """SIGTERM: torchrun ends the other ranks this way once one fails."""
+        raise Stopped(f"rank {self.rank}: stopped, since another rank of this torchrun launch ended (its report "
+                      f"follows); {RESUME}")
 
     def close(self) -> None:
         if self.size > 1 and dist.is_initialized():
@@ -76,7 +101,9 @@ def start(device: str) -> Ranks:
     if cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT)
-    return Ranks(dist.get_rank(), dist.get_world_size(), "cuda" if cuda else "cpu")
+    ranks = Ranks(dist.get_rank(), dist.get_world_size(), "cuda" if cuda else "cpu")
+    signal.signal(signal.SIGTERM, ranks.stopped)
+    return ranks
 
 
 SOLO = Ranks()
