@@ -93,14 +93,19 @@ class Ranks:
 
 def start(device: str) -> Ranks:
     """Join the ``torchrun`` launch this process belongs to, if any; ``device`` is the ``--device`` asked for (auto,
-    cpu, cuda): with CUDA each rank makes the GPU of its ``LOCAL_RANK`` its current one, which "cuda" then means."""
+    cpu, cuda): with CUDA each rank makes the GPU of its ``LOCAL_RANK`` its current one, which "cuda" then means. More
+    ranks than GPUs on a machine share them in turn, exchanging through gloo (slower than NCCL: for trials)."""
     size = int(os.environ.get("WORLD_SIZE", "1"))
     if size <= 1:
         return Ranks()
     cuda = device != "cpu" and torch.cuda.is_available()
+    backend = "nccl" if cuda else "gloo"
     if cuda:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT)
+        gpus = torch.cuda.device_count()
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")) % gpus)
+        if int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > gpus:
+            backend = "gloo"  # NCCL refuses two ranks on one GPU; gloo exchanges through the host
+    dist.init_process_group(backend, timeout=TIMEOUT)
     ranks = Ranks(dist.get_rank(), dist.get_world_size(), "cuda" if cuda else "cpu")
     signal.signal(signal.SIGTERM, ranks.stopped)
     return ranks
