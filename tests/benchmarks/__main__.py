@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import addon, classic, ddp, fuzz, hard, large, lights, many, neural, normals, relief, shader, synth
+from . import addon, classic, ddp, fuzz, hard, large, lights, many, neural, normals, population, relief, shader, synth
 
 BENCHMARKS = {
     "classic_fit": classic.classic_fit,
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "neural_suite": neural.neural_suite,
     "neural_hard": hard.neural_hard,
     "neural_many": many.neural_many,
+    "neural_population": population.neural_population,
     "neural_ddp": ddp.neural_ddp,
     "neural_stability": neural.neural_stability,
     "neural_reference_curve": neural.neural_reference_curve,
