@@ -325,7 +325,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         student_steps=args.student_steps, batch=args.batch, lights_per_step=args.lights_per_step, lr=args.lr,
         student_lr=args.student_lr, beta2=args.beta2, alpha=args.alpha, temperature=args.temperature,
         distill_lights=args.distill_lights, candidates=args.candidates, teacher_candidates=args.teacher_candidates,
-        teacher_mean=args.teacher_mean, precision=args.precision,
+        teacher_mean=args.teacher_mean, precision=args.precision, population=args.population,
         val_every=args.val_every, refit=args.refit,
         restart_below_hsh3=not args.no_hsh3_restart, seed=args.seed, device=args.device,
         time_budget=args.time_budget, checkpoint_every=args.checkpoint_every,
@@ -743,6 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"distilled and kept (default {defaults.teacher_candidates})")
     p.add_argument("--teacher-mean", action="store_true",
                    help="with --teacher-candidates: distil the student from the candidates' mean prediction")
+    p.add_argument("--population", action="store_true",
+                   help="fast recipe: also train every network with the other device's batches (on a GPU the CPU's "
+                        "128 pixels × 16 lights), side by side, and keep the best validated one")
     p.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
                    help="number format of a training step's activations (weights, codes and models stay float32; "
                         f"default {defaults.precision})")

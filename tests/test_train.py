@@ -28,7 +28,7 @@ from core.neural.batches import AHEAD, MIN_STD, Data, Validation, held_out_light
 from core.neural.config import GPU_STUDENT_LR, TrainConfig
 from core.neural.model import NeuralRTI
 from core.neural.nn import Architecture, Autoencoder
-from core.neural.scheduler import finish, run_all
+from core.neural.scheduler import finish, run_all, side_by_side
 from core.neural.train import (
     INPUT_SPREAD,
     Checkpoint,
@@ -38,6 +38,7 @@ from core.neural.train import (
     encode,
     grow,
     peak_lr,
+    population,
     run_phase,
     train,
     training_data,
@@ -247,6 +248,37 @@ def test_the_scheduler_runs_jobs_side_by_side_and_a_failed_one_does_not_stop_the
     assert trace == ["a0", "b0", "a1", "a2", "c0", "c1"]  # c starts once b has ended
     assert [key for key, _ in run_all(jobs[:1] + jobs[2:], torch.device("cpu"), 1)] == ["a", "c"]
     assert finish(job("d", 4)) == "D"
+
+
+def test_side_by_side_runs_jobs_in_rounds_and_hands_back_expected_failures() -> None:
+    trace: list[str] = []
+
+    def job(name: str, bursts: int, error: Exception | None = None) -> Generator[None, None, str]:
+        for k in range(bursts):
+            trace.append(f"{name}{k}")
+            yield
+        if error is not None:
+            raise error
+        return name
+
+    both = side_by_side([job("a", 2), job("b", 1, DeadStart(1.0)), job("c", 1)], torch.device("cpu"), (DeadStart,))
+    ended = finish(both)
+    assert ended[0] == "a" and isinstance(ended[1], DeadStart) and ended[2] == "c"
+    assert trace == ["a0", "b0", "c0", "a1"]
+    with pytest.raises(RTIError, match="diverged"):  # failures not expected end everything
+        finish(side_by_side([job("d", 1), job("e", 1, RTIError("diverged"))], torch.device("cpu"), (DeadStart,)))
+
+
+def test_a_population_trains_both_recipes_side_by_side_and_keeps_the_best_validated(
+        scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:
+    teacher = train(scene[0], replace(TINY, mode="teacher", population=True))["teacher"].training
+    found = teacher["population"]
+    assert found["settings"] == ["64 pixels × 16 lights, lr 0.01/0.01", "1024 pixels × 64 lights, lr 0.01/0.013"]
+    assert found["chosen"] == int(np.argmax(found["val_psnr"])) and teacher["val_psnr"] == max(found["val_psnr"])
+    assert teacher["batch"] == (64, 1024)[found["chosen"]]
+    # the first is the run without a population: its neighbour changes nothing of it
+    assert found["val_psnr"][0] == distilled["teacher"].training["val_psnr"]
+    assert population(TINY, torch.device("cpu")) == [TINY]
 
 
 def test_students_learning_rate(scene: tuple[MLIC, MLIC], distilled: dict[str, NeuralRTI]) -> None:

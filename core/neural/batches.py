@@ -51,6 +51,11 @@ MAX_SCALE = 8
 """The most the fast recipe's default batch grows on a large capture."""
 
 
+GPU_BATCH = (1024, 64)
+SMALL_BATCH = (128, 16)
+"""The fast recipe's (pixels, lights) a step on a GPU and on a CPU, tuned on 320² captures."""
+
+
 def batch_defaults(config: TrainConfig, device: torch.device, pixels: int = 0) -> tuple[int, int]:
     """(batch, lights per step): the fast recipe's defaults were tuned per device on 320² captures; above a
     megapixel (``pixels`` inside the mask) the default batch grows as the square root of the pixels, up to
@@ -58,7 +63,7 @@ def batch_defaults(config: TrainConfig, device: torch.device, pixels: int = 0) -
     (what that buys: docs/large-captures.md). An explicit ``--batch`` is kept as given."""
     if config.recipe == "reference":
         return config.batch or 64, 1
-    default_batch, default_lights = (1024, 64) if device.type == "cuda" else (128, 16)
+    default_batch, default_lights = GPU_BATCH if device.type == "cuda" else SMALL_BATCH
     scale = min(MAX_SCALE, max(1.0, (pixels / SCALE_FROM) ** 0.5))
     return config.batch or round(default_batch * scale), config.lights_per_step or default_lights
 

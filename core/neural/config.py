@@ -77,6 +77,9 @@ class TrainConfig:
     back most of what leaving lights out costs (docs/experiments.md, "Validation at held-out lights")."""
     restart_below_hsh3: bool = True
     """Restart a fast-recipe network that ends ``core.neural.train.BELOW_HSH3_DB`` below HSH3 on its validation pixels."""
+    population: bool = False
+    """Fast recipe: train each network also with the other device's recipe (batch, lights per step, students and
+    their learning rate) side by side, and keep the one that validates best (``core.neural.train.population``)."""
     precision: str = "float32"
     """Number format of the activations in a training step (``bfloat16``: autocast, weights and
     optimiser stay float32); validation, codes and exported models are always float32."""

@@ -32,6 +32,34 @@ def finish(job: Job[R]) -> R:
             return end.value
 
 
+def side_by_side(jobs: list[Job[R]], device: torch.device,
+                 failures: tuple[type[Exception], ...]) -> Generator[None, None, list[R | Exception]]:
+    """Several yielding jobs of one training (networks of different settings) at once, the first on the caller's
+    stream and each other on one of its own, as one yielding job: yields after each round, and returns their results
+    in order, a job that raised one of ``failures`` with that exception in its place (others end everything)."""
+    streams = [None] + [torch.cuda.Stream(device) if device.type == "cuda" else None for _ in jobs[1:]]
+    for stream in streams:
+        if stream is not None:
+            stream.wait_stream(torch.cuda.current_stream(device))  # the data the caller's stream prepared
+    results: dict[int, R | Exception] = {}
+    while len(results) < len(jobs):
+        for k, (job, stream) in enumerate(zip(jobs, streams)):
+            if k in results:
+                continue
+            try:
+                with torch.cuda.stream(stream) if stream is not None else nullcontext():
+                    next(job)
+            except StopIteration as end:
+                results[k] = end.value
+            except failures as exc:
+                results[k] = exc
+        yield
+    for stream in streams:
+        if stream is not None:
+            torch.cuda.current_stream(device).wait_stream(stream)
+    return [results[k] for k in range(len(jobs))]
+
+
 def run_all(jobs: Iterable[tuple[K, Callable[[], Job[R]]]], device: torch.device,
             width: int) -> Iterator[tuple[K, R | RTIError]]:
     """Run the jobs ``width`` at a time, each started (``make()``) when a place frees up; yields (key, its result, or

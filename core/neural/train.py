@@ -49,12 +49,13 @@ from ..progress import Progress
 from ..relighting import pick_device
 from . import distill
 from .adam import Adam
-from .batches import Batch, Data, PixelBatches, SampleBatches, Validation, batch_defaults, held_out_lights, split
+from .batches import (GPU_BATCH, SMALL_BATCH, Batch, Data, PixelBatches, SampleBatches, Validation, batch_defaults,
+                      held_out_lights, split)
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .model import NeuralRTI, below_hsh3
 from .nn import NEURALRTI, TEACHER, Architecture, Autoencoder, decoder_parameters, student
 from .ranks import SOLO, Ranks
-from .scheduler import finish
+from .scheduler import finish, side_by_side
 
 TICK = 25
 """Steps between loss checks, progress lines, time-budget and checkpoint checks."""
@@ -119,6 +120,20 @@ def peak_lr(config: TrainConfig, role: str, device: torch.device) -> float:
     if not fast_student(config, role):
         return config.lr
     return config.student_lr or (GPU_STUDENT_LR if device.type == "cuda" else config.lr)
+
+
+def population(config: TrainConfig, device: torch.device) -> list[TrainConfig]:
+    """The settings each network trains with side by side, the best validated one kept: ``config``, and with
+    ``config.population`` (fast recipe) also the other device's recipe, which differs in batch, lights per step,
+    students and their learning rate: on some captures the CPU's small batches beat the GPU's by dB
+    (docs/experiments.md, "Populations")."""
+    if not config.population or config.recipe != "fast":
+        return [config]
+    if device.type == "cuda":
+        return [config, replace(config, batch=SMALL_BATCH[0], lights_per_step=SMALL_BATCH[1], candidates=1,
+                                student_lr=config.lr)]
+    return [config, replace(config, batch=GPU_BATCH[0], lights_per_step=GPU_BATCH[1], candidates=GPU_CANDIDATES,
+                            student_lr=GPU_STUDENT_LR)]
 
 
 def lr_option(config: TrainConfig, role: str) -> str:
@@ -439,6 +454,8 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
     teacher: distill.Teacher | None = None
     spent = 0.0
     nets: dict[str, Autoencoder] = {}
+    settings_of: dict[str, TrainConfig] = {}
+    variants = population(config, device)
     for index, role in enumerate(roles):
         candidates: Autoencoder | None = None
         distilled = role == "student" and teacher is not None
@@ -447,46 +464,60 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
             net = _network(config, role, data, config.seed * 1000 + index, 1)
             net.load_state_dict(done["net"])
             summary = done["summary"]
+            settings = variants[summary.get("population", {}).get("chosen", 0)]
         else:
             budget = None
             if config.time_budget is not None:
                 left = max(config.time_budget - spent, 1e-3)
                 budget = left * _share(config, roles[index:])
-            current = saved.get("current")
-            count = candidate_count(config, role, device)
-            ended: list[tuple[PhaseState, Autoencoder]] = []
+            current = saved.get("current") if len(variants) == 1 else None  # one network's step can resume
+            ended: list[tuple[PhaseState, Autoencoder, int]] = []
             for start in range(RESTARTS + 1):
-                net = _network(config, role, data, config.seed * 1000 + index + 100 * start, count)
-                try:
-                    state = yield from run_phase(role, net, data, unseen, config, _loss_fn(config, teacher), budget,
-                                                 progress, _saver(saver, config, mlic, saved, role),
-                                                 current if current and current["role"] == role and start == 0
-                                                 else None, ranks=ranks)
-                except DeadStart as dead:
+                nets_now = [_network(variant, role, data, config.seed * 1000 + index + 100 * start + 10_000 * k,
+                                     candidate_count(variant, role, device)) for k, variant in enumerate(variants)]
+                outcomes = yield from side_by_side(
+                    [run_phase(role, net, data, unseen, variant, _loss_fn(variant, teacher), budget,
+                               progress if k == 0 else Progress("none"),
+                               _saver(saver, config, mlic, saved, role) if len(variants) == 1 else _no_save,
+                               current if current and current["role"] == role and start == 0 else None, ranks=ranks)
+                     for k, (net, variant) in enumerate(zip(nets_now, variants))], device, (DeadStart,))
+                dead = [outcome.seconds for outcome in outcomes if isinstance(outcome, DeadStart)]
+                if isinstance(outcomes[0], DeadStart):
                     progress.close()
-                    spent += dead.seconds
-                    budget = None if budget is None else max(budget - dead.seconds, 1e-3)
+                finished = [(outcome, net, k) for k, (outcome, net) in enumerate(zip(outcomes, nets_now))
+                            if isinstance(outcome, PhaseState)]
+                if not finished:
+                    spent += max(dead)
+                    budget = None if budget is None else max(budget - max(dead), 1e-3)
                     continue
-                ended.append((state, net))
-                if not state.below_hsh3:
+                ended.extend(finished)
+                if any(not state.below_hsh3 for state, _, _ in finished):
                     break
             if not ended:
                 raise RTIError(f"{role}: learned nothing in {RESTARTS + 1} starts; nothing was saved (try a lower "
                                f"{lr_option(config, role)} than {peak_lr(config, role, device)})")
-            state, net = min(ended, key=lambda run: run[0].best_mse)
+            state, net, chosen = min(ended, key=lambda run: run[0].best_mse)
             candidates = net
             net = net.member(state.best_member)
-            summary = _summary(config, role, net, state, device, distilled)
-            summary.update(batch=batch_defaults(config, device, len(data.inside))[0], restarts=start,
-                           candidates=count, candidate=state.best_member, val_psnr=_psnr(unseen.mse(net, data)[0]),
-                           val_lights=[mlic.names[i] for i in held], hsh3_val_psnr=hsh3_psnr)
+            settings = variants[chosen]
+            summary = _summary(settings, role, net, state, device, distilled)
+            summary.update(batch=batch_defaults(settings, device, len(data.inside))[0], restarts=start,
+                           candidates=candidate_count(settings, role, device), candidate=state.best_member,
+                           val_psnr=_psnr(unseen.mse(net, data)[0]), val_lights=[mlic.names[i] for i in held],
+                           hsh3_val_psnr=hsh3_psnr)
+            if len(variants) > 1:
+                summary["population"] = {"settings": [_settings_label(v, device, len(data.inside)) for v in variants],
+                                         "chosen": chosen,
+                                         "val_psnr": [_psnr(min(run[0].best_mse for run in ended if run[2] == k))
+                                                      if any(run[2] == k for run in ended) else None
+                                                      for k in range(len(variants))]}
             saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
             saved.pop("current", None)
         spent += summary["seconds"]
         warning = below_hsh3(summary)
         if warning is not None:
             progress.warning(role, warning)
-        nets[role], trainings[role] = net, summary
+        nets[role], trainings[role], settings_of[role] = net, summary, settings
         if not refit:
             codes = encode(net, data)
             models[role] = to_model(net, codes, data, data.lights, summary)
@@ -495,29 +526,30 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
             teacher = distill.Teacher(source, codes if source is net and not refit else encode(source, data))
     if refit:
         teacher = None  # the old codes go before the new ones come: a camera-sized capture's are gigabytes
-        models = yield from _refit(mlic, held, data, nets, trainings, config, device, progress, ranks)
+        models = yield from _refit(mlic, held, data, nets, trainings, settings_of, device, progress, ranks)
     return models
 
 
 def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder], trainings: dict[str, dict],
-           config: TrainConfig, device: torch.device, progress: Progress,
+           settings: dict[str, TrainConfig], device: torch.device, progress: Progress,
            ranks: Ranks) -> Generator[None, None, dict[str, NeuralRTI]]:
     """Grow each validated network's encoder by the held-out lights (their weights start at zero, so it computes
-    the same codes) and train it briefly on every light: the held-out images then count in the final codes; the
-    models, each with its ``trainings`` summary."""
+    the same codes) and train it briefly on every light, with the ``settings`` it was chosen with: the held-out
+    images then count in the final codes; the models, each with its ``trainings`` summary."""
     full = Data(mlic, device, stack=data.stack)
-    check = Validation(mlic, held, full, config.seed)  # in-sample now: it only keeps the best weights
-    short = replace(config, steps=max(1, round(config.steps * config.refit)), restart_below_hsh3=False,
-                    student_steps=max(1, round(config.student_steps * config.refit)), candidates=1,
-                    lr=config.lr * REFIT_LR, student_lr=peak_lr(config, "student", device) * REFIT_LR,
-                    time_budget=None)
+    check = Validation(mlic, held, full, settings[next(iter(nets))].seed)  # in-sample now: it keeps the best weights
     kept = np.setdiff1d(np.arange(mlic.count), held)
     teacher: distill.Teacher | None = None
     models: dict[str, NeuralRTI] = {}
     for role, net in nets.items():
+        config = settings[role]
+        short = replace(config, steps=max(1, round(config.steps * config.refit)), restart_below_hsh3=False,
+                        student_steps=max(1, round(config.student_steps * config.refit)), candidates=1,
+                        lr=config.lr * REFIT_LR, student_lr=peak_lr(config, "student", device) * REFIT_LR,
+                        time_budget=None)
         grown = grow(net, kept, full, short, role)
         state = yield from run_phase(role, grown, full, check, short, _loss_fn(short, teacher), None, progress,
-                                     lambda *args: None, None, fresh=False, ranks=ranks)
+                                     _no_save, None, fresh=False, ranks=ranks)
         codes = encode(grown, full)
         trained = trainings[role]
         training = {**trained, "refit_steps": state.step, "seconds": trained["seconds"] + state.elapsed}
@@ -558,6 +590,15 @@ def _network(config: TrainConfig, role: str, data: Data, seed: int, count: int) 
     if config.recipe == "fast":
         net.encoder.standardise(*data.moments(), INPUT_SPREAD)
     return net
+
+
+def _settings_label(config: TrainConfig, device: torch.device, pixels: int) -> str:
+    batch, lights = batch_defaults(config, device, pixels)
+    return f"{batch} pixels × {lights} lights, lr {config.lr:g}/{peak_lr(config, 'student', device):g}"
+
+
+def _no_save(*args: object) -> None:
+    """No checkpoints of this phase (the refit; networks trained side by side, which a checkpoint cannot resume)."""
 
 
 def _share(config: TrainConfig, roles: list[str]) -> float:

@@ -2,7 +2,7 @@
 
 The hard suite (``BENCH_HARD``, made by ``neural_hard``) trained by one ``train`` command, all its scenes at once,
 once per variant: K teacher candidates from different seeds (K = 1, 2, 4, 8), their mean as the teacher, the CPU
-recipe's small batches, more held-out lights, bfloat16 steps. Then whether the trainer's own held-out-light validation picks, scene
+recipe's small batches, both recipes side by side (``--population``), more held-out lights, bfloat16 steps. Then whether the trainer's own held-out-light validation picks, scene
 by scene, the variant that scores best on the test lights. ``BENCH_POP_VARIANTS`` (names, comma-separated) runs some
 of them; each finished variant is kept as JSON in ``BENCH_WORKDIR``, so runs split over several calls add up.
 """
@@ -31,6 +31,7 @@ VARIANTS = {
     "k4mean": ("K = 4, their mean as the teacher", ["--teacher-candidates", "4", "--teacher-mean"]),
     "cpu": ("CPU recipe (128 pixels × 16 lights, one student, lr 0.01)",
             ["--batch", "128", "--lights-per-step", "16", "--candidates", "1", "--student-lr", "0.01"]),
+    "pop": ("population: the GPU and CPU recipes side by side (`--population`)", ["--population"]),
     "k4val4": ("K = 4, every 4th light held out", ["--teacher-candidates", "4", "--val-every", "4"]),
     "bf16": ("K = 1, bfloat16 steps", ["--precision", "bfloat16"]),
 }
