@@ -347,6 +347,17 @@ def test_resumed_candidates_equal_uninterrupted_ones(tmp_path: Path, scene: tupl
     assert same_model(resumed, whole) and resumed.training["candidate"] == whole.training["candidate"]
 
 
+def test_a_stopped_population_resumes_from_its_last_finished_phase(tmp_path: Path, scene: tuple[MLIC, MLIC]) -> None:
+    config = replace(TINY, population=True, steps=100, student_steps=100, eval_every=50, checkpoint_every=0.0)
+    whole = train(scene[0], config)
+    checkpoint = tmp_path / "run.checkpoint.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(scene[0], config, StopAt("student", 75), checkpoint)
+    assert "current" not in Checkpoint(checkpoint, 0.0).load()  # networks side by side: no mid-phase state
+    resumed = train(scene[0], config, Progress("none"), checkpoint, resume=True)
+    assert all(same_model(resumed[role], whole[role]) for role in ("teacher", "student"))
+
+
 def test_resume_refuses_other_options(tmp_path: Path, scene: tuple[MLIC, MLIC]) -> None:
     checkpoint = tmp_path / "run.checkpoint.pt"
     with pytest.raises(KeyboardInterrupt):

@@ -478,7 +478,7 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
                 outcomes = yield from side_by_side(
                     [run_phase(role, net, data, unseen, variant, _loss_fn(variant, teacher), budget,
                                progress if k == 0 else Progress("none"),
-                               _saver(saver, config, mlic, saved, role) if len(variants) == 1 else _no_save,
+                               _saver(saver, config, mlic, saved, role, len(variants) == 1) if k == 0 else _no_save,
                                current if current and current["role"] == role and start == 0 else None, ranks=ranks)
                      for k, (net, variant) in enumerate(zip(nets_now, variants))], device, (DeadStart,))
                 dead = [outcome.seconds for outcome in outcomes if isinstance(outcome, DeadStart)]
@@ -598,7 +598,7 @@ def _settings_label(config: TrainConfig, device: torch.device, pixels: int) -> s
 
 
 def _no_save(*args: object) -> None:
-    """No checkpoints of this phase (the refit; networks trained side by side, which a checkpoint cannot resume)."""
+    """No checkpoints of this phase (the refit, and the second of networks trained side by side)."""
 
 
 def _share(config: TrainConfig, roles: list[str]) -> float:
@@ -630,19 +630,20 @@ def _loss_fn(config: TrainConfig, teacher: distill.Teacher | None) -> LossFn:
     return distilled
 
 
-def _saver(saver: Checkpoint, config: TrainConfig, mlic: MLIC, saved: dict, role: str) -> SaveFn:
+def _saver(saver: Checkpoint, config: TrainConfig, mlic: MLIC, saved: dict, role: str,
+           mid_phase: bool = True) -> SaveFn:
+    """Checkpoints of the finished phases and, if ``mid_phase``, of where this one stands (networks trained side by
+    side are not: a resumed run starts their phase again)."""
     def save(net: Autoencoder, optimizer: Adam, batches: PixelBatches | SampleBatches,
              state: PhaseState) -> None:
         if not saver.due():
             return
-        saver.write({
-            "version": CHECKPOINT_VERSION,
-            "config": config.result_keys(),
-            "shape": _shape(mlic),
-            "done": saved["done"],
-            "current": {"role": role, "net": net.state_dict(), "optimizer": optimizer.state_dict(),
-                        "batches": batches.state(), "state": asdict(state)},
-        })
+        payload = {"version": CHECKPOINT_VERSION, "config": config.result_keys(), "shape": _shape(mlic),
+                   "done": saved["done"]}
+        if mid_phase:
+            payload["current"] = {"role": role, "net": net.state_dict(), "optimizer": optimizer.state_dict(),
+                                  "batches": batches.state(), "state": asdict(state)}
+        saver.write(payload)
     return save
 
 
