@@ -505,11 +505,11 @@ def training(mlic: MLIC, config: TrainConfig, progress: Progress | None = None, 
                            candidates=candidate_count(settings, role, device), candidate=state.best_member,
                            val_psnr=_psnr(unseen.mse(net, data)[0]), val_lights=[mlic.names[i] for i in held],
                            hsh3_val_psnr=hsh3_psnr)
-            if len(variants) > 1:
+            if len(variants) > 1:  # each one's best start (None: it learned nothing)
+                best = {k: min(run[0].best_mse for run in ended if run[2] == k) for _, _, k in ended}
                 summary["population"] = {"settings": [_settings_label(v, device, len(data.inside)) for v in variants],
                                          "chosen": chosen,
-                                         "val_psnr": [_psnr(min(run[0].best_mse for run in ended if run[2] == k))
-                                                      if any(run[2] == k for run in ended) else None
+                                         "val_psnr": [_psnr(best[k]) if k in best else None
                                                       for k in range(len(variants))]}
             saved["done"][role] = {"net": {k: v.cpu() for k, v in net.state_dict().items()}, "summary": summary}
             saved.pop("current", None)
