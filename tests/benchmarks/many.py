@@ -5,8 +5,8 @@ single runs one after another and against single runs as separate processes at o
 lights); without it, 51 scenes of ``python -m core analytic --size 320 --seed K`` (the same size and lights) are made
 now (``BENCH_MANY_SCENES`` of them), which needs no Blender: the GPU machines have none, and a rendered suite is too large to carry there.
 ``BENCH_MANY_SAMPLE`` scenes (default 8, the first of the suite) are trained in all three ways; then the whole suite
-in one run. ``BENCH_WORKDIR`` keeps each finished way's models and wall time, so a rerun continues where a stopped
-one ended. ``BENCH_TRAIN_ARGS`` adds ``train`` options (quick trials).
+in one run. ``BENCH_WORKDIR`` keeps each finished way's wall time and scores (``way<K>.json``), so a rerun continues
+where a stopped one ended, also on another machine given those files. ``BENCH_TRAIN_ARGS`` adds ``train`` options (quick trials).
 """
 
 from __future__ import annotations
@@ -57,14 +57,17 @@ def neural_many() -> None:
     walls, psnr = {}, {}
     for k, (way, go) in enumerate(ways.items()):
         out, record = work / f"way{k}", work / f"way{k}.json"
-        if not record.is_file():
+        if not record.is_file():  # each finished way is kept with its scores: a run split over calls adds up
             print(f"  {way}", flush=True)
             shutil.rmtree(out, ignore_errors=True)  # a stopped attempt's scenes would be skipped, not timed
             start = time.perf_counter()
             go(out)
-            record.write_text(json.dumps({"wall": time.perf_counter() - start}))
-        walls[way] = json.loads(record.read_text())["wall"]
-        psnr[way] = _scores(out, root, names if k == 3 else sample)
+            wall = time.perf_counter() - start
+            scored = _scores(out, root, names if k == 3 else sample)
+            record.write_text(json.dumps({"wall": wall, "psnr": [[*key, value] for key, value in scored.items()]}))
+        kept = json.loads(record.read_text())
+        walls[way] = kept["wall"]
+        psnr[way] = {(name, role): value for name, role, value in kept["psnr"]}
     single = psnr["one after another"]
     rows = []
     for k, way in enumerate(ways):
