@@ -16,8 +16,8 @@ class Stopped(Exception):
 
 def exit_status(command: Callable[[], object], interrupted: str = "nothing was written") -> int:
     """Run a CLI command: 0 when it succeeds; 2 and one ``error:`` line for bad input; 1 and one line when the
-    system fails it (a full disk, a lost drive: outputs are atomic, so nothing was written) or stops it; 130 on Ctrl-C, with
-    ``interrupted`` saying what is left."""
+    system fails it (a full disk, a lost drive: outputs are atomic, so nothing was written) or stops it; 130 on
+    Ctrl-C, with ``interrupted`` saying what is left."""
     try:
         command()
     except RTIError as exc:

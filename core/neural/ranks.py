@@ -76,9 +76,11 @@ class Ranks:
         """A collective; a peer that died on the way ends this rank with one line instead of a backend traceback."""
         try:
             yield
-        except RuntimeError as exc:  # torch.distributed's errors (DistBackendError, gloo's closed connections)
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except RuntimeError as exc:  # torch.distributed's errors (DistBackendError; gloo's are plain RuntimeErrors)
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            reason = reason.split("] ", 1)[-1].split(". ")[0]  # gloo's: "[source:line] Connection closed by peer …. …"
+            reason = reason.split("] ", 1)[-1].split(". ")[0]  # gloo: "[file:line] Connection closed by peer …. …"
             raise Stopped(f"rank {self.rank}: lost the other ranks of this launch ({reason}); {RESUME}") from None
 
     def stopped(self, signum: int, frame: object) -> None:

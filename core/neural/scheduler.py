@@ -5,7 +5,8 @@ A training is a generator that yields whenever it has queued a burst of steps an
 holds the queued steps of all of them and runs their small kernels side by side: one training's steps are bound by
 kernel launches and use a few percent of the GPU, and separate processes take turns on it instead. Every training
 keeps its own data, held-out lights, early stopping, restarts, refit and random generators, so its models are those
-of a run on its own. On a CPU the trainings simply take turns.
+of a run on its own. On a CPU the trainings simply take turns. ``side_by_side`` does the same inside one training,
+for networks of different settings (``--population``).
 """
 
 from __future__ import annotations

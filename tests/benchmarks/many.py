@@ -3,10 +3,11 @@ single runs one after another and against single runs as separate processes at o
 
 ``BENCH_MANY_SUITE`` is a suite made beforehand (``python -m synth --suite synthrti``: 51 scenes, 320², 49 + 20
 lights); without it, 51 scenes of ``python -m core analytic --size 320 --seed K`` (the same size and lights) are made
-now (``BENCH_MANY_SCENES`` of them), which needs no Blender: the GPU machines have none, and a rendered suite is too large to carry there.
-``BENCH_MANY_SAMPLE`` scenes (default 8, the first of the suite) are trained in all three ways; then the whole suite
-in one run. ``BENCH_WORKDIR`` keeps each finished way's wall time and scores (``way<K>.json``), so a rerun continues
-where a stopped one ended, also on another machine given those files. ``BENCH_TRAIN_ARGS`` adds ``train`` options (quick trials).
+now (``BENCH_MANY_SCENES`` of them), which needs no Blender: the GPU machines have none, and a rendered suite is too
+large to carry there. ``BENCH_MANY_SAMPLE`` scenes (default 8, the first of the suite) are trained in all three ways;
+then the whole suite in one run. ``BENCH_WORKDIR`` keeps each finished way's wall time and scores (``way<K>.json``),
+so a rerun continues where a stopped one ended, also on another machine given those files. ``BENCH_TRAIN_ARGS`` adds
+``train`` options (quick trials).
 """
 
 from __future__ import annotations

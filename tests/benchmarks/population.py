@@ -2,8 +2,9 @@
 
 The hard suite (``BENCH_HARD``, made by ``neural_hard``) trained by one ``train`` command, all its scenes at once,
 once per variant: K teacher candidates from different seeds (K = 1, 2, 4, 8), their mean as the teacher, the CPU
-recipe's small batches, both recipes side by side (``--population``), more held-out lights, bfloat16 steps. Then whether the trainer's own held-out-light validation picks, scene
-by scene, the variant that scores best on the test lights. ``BENCH_POP_VARIANTS`` (names, comma-separated) runs some
+recipe's small batches, both recipes side by side (``--population``), more held-out lights, bfloat16 steps. Then
+whether the trainer's own held-out-light validation picks, scene by scene, the variant that scores best on the test
+lights. ``BENCH_POP_VARIANTS`` (names, comma-separated) runs some
 of them; each finished variant is kept as JSON in ``BENCH_WORKDIR``, so runs split over several calls add up.
 """
 
@@ -58,7 +59,8 @@ def neural_population() -> None:
     write_section(f"neural_population_{_device_name()}",
                   f"Teacher candidates and recipes on the hard suite, training on {_device_name()}",
                   _report(found, kinds),
-                  f"BENCH_DEVICE={_device_name()} BENCH_HARD=… BENCH_WORKDIR=… python3 build.py bench neural_population")
+                  f"BENCH_DEVICE={_device_name()} BENCH_HARD=… BENCH_WORKDIR=… "
+                  "python3 build.py bench neural_population")
 
 
 def _variant(index: Path, out: Path, args: list[str]) -> dict:
