@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -104,9 +105,10 @@ def neural_many() -> None:
 def _analytic_suite(out: Path) -> Path:
     """``ANALYTIC_SCENES`` analytic scenes of 320² with SynthRTI's 49 dome and 20 test lights, and their index."""
     names = [f"analytic_{k:02d}" for k in range(ANALYTIC_SCENES)]
-    for k, name in enumerate(names):
-        if not (out / name / "test").is_dir():
-            _run(["analytic", "-o", str(out / name), "--size", "320", "--seed", str(k), "-q", "--force"])
+    missing = [(k, name) for k, name in enumerate(names) if not (out / name / "test").is_dir()]
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # each scene in its own process
+        list(pool.map(lambda job: _run(["analytic", "-o", str(out / job[1]), "--size", "320", "--seed", str(job[0]),
+                                        "-q", "--force"]), missing))
     (out / "index.json").write_text(json.dumps({"suite": "analytic", "scenes": [{"path": n} for n in names]}))
     return out
 
