@@ -52,7 +52,7 @@ MAX_SCALE = 8
 
 
 GPU_BATCH = (1024, 64)
-SMALL_BATCH = (128, 16)
+CPU_BATCH = (128, 16)
 """The fast recipe's (pixels, lights) a step on a GPU and on a CPU, tuned on 320² captures."""
 
 
@@ -63,7 +63,7 @@ def batch_defaults(config: TrainConfig, device: torch.device, pixels: int = 0) -
     (what that buys: docs/large-captures.md). An explicit ``--batch`` is kept as given."""
     if config.recipe == "reference":
         return config.batch or 64, 1
-    default_batch, default_lights = GPU_BATCH if device.type == "cuda" else SMALL_BATCH
+    default_batch, default_lights = GPU_BATCH if device.type == "cuda" else CPU_BATCH
     scale = min(MAX_SCALE, max(1.0, (pixels / SCALE_FROM) ** 0.5))
     return config.batch or round(default_batch * scale), config.lights_per_step or default_lights
 
@@ -130,6 +130,13 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 distilled student matches its teacher (none: at the batch's lights)."""
 
 
+def own_stream(generator: torch.Generator, saved: torch.Tensor, rank: int) -> None:
+    """Set ``generator`` to a checkpoint's ``saved`` state (rank 0's); another rank continues a stream of its own."""
+    generator.set_state(saved)
+    if rank:
+        generator.manual_seed(int(torch.randint(1 << 62, (1,), generator=generator)) + rank)
+
+
 class PixelBatches:
     """Fast recipe: ``batch`` random pixels of the pool, each decoded under one shared random subset of lights, and
     ``free`` random directions within ``radius`` for distillation.
@@ -178,9 +185,7 @@ class PixelBatches:
 
     def restore(self, state: dict, rank: int = 0) -> None:
         """Continue from ``state`` (a checkpoint holds rank 0's): another rank continues a stream of its own."""
-        self.generator.set_state(state["rng"])
-        if rank:
-            self.generator.manual_seed(int(torch.randint(1 << 62, (1,), generator=self.generator)) + rank)
+        own_stream(self.generator, state["rng"], rank)
         self._draw()
         self.position = state["position"]
 
@@ -211,9 +216,7 @@ class SampleBatches:
         return {"rng": self.epoch_rng, "position": self.position}
 
     def restore(self, state: dict, rank: int = 0) -> None:
-        self.generator.set_state(state["rng"])
-        if rank:
-            self.generator.manual_seed(int(torch.randint(1 << 62, (1,), generator=self.generator)) + rank)
+        own_stream(self.generator, state["rng"], rank)
         self._new_epoch()
         self.position = state["position"]
 

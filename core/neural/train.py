@@ -49,7 +49,7 @@ from ..progress import Progress
 from ..relighting import pick_device
 from . import distill
 from .adam import Adam
-from .batches import (GPU_BATCH, SMALL_BATCH, Batch, Data, PixelBatches, SampleBatches, Validation, batch_defaults,
+from .batches import (CPU_BATCH, GPU_BATCH, Batch, Data, PixelBatches, SampleBatches, Validation, batch_defaults,
                       held_out_lights, split)
 from .config import GPU_CANDIDATES, GPU_STUDENT_LR, TrainConfig
 from .model import NeuralRTI, below_hsh3
@@ -130,7 +130,7 @@ def population(config: TrainConfig, device: torch.device) -> list[TrainConfig]:
     if not config.population or config.recipe != "fast":
         return [config]
     if device.type == "cuda":
-        return [config, replace(config, batch=SMALL_BATCH[0], lights_per_step=SMALL_BATCH[1], candidates=1,
+        return [config, replace(config, batch=CPU_BATCH[0], lights_per_step=CPU_BATCH[1], candidates=1,
                                 student_lr=config.lr)]
     return [config, replace(config, batch=GPU_BATCH[0], lights_per_step=GPU_BATCH[1], candidates=GPU_CANDIDATES,
                             student_lr=GPU_STUDENT_LR)]
@@ -537,7 +537,8 @@ def _refit(mlic: MLIC, held: np.ndarray, data: Data, nets: dict[str, Autoencoder
     the same codes) and train it briefly on every light, with the ``settings`` it was chosen with: the held-out
     images then count in the final codes; the models, each with its ``trainings`` summary."""
     full = Data(mlic, device, stack=data.stack)
-    check = Validation(mlic, held, full, settings[next(iter(nets))].seed)  # in-sample now: it keeps the best weights
+    seed = next(iter(settings.values())).seed  # the settings trained side by side share it
+    check = Validation(mlic, held, full, seed)  # in-sample now: it only keeps the best weights
     kept = np.setdiff1d(np.arange(mlic.count), held)
     teacher: distill.Teacher | None = None
     models: dict[str, NeuralRTI] = {}
