@@ -2,8 +2,9 @@
 trained data parallel, and a collection shared out over the ranks.
 
 ``BENCH_DEVICE`` (cpu, cuda: the ranks then share the one GPU), ``BENCH_DDP_SIZE`` the analytic scenes' size (default
-128), ``BENCH_DDP_SCENES`` the collection's (default 4), ``BENCH_TRAIN_ARGS`` extra ``train`` options. On a CPU each
-rank gets ``cores / ranks`` threads, so both launches use every core.
+128), ``BENCH_DDP_SCENES`` the collection's (default 4), ``BENCH_DDP_SEEDS`` how many training seeds the one capture
+is trained with at each rank count (default 3: how close data parallel comes to one process), ``BENCH_TRAIN_ARGS``
+extra ``train`` options. On a CPU each rank gets ``cores / ranks`` threads, so both launches use every core.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .neural import DEVICE, TRAIN_ARGS, _device_name
 from .report import ROOT, table, write_section
 
 SIZE = int(os.environ.get("BENCH_DDP_SIZE", 128))
 SCENES = int(os.environ.get("BENCH_DDP_SCENES", 4))
+SEEDS = int(os.environ.get("BENCH_DDP_SEEDS", 3))
 RANKS = (1, 2)
 
 
@@ -31,12 +35,17 @@ def neural_ddp() -> None:
             _run([sys.executable, "-m", "core", "analytic", "-o", str(root / f"scene{k}"), "--size", str(SIZE),
                   "--seed", str(k), "-q"], 1)
         rows: list[list[str | int]] = []
+        one: dict[int, list[tuple[float, float]]] = {}
         for ranks in RANKS:
-            out = root / f"one_{ranks}"
-            seconds = _run(_launch(ranks, str(root / "scene0"), "-o", str(out)), ranks)
-            record = json.loads((out / "train.json").read_text())["models"]
-            rows.append(["one capture, data parallel", ranks, f"{seconds:.0f}",
-                         f"{record['teacher']['val_psnr']:.2f}", f"{record['student']['val_psnr']:.2f}"])
+            walls = []
+            for seed in range(SEEDS):
+                out = root / f"one_{ranks}_{seed}"
+                walls.append(_run(_launch(ranks, str(root / "scene0"), "-o", str(out), "--seed", str(seed)), ranks))
+                record = json.loads((out / "train.json").read_text())["models"]
+                one.setdefault(ranks, []).append((record["teacher"]["val_psnr"], record["student"]["val_psnr"]))
+            teacher, student = np.mean(one[ranks], axis=0)
+            rows.append([f"one capture, data parallel (mean of {SEEDS} seeds)", ranks, f"{np.mean(walls):.0f}",
+                         f"{teacher:.2f}", f"{student:.2f}"])
         for ranks in RANKS:
             out = root / f"many_{ranks}"
             seconds = _run(_launch(ranks, *(str(root / f"scene{k}") for k in range(SCENES)), "-o", str(out)), ranks)
@@ -47,14 +56,18 @@ def neural_ddp() -> None:
         base = float(str(rows[k][2]))
         for row in rows[k : k + len(RANKS)]:
             row.insert(3, f"{base / float(str(row[2])):.2f}×")
+    gap = np.array(one[RANKS[1]]) - np.array(one[RANKS[0]])  # per seed: (teacher, student), 2 ranks − 1
+    close = (f"Two ranks against one process, seed by seed (training seeds 0…{SEEDS - 1}): teacher "
+             f"{gap[:, 0].min():+.2f} to {gap[:, 0].max():+.2f} dB, student {gap[:, 1].min():+.2f} to "
+             f"{gap[:, 1].max():+.2f} dB at the held-out lights.")
     intro = (f"Data: `python -m core analytic --size {SIZE}` (49 + 20 lights), seeds 0…{SCENES - 1}. Each launch: "
              "`torchrun --standalone --nproc-per-node R -m core train ... --device "
              f"{_device_name()}`{' ' + ' '.join(TRAIN_ARGS) if TRAIN_ARGS else ''}; wall time of the launch, start-up "
              "included; held-out-light PSNR from train.json (the student's mean over the collection).\n\n")
     header = ["launch", "ranks", "wall (s)", "speed-up", "teacher val PSNR (dB)", "student val PSNR (dB)"]
     write_section(f"neural_ddp_{_device_name()}", f"torchrun with 1 and 2 ranks, training on {_device_name()}",
-                  intro + table(header, rows),
-                  f"BENCH_DEVICE={_device_name()}"
+                  intro + table(header, rows) + "\n\n" + close,
+                  f"BENCH_DEVICE={_device_name()} BENCH_DDP_SIZE={SIZE} BENCH_DDP_SEEDS={SEEDS}"
                   f"{f' BENCH_TRAIN_ARGS={chr(39)}{chr(32).join(TRAIN_ARGS)}{chr(39)}' if TRAIN_ARGS else ''} "
                   "python3 build.py bench neural_ddp")
 
