@@ -120,8 +120,8 @@ def _report(found: dict[str, dict], hsh3: dict[str, float], kinds: dict[str, str
              "core train SUITE/index.json --together 16` (every scene at once) with the options named; test PSNR "
              "(dB) from the 8-bit planes, means over the scenes; *shown* is the model `train` recommends by its "
              "held-out-light score (student, teacher or HSH3). Wall time: the whole command. Variants trained on: "
-             + "; ".join(sorted({result["machine"] for result in found.values()})) + " HSH3, fitted once for every variant: "
-             "the machine named above.\n\n")
+             + "; ".join(sorted({result.get("machine", "(not recorded)") for result in found.values()}))
+             + " HSH3, fitted once for every variant: the machine named above.\n\n")
     return intro + table(header, rows) + "\n\n" + choice
 
 
